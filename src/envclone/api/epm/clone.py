@@ -1,0 +1,71 @@
+"""EPM Clone Environment: POST /v1/services/clone and GET /v1/services/clone/status (the latest
+clone), in the document's shapes: intermittentStatus, localized statusDetails, backup and times."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from envclone.api.body import read_model
+from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.epm import render, schemas
+from envclone.auth.principal import Principal
+from envclone.errors import InvalidRequest, NotFound
+from envclone.locales import translator_for
+from envclone.operations.clone.options import CloneRequest
+from envclone.operations.clone.run import KIND
+from envclone.services import clone, operations
+
+who_dep = Depends(basic_or_bearer)
+PREFIX = "/interop/rest"
+
+
+def _password(encoded: str) -> str:
+    try:
+        return base64.b64decode(encoded.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("targetEncryptPassword must be the base64 encoding of the target password") from None
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(tags=["EPM"])  # mounted under /interop/rest by routes.py
+
+    @router.post("/v1/services/clone")
+    async def start_clone(request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        body = await read_model(request, schemas.CloneRequestBody, 1024 * 1024)
+        params = body.parameters
+        clone_request = CloneRequest(
+            target_url=body.target_url,
+            target_user=body.target_user,
+            snapshot_name=params.snapshot_name,
+            environment_backup=params.environment_backup,
+            options=params.options(),
+        )
+        password = _password(body.target_password)
+        await run_in_threadpool(clone.start_clone, context(request), who, clone_request, password)
+        href = str(request.base_url).rstrip("/") + PREFIX + "/v1/services/clone/status"
+        link = {"rel": "Job Status", "href": href, "data": None, "action": "GET"}
+        return {**render.envelope(status=-1, links=[link]), "intermittentStatus": None}
+
+    @router.get("/v1/services/clone/status")
+    async def clone_status(request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        op = await run_in_threadpool(operations.latest, context(request), who, KIND)
+        if op is None:
+            raise NotFound("no clone has been run in this environment")
+        tr = translator_for(request.headers.get("accept-language"), context(request).settings.locale)
+        code = render.status_code(op)
+        return {
+            **render.envelope(status=code, details=op.error_message if code > 0 else None),
+            "backupName": op.result.get("backupName"),
+            "backupCreatedTime": op.result.get("backupCreatedTime"),
+            "cloneStartTime": op.started.isoformat(timespec="seconds") if op.started else None,
+            "cloneCompletedTime": op.result.get("cloneCompletedTime") if code == 0 else None,
+            "intermittentStatus": render.intermittent(op),
+            "statusDetails": render.status_details(op, tr),
+        }
+
+    return router

@@ -1,0 +1,118 @@
+"""EPM request bodies. Booleans arrive as JSON booleans or as the strings "true"/"false" (the
+documents' own samples use both); option names have aliases where Oracle renamed them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+
+
+def _boolean(value: Any) -> Any:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise ValueError(f"must be true or false, not {value!r}")
+    if isinstance(value, bool):
+        return value
+    raise ValueError("must be true or false")
+
+
+EpmBool = Annotated[bool, BeforeValidator(_boolean)]
+
+
+class Lenient(BaseModel):
+    # Oracle ignores fields it does not know; scripts written for newer releases send extra ones.
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class RestoreParameters(Lenient):
+    users_and_roles: EpmBool = Field(False, alias="usersAndPreDefinedRoles")
+    users_and_application_roles: EpmBool | None = Field(None, alias="usersAndApplicationRoles")
+    daily_maintenance_start_time: EpmBool = Field(True, alias="dailyMaintenanceStartTime")
+    stored_snapshots_and_files: EpmBool = Field(False, alias="storedSnapshotsAndFiles")
+
+    @property
+    def restore_users(self) -> bool:
+        if self.users_and_application_roles is not None:
+            return self.users_and_application_roles
+        return self.users_and_roles
+
+
+class RestoreEnvironmentRequest(Lenient):
+    backup_name: Annotated[str, StringConstraints(min_length=1, max_length=250)] = Field(alias="backupName")
+    parameters: RestoreParameters = Field(default_factory=RestoreParameters)
+
+
+class RestoreBackupParameters(Lenient):
+    target_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, alias="targetName"
+    )
+
+
+class RestoreBackupRequest(Lenient):
+    backup_name: Annotated[str, StringConstraints(min_length=1, max_length=250)] = Field(alias="backupName")
+    target_name: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        None, alias="targetName"
+    )
+    parameters: RestoreBackupParameters | None = None
+
+    @property
+    def target(self) -> str | None:
+        return self.target_name or (self.parameters.target_name if self.parameters else None)
+
+
+class MaintenanceStartTime(Lenient):
+    """v2 body ``{"startTime": "14:00 America/Los_Angeles"}``: the zone may follow the time."""
+
+    start_time: Annotated[str, StringConstraints(min_length=1, max_length=80)] = Field(
+        validation_alias=AliasChoices("startTime", "StartTime")
+    )
+
+    def split(self) -> tuple[str, str | None]:
+        time, _, zone = self.start_time.strip().partition(" ")
+        return time, zone.strip() or None
+
+
+class RunMaintenance(Lenient):
+    skip_next: EpmBool = Field(False, alias="skipNext")
+
+
+class CloneParameters(Lenient):
+    snapshot_name: Annotated[str, StringConstraints(max_length=250)] | None = Field(None, alias="snapshotName")
+    environment_backup: EpmBool = Field(False, alias="environmentBackup")
+    migrate_users: EpmBool | None = Field(
+        None, validation_alias=AliasChoices("migrateUsers", "usersAndPreDefinedRoles")
+    )
+    maintenance_start_time: EpmBool | None = Field(None, alias="maintenanceStartTime")
+    data_management: EpmBool | None = Field(None, alias="dataManagement")
+    job_console: EpmBool | None = Field(None, alias="jobConsole")
+    application_audit: EpmBool | None = Field(None, alias="applicationAudit")
+    stored_snapshots_and_files: EpmBool | None = Field(None, alias="storedSnapshotsAndFiles")
+    app_properties: EpmBool | None = Field(None, alias="appProperties")
+
+    def options(self) -> dict[str, bool]:
+        """Only the options the caller gave; the rest take the documented defaults later."""
+        given = {
+            "migrateUsers": self.migrate_users,
+            "maintenanceStartTime": self.maintenance_start_time,
+            "dataManagement": self.data_management,
+            "jobConsole": self.job_console,
+            "applicationAudit": self.application_audit,
+            "storedSnapshotsAndFiles": self.stored_snapshots_and_files,
+            "appProperties": self.app_properties,
+        }
+        return {name: value for name, value in given.items() if value is not None}
+
+
+class CloneRequestBody(Lenient):
+    # The document spells the user field both "targetUserName" (sample) and "targetUsername" (table).
+    target_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(alias="targetURL")
+    target_user: Annotated[str, StringConstraints(min_length=1, max_length=250)] = Field(
+        validation_alias=AliasChoices("targetUserName", "targetUsername")
+    )
+    target_password: Annotated[str, StringConstraints(min_length=1, max_length=4096)] = Field(
+        alias="targetEncryptPassword", repr=False
+    )
+    parameters: CloneParameters = Field(default_factory=CloneParameters)

@@ -1,0 +1,88 @@
+"""/v1/operations: every operation in one shape, with step messages localized by Accept-Language
+and progress with rate and time remaining."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.native.paging import paging
+from envclone.auth.principal import Principal
+from envclone.domain.operation import Operation
+from envclone.engine.repository import utcnow
+from envclone.errors import InvalidRequest
+from envclone.locales import Translator, translator_for
+from envclone.services import operations
+
+who_dep = Depends(basic_or_bearer)
+
+
+def render(op: Operation, tr: Translator) -> dict[str, Any]:
+    progress: dict[str, Any] = {**op.progress.to_json(), "percent": round(op.progress.percent, 1)}
+    if op.started:
+        elapsed = ((op.ended or utcnow()) - op.started).total_seconds()
+        rate = op.progress.bytes_done / elapsed if elapsed > 0 else 0.0
+        remaining = op.progress.bytes_total - op.progress.bytes_done
+        progress["bytes_per_second"] = round(rate)
+        progress["seconds_remaining"] = round(remaining / rate) if rate > 0 and not op.status.is_terminal else None
+    return {
+        "id": op.id,
+        "number": op.seq,
+        "kind": op.kind,
+        "status": op.status.value,
+        "parameters": op.params,
+        "steps": [{**step.to_json(), "message": tr(step.key)} for step in op.steps],
+        "progress": progress,
+        "result": {k: v for k, v in op.result.items() if not k.startswith("_")},
+        "error": {"code": op.error_code, "message": op.error_message} if op.error_code else None,
+        "created": op.created,
+        "started": op.started,
+        "ended": op.ended,
+        "created_by": op.created_by,
+        "locale": tr.locale,
+    }
+
+
+def translator(request: Request) -> Translator:
+    return translator_for(request.headers.get("accept-language"), context(request).settings.locale)
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix="/operations", tags=["operations"])
+
+    @router.get("")
+    async def list_operations(request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        limit, offset, filters = paging(request)
+        unknown = set(filters) - {"kind", "status"}
+        if unknown:
+            raise InvalidRequest(f"unknown filter(s): {', '.join(sorted(unknown))}")
+        ops = await run_in_threadpool(
+            operations.list_operations,
+            context(request),
+            who,
+            kind=filters.get("kind"),
+            status=filters.get("status"),
+            limit=limit,
+            offset=offset,
+        )
+        tr = translator(request)
+        return {"items": [render(op, tr) for op in ops], "limit": limit, "offset": offset}
+
+    @router.get("/{op_id}")
+    async def get_operation(op_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        """By id, or by number (the job id the EPM dialect hands out)."""
+        if op_id.isdigit():
+            op = await run_in_threadpool(operations.get_by_number, context(request), who, int(op_id))
+        else:
+            op = await run_in_threadpool(operations.get_operation, context(request), who, op_id)
+        return render(op, translator(request))
+
+    @router.post("/{op_id}/cancel", status_code=202)
+    async def cancel(op_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        op = await run_in_threadpool(operations.cancel, context(request), who, op_id)
+        return render(op, translator(request))
+
+    return router

@@ -1,0 +1,128 @@
+"""Garbage collection: delete the chunks (and old manifests) that no kept archive refers to.
+
+Safety rule with concurrent writers, in three parts:
+1. Grace: a chunk blob younger than ``grace_seconds`` is never deleted, nor is a manifest created
+   within it. A writer's new chunks are young until it publishes its manifest, so writers (and
+   imports) must finish within the grace period (default one day).
+2. Sessions: a writer reuses an existing chunk without rewriting it, relying on an old blob. So each
+   writer puts ``sessions/<archive-id>`` before its first existence check, and gc puts
+   ``gc/active`` before it reads the sessions, and sweeps nothing while a session younger than
+   ``session_timeout`` (default one day) exists. Whichever comes second sees the other: gc skips
+   the sweep, or the writer rewrites every chunk instead of reusing it (making them young again).
+3. Age is read again just before each delete, keeping the window with a writer's rewrite minimal.
+Chunk age comes from the store's ``mtime(key)`` if it has one, else the file under ``path(key)``;
+a chunk whose age cannot be known is never deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from envclone.archive._session import GC_MARKER, SESSION_PREFIX, marker_age, put_marker
+from envclone.archive.errors import ArchiveError
+from envclone.archive.ids import CHUNK_PREFIX, chunk_id_from_key, chunk_key, manifest_key
+from envclone.archive.manifest import Manifest
+from envclone.archive.reader import list_archives, load_manifest
+from envclone.archive.writer import DEFAULT_GRACE_SECONDS
+from envclone.blobs import BlobStore
+from envclone.errors import NotFound
+
+
+@runtime_checkable
+class TimedBlobStore(Protocol):
+    def mtime(self, key: str) -> float:
+        """Seconds since the epoch when the blob under ``key`` was last written."""
+
+
+@runtime_checkable
+class _PathBlobStore(Protocol):
+    def path(self, key: str) -> Path: ...
+
+
+@dataclass
+class GcResult:
+    kept_archives: list[str] = field(default_factory=list)
+    deleted_archives: list[str] = field(default_factory=list)
+    referenced_chunks: int = 0
+    deleted_chunks: list[str] = field(default_factory=list)
+    young_chunks: int = 0
+    skipped: str | None = None
+
+
+def blob_age(store: BlobStore, key: str, now: float) -> float | None:
+    """Seconds since the blob was written; None if the store cannot tell or the blob is gone."""
+    try:
+        if isinstance(store, TimedBlobStore):
+            return now - store.mtime(key)
+        if isinstance(store, _PathBlobStore):
+            return now - os.stat(store.path(key)).st_mtime
+    except (FileNotFoundError, NotFound):
+        return None
+    return None
+
+
+def gc(
+    store: BlobStore,
+    keep_manifests: Iterable[str],
+    *,
+    grace_seconds: float = DEFAULT_GRACE_SECONDS,
+    session_timeout: float = DEFAULT_GRACE_SECONDS,
+    dry_run: bool = False,
+) -> GcResult:
+    """Delete what no kept archive refers to, following the rule in this module's docstring. A kept
+    archive whose manifest is missing or damaged aborts the run: its chunks cannot be known.
+    Session markers older than ``session_timeout`` are taken for crashed writers and ignored."""
+    result = GcResult()
+    put_marker(store, GC_MARKER)
+    try:
+        live = [
+            k for k in store.list(SESSION_PREFIX) if (age := marker_age(store, k)) is not None and age < session_timeout
+        ]
+        if live:
+            result.skipped = f"{len(live)} writer(s) active: {', '.join(sorted(live)[:5])}"
+            return result
+        keep = set(keep_manifests)
+        referenced: set[str] = set()
+        now = time.time()
+        for archive_id in sorted(keep | set(list_archives(store))):
+            if archive_id in keep:
+                manifest: Manifest | None = load_manifest(store, archive_id)
+            else:
+                manifest = _try_load(store, archive_id)
+                age = blob_age(store, manifest_key(archive_id), now)
+                fresh = manifest is not None and now - manifest.created_at.timestamp() < grace_seconds
+                if not fresh and age is not None and age >= grace_seconds:
+                    result.deleted_archives.append(archive_id)
+                    if not dry_run:
+                        store.delete(manifest_key(archive_id))
+                    continue
+            result.kept_archives.append(archive_id)
+            if manifest is not None:
+                referenced.update(ref.id for _, entry in manifest.entries() for ref in entry.chunks)
+        result.referenced_chunks = len(referenced)
+        for key in list(store.list(CHUNK_PREFIX)):
+            cid = chunk_id_from_key(key)
+            if cid is None or cid in referenced:
+                continue
+            age = blob_age(store, chunk_key(cid), time.time())
+            if age is None or age < grace_seconds:
+                result.young_chunks += 1
+                continue
+            result.deleted_chunks.append(cid)
+            if not dry_run:
+                store.delete(key)
+        return result
+    finally:
+        store.delete(GC_MARKER)
+
+
+def _try_load(store: BlobStore, archive_id: str) -> Manifest | None:
+    try:
+        return load_manifest(store, archive_id)
+    except ArchiveError:
+        return None

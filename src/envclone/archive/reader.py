@@ -1,0 +1,120 @@
+"""ArchiveReader: loads a manifest and streams entries back, verifying every chunk against its name.
+A missing or damaged chunk raises an error naming it and its entry; nothing unverified is returned."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+
+from envclone.archive.compress import decode
+from envclone.archive.errors import ArchiveNotFound, ChunkCorrupt, ChunkError, ChunkMissing
+from envclone.archive.ids import MANIFEST_PREFIX, chunk_key, hasher, manifest_key
+from envclone.archive.manifest import ChunkRef, Manifest
+from envclone.archive.writer import default_workers
+from envclone.blobs import BlobStore
+from envclone.errors import NotFound
+
+
+def load_manifest(store: BlobStore, archive_id: str) -> Manifest:
+    try:
+        blob = store.get(manifest_key(archive_id))
+    except NotFound:
+        raise ArchiveNotFound(f"archive {archive_id} not found") from None
+    return Manifest.from_blob(blob)
+
+
+def list_archives(store: BlobStore) -> list[str]:
+    return sorted(key.removeprefix(MANIFEST_PREFIX) for key in store.list(MANIFEST_PREFIX))
+
+
+def verify_chunk(blob: bytes, ref: ChunkRef, entry: str | None, hash_name: str) -> bytes:
+    """Decode a stored chunk blob and check it is the chunk ``ref`` names; return its content."""
+    try:
+        data = decode(blob, ref.size)
+    except ValueError as exc:
+        raise ChunkCorrupt(ref.id, entry, str(exc)) from None
+    if hasher(hash_name).digest(data) != ref.id:
+        raise ChunkCorrupt(ref.id, entry, "content does not match its hash")
+    return data
+
+
+def fetch_blob(store: BlobStore, ref: ChunkRef, entry: str | None) -> bytes:
+    try:
+        return store.get(chunk_key(ref.id))
+    except NotFound:
+        raise ChunkMissing(ref.id, entry) from None
+
+
+def read_chunk(store: BlobStore, ref: ChunkRef, entry: str | None, hash_name: str) -> bytes:
+    return verify_chunk(fetch_blob(store, ref, entry), ref, entry, hash_name)
+
+
+class ArchiveReader:
+    """Reads entries of one archive, fetching and verifying a bounded number of chunks ahead on a
+    thread pool. Close it (or use it as a context manager) to stop its threads."""
+
+    def __init__(self, store: BlobStore, manifest: Manifest, *, workers: int | None = None) -> None:
+        self.store = store
+        self.manifest = manifest
+        self._hash = manifest.algorithms.hash
+        hasher(self._hash)
+        self._workers = workers or default_workers()
+        self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="archive-reader")
+
+    @classmethod
+    def open(cls, store: BlobStore, archive_id: str, *, workers: int | None = None) -> ArchiveReader:
+        return cls(store, load_manifest(store, archive_id), workers=workers)
+
+    def __enter__(self) -> ArchiveReader:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def read(self, component: str, name: str) -> Iterator[bytes]:
+        """Yield the entry's content chunk by chunk, each verified before it is yielded."""
+        entry = self.manifest.entry(component, name)
+        label = f"{component}/{name}"
+        refs = iter(entry.chunks)
+        ahead: deque[Future[bytes]] = deque()
+        try:
+            while True:
+                while len(ahead) < 2 * self._workers and (ref := next(refs, None)) is not None:
+                    ahead.append(self._pool.submit(read_chunk, self.store, ref, label, self._hash))
+                if not ahead:
+                    return
+                yield ahead.popleft().result()
+        finally:
+            for future in ahead:
+                future.cancel()
+
+    def read_bytes(self, component: str, name: str) -> bytes:
+        return b"".join(self.read(component, name))
+
+    def check(self) -> list[ChunkError]:
+        """Verify every chunk the archive refers to; return the problems found (empty if none)."""
+        owners: dict[str, tuple[ChunkRef, str]] = {}
+        for comp, entry in self.manifest.entries():
+            for ref in entry.chunks:
+                owners.setdefault(ref.id, (ref, f"{comp}/{entry.name}"))
+        problems: list[ChunkError] = []
+        pending: deque[Future[bytes]] = deque()
+
+        def settle() -> None:
+            try:
+                pending.popleft().result()
+            except ChunkError as exc:
+                problems.append(exc)
+
+        for ref, label in owners.values():
+            pending.append(self._pool.submit(read_chunk, self.store, ref, label, self._hash))
+            if len(pending) >= 2 * self._workers:
+                settle()
+        while pending:
+            settle()
+        return problems

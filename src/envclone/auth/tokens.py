@@ -1,0 +1,45 @@
+"""Opaque bearer tokens and dialect sessions with expiry. The database keeps only a SHA-256 of
+each token, so a leaked database does not leak live tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+import sqlalchemy as sa
+
+from envclone.store import tables
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def issue(conn: sa.Connection, login: str, *, kind: str, ttl_seconds: int) -> tuple[str, dt.datetime]:
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + dt.timedelta(seconds=ttl_seconds)
+    conn.execute(tables.tokens.delete().where(tables.tokens.c.expires < now))
+    conn.execute(
+        tables.tokens.insert().values(token_hash=_digest(token), login=login, kind=kind, created=now, expires=expires)
+    )
+    return token, expires
+
+
+def resolve(conn: sa.Connection, token: str, *, kind: str | None = None) -> str | None:
+    """The login a live token belongs to, or None if unknown or expired."""
+    t = tables.tokens
+    query = sa.select(t.c.login).where(t.c.token_hash == _digest(token), t.c.expires > utcnow())
+    if kind is not None:
+        query = query.where(t.c.kind == kind)
+    login = conn.execute(query).scalar()
+    return str(login) if login is not None else None
+
+
+def revoke(conn: sa.Connection, token: str) -> bool:
+    return bool(conn.execute(tables.tokens.delete().where(tables.tokens.c.token_hash == _digest(token))).rowcount)

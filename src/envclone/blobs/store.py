@@ -1,0 +1,55 @@
+"""The BlobStore contract every backend (local directory, object store) fulfils, and the factory
+that picks one from a URL. Retry or caching layers wrap a BlobStore and keep this contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+
+class BlobWriter(Protocol):
+    """A blob being written. Nothing is visible under any key until ``commit``; ``abort`` (or
+    never committing) leaves no trace."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def commit(self, key: str) -> None:
+        """Publish the written bytes under ``key`` atomically, replacing any blob there."""
+
+    def abort(self) -> None: ...
+
+
+class BlobStore(Protocol):
+    """Contract: ``put`` and ``commit`` are atomic (a reader sees the old blob or the new one,
+    never a part); ``delete`` of a missing key is not an error; keys are ``/``-separated names of
+    ``[A-Za-z0-9._-]`` segments."""
+
+    def writer(self) -> BlobWriter: ...
+
+    def put(self, key: str, data: bytes, *, sync: bool = True) -> None:
+        """Atomic. With ``sync=False`` the blob may be lost in a crash until ``sync()`` returns:
+        for bulk writers (archive chunks) that publish nothing referring to it before then."""
+
+    def sync(self) -> None:
+        """Make every blob put so far durable."""
+
+    def read(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
+        """Stream a blob; raises ``NotFound`` at once if the key is missing."""
+
+    def get(self, key: str) -> bytes: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def size(self, key: str) -> int: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def list(self, prefix: str = "") -> Iterator[str]: ...
+
+
+def open_blob_store(url: str) -> BlobStore:
+    from envclone.blobs.local import LocalBlobStore
+
+    if url.startswith("file://"):
+        return LocalBlobStore(url.removeprefix("file://"))
+    raise ValueError(f"unsupported blob store URL {url!r}")

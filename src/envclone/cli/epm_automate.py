@@ -1,0 +1,177 @@
+"""Commands in the style of EPM Automate (``listBackups``, ``restoreEnvironment``, ``restoreBackup``,
+``runDailyMaintenance``, ``set/getDailyMaintenanceStartTime``, ``verify``) against any envclone
+server over HTTP: EPM endpoints to act, the native operation endpoint to follow progress."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import typer
+from rich.markup import escape
+
+from envclone.cli._epm_client import CommandError, EpmClient, console, errors, job_number, report
+from envclone.cli._options import Password, Url, User
+
+Options = Annotated[list[str] | None, typer.Argument(help="key=value options, as EPM Automate takes them")]
+RESTORE_OPTIONS = {
+    "usersandpredefinedroles": "usersAndPreDefinedRoles",
+    "dailymaintenancestarttime": "dailyMaintenanceStartTime",
+    "storedsnapshotsandfiles": "storedSnapshotsAndFiles",
+}
+
+
+def parse_options(args: list[str] | None, allowed: dict[str, str], booleans: frozenset[str]) -> dict[str, Any]:
+    """``Key=value`` pairs, keys matched case-insensitively; values of boolean keys true|false."""
+    parsed: dict[str, Any] = {}
+    for arg in args or []:
+        key, sep, value = arg.partition("=")
+        name = allowed.get(key.strip().lower())
+        if not sep or name is None:
+            known = ", ".join(sorted(allowed.values())) or "none"
+            raise CommandError(f"unknown option {arg!r}: this command takes {known} (as key=value)", 2)
+        if name in booleans:
+            if value.strip().lower() not in ("true", "false"):
+                raise CommandError(f"{name} must be true or false, not {value!r}", 2)
+            parsed[name] = value.strip().lower() == "true"
+        elif not value.strip():
+            raise CommandError(f"{name} needs a value", 2)
+        else:
+            parsed[name] = value.strip()
+    return parsed
+
+
+@contextmanager
+def _failures() -> Iterator[None]:
+    try:
+        yield
+    except CommandError as exc:
+        errors.print(f"[red]error:[/] {escape(exc.message)}", soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+
+
+def _run_job(client: EpmClient, body: dict[str, Any], command: str) -> None:
+    op = client.wait(job_number(body), command)
+    if not report(op, command):
+        raise typer.Exit(1)
+
+
+def list_backups(url: Url = "", user: User = "admin", password: Password = "") -> None:
+    """List the archived backups (Artifact Snapshots and Environment Backups)."""
+    with _failures(), EpmClient(url, user, password) as client:
+        names = client.epm("GET", "/v2/backups/list").get("items") or []
+    for name in names:
+        console.print(escape(str(name)), highlight=False)
+    if not names:
+        console.print("No backups yet: they are made by daily maintenance.")
+
+
+def restore_environment(
+    backup_name: Annotated[str, typer.Argument(help="Environment Backup, as listBackups shows it")],
+    options: Options = None,
+    url: Url = "",
+    user: User = "admin",
+    password: Password = "",
+) -> None:
+    """Replace this environment's content with an Environment Backup's."""
+    with _failures():
+        params = parse_options(options, RESTORE_OPTIONS, frozenset(RESTORE_OPTIONS.values()))
+        with EpmClient(url, user, password) as client:
+            body = {"backupName": backup_name, "parameters": params}
+            _run_job(client, client.epm("POST", "/v1/services/restoreenvironment", json=body), "restoreEnvironment")
+
+
+def restore_backup(
+    snapshot_name: Annotated[str, typer.Argument(help="Backup to copy in, as listBackups shows it")],
+    options: Options = None,
+    url: Url = "",
+    user: User = "admin",
+    password: Password = "",
+) -> None:
+    """Copy an archived backup into the environment as a stored snapshot."""
+    with _failures():
+        params = parse_options(options, {"targetname": "targetName"}, frozenset())
+        with EpmClient(url, user, password) as client:
+            body = {"backupName": snapshot_name, "parameters": params}
+            _run_job(client, client.epm("POST", "/v2/backups/restore", json=body), "restoreBackup")
+
+
+def run_daily_maintenance(
+    options: Options = None,
+    force: Annotated[bool, typer.Option("-f", "--force", help="Do not ask for confirmation")] = False,
+    url: Url = "",
+    user: User = "admin",
+    password: Password = "",
+) -> None:
+    """Run daily maintenance now: an Artifact Snapshot and an Environment Backup."""
+    with _failures():
+        params = parse_options(options, {"skipnext": "skipNext"}, frozenset({"skipNext"}))
+        if not force:
+            if not sys.stdin.isatty():
+                raise CommandError("runDailyMaintenance asks for confirmation; without a terminal, pass -f", 2)
+            if not typer.confirm("Daily maintenance makes the environment busy for a while. Continue?"):
+                raise CommandError("cancelled: nothing was started", 1)
+        with EpmClient(url, user, password) as client:
+            body = client.epm("POST", "/v2/maintenance/rundailymaintenance", json={"skipNext": False, **params})
+            _run_job(client, body, "runDailyMaintenance")
+
+
+def set_daily_maintenance_start_time(
+    start_time: Annotated[str, typer.Argument(help="HH:MM, 24-hour, optionally followed by a time zone")],
+    url: Url = "",
+    user: User = "admin",
+    password: Password = "",
+) -> None:
+    """Set the time at which daily maintenance runs."""
+    with _failures(), EpmClient(url, user, password) as client:
+        body = client.epm("PUT", "/v2/maintenance/setdailymaintenancestarttime", json={"startTime": start_time})
+    console.print(f"Daily maintenance start time: {escape(_time_of(body))}", highlight=False)
+
+
+def get_daily_maintenance_start_time(url: Url = "", user: User = "admin", password: Password = "") -> None:
+    """Show the time at which daily maintenance runs."""
+    with _failures(), EpmClient(url, user, password) as client:
+        body = client.epm("GET", "/v2/maintenance/getdailymaintenancestarttime")
+    console.print(escape(_time_of(body)), highlight=False)
+
+
+def _time_of(body: dict[str, Any]) -> str:
+    return f"{body.get('dailyMaintenanceStartTime')} {body.get('timeZone') or ''}".strip()
+
+
+def verify(
+    backup: Annotated[str | None, typer.Argument(help="Backup [default: the latest Environment Backup]")] = None,
+    url: Url = "",
+    user: User = "admin",
+    password: Password = "",
+) -> None:
+    """Read every chunk of a backup and check every hash."""
+    with _failures(), EpmClient(url, user, password) as client:
+        if backup is None:
+            items = client.call("GET", "/v1/backups", params={"kind": "environment_backup"}).get("items") or []
+            if not items:
+                raise CommandError("there is no Environment Backup to verify yet", 4)
+            backup = str(items[-1]["name"])
+        op = client.call("POST", f"/v1/backups/{quote(backup, safe='')}/verify")
+        final = client.wait(int(op["number"]), "verify")
+    if not report(final, f"verify {backup}"):
+        raise typer.Exit(1)
+
+
+COMMANDS: dict[str, Callable[..., None]] = {
+    "listBackups": list_backups,
+    "restoreEnvironment": restore_environment,
+    "restoreBackup": restore_backup,
+    "runDailyMaintenance": run_daily_maintenance,
+    "setDailyMaintenanceStartTime": set_daily_maintenance_start_time,
+    "getDailyMaintenanceStartTime": get_daily_maintenance_start_time,
+    "verify": verify,
+}
+
+
+def register(app: typer.Typer) -> None:
+    for name, command in COMMANDS.items():
+        app.command(name)(command)

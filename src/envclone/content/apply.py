@@ -1,0 +1,80 @@
+"""Applying an archive to this environment, shared by restore and by a clone's target: blobs first
+(content-addressed, harmless), then the chosen components replaced inside the caller's single
+transaction, settings keys the caller keeps put back, and the result checked against the digests
+recorded with the archive before the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+
+from envclone.archive import ArchiveReader
+from envclone.blobs.store import BlobStore
+from envclone.content.digest import compute_component
+from envclone.content.replace import replace_component, restore_blobs
+from envclone.domain.components import Component
+from envclone.errors import EnvcloneError
+from envclone.store import tables
+
+MAINTENANCE_KEYS = frozenset({"maintenance_start_time", "maintenance_time_zone"})
+APP_PROPERTY_KEYS = frozenset(
+    {"email_notifications", "redwood_experience", "theme", "business_process_name", "logo_image", "background_image"}
+)
+
+
+class DigestMismatch(EnvcloneError):
+    """The applied content does not match the archive's recorded digest; nothing was changed."""
+
+    code = "archive_damaged"
+    status = 500
+
+
+def opener(reader: ArchiveReader, component: Component) -> Callable[[str], Iterator[bytes]]:
+    def open_entry(name: str) -> Iterator[bytes]:
+        return reader.read(component.value, name)
+
+    return open_entry
+
+
+def entry_names(reader: ArchiveReader, component: Component) -> list[str]:
+    return [e.name for c, e in reader.manifest.entries() if c == component.value]
+
+
+def put_blobs(
+    blobs: BlobStore, reader: ArchiveReader, components: Iterable[Component], on_bytes: Callable[[int], None]
+) -> None:
+    """Before the transaction: file and image contents the chosen components refer to."""
+    for component in components:
+        if component in (Component.FILES, Component.SETTINGS):
+            restore_blobs(blobs, entry_names(reader, component), opener(reader, component), on_bytes)
+
+
+def _settings_values(conn: sa.Connection, keys: frozenset[str]) -> dict[str, Any]:
+    s = tables.settings
+    return {k: v for k, v in conn.execute(sa.select(s.c.key, s.c.value).where(s.c.key.in_(keys)))}
+
+
+def replace(
+    conn: sa.Connection, reader: ArchiveReader, component: Component, *, keep_settings: frozenset[str] = frozenset()
+) -> None:
+    """Inside the caller's transaction. For settings, ``keep_settings`` keys keep this
+    environment's current values instead of the archive's."""
+    kept = _settings_values(conn, keep_settings) if component is Component.SETTINGS and keep_settings else {}
+    replace_component(conn, component, opener(reader, component))
+    if kept or (component is Component.SETTINGS and keep_settings):
+        s = tables.settings
+        conn.execute(s.delete().where(s.c.key.in_(keep_settings)))
+        if kept:
+            conn.execute(s.insert(), [{"key": k, "value": v} for k, v in kept.items()])
+
+
+def check_digests(conn: sa.Connection, expected: dict[str, str], components: Iterable[Component]) -> None:
+    """Inside the transaction, so that a mismatch rolls everything back."""
+    for component in components:
+        want = expected.get(component.value)
+        if want is not None and compute_component(conn, component) != want:
+            raise DigestMismatch(
+                f"the applied {component.value} does not match the archive's digest; nothing was changed"
+            )

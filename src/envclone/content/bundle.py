@@ -1,0 +1,71 @@
+"""Small blobs travel together: one entry that is the concatenation of frames (32-byte BLAKE3
+hash, 8-byte length, content), sorted by hash. The archive cuts it into ~1 MiB content-defined
+chunks, so fifty thousand small files make a few hundred chunks, not fifty thousand, and an
+unchanged file still deduplicates because chunk boundaries follow content."""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from envclone.blobs.store import BlobStore
+
+BUNDLE = "blobs.bundle"
+SMALL_BLOB = 1024 * 1024
+_FRAME = struct.Struct(">32sQ")
+_READ_AHEAD = 64
+
+
+def frame_size(sizes: Iterable[int]) -> int:
+    return sum(_FRAME.size + size for size in sizes)
+
+
+def write_bundle(blobs: BlobStore, items: list[tuple[str, int]]) -> Iterator[bytes]:
+    """Frames for ``items`` (hash, size) in hash order. Blobs are read a few at a time ahead on
+    threads: opening many small files one after another is slow; holding all of them is not lean."""
+    ordered = sorted(items)
+    with ThreadPoolExecutor(4, thread_name_prefix="bundle-read") as pool:
+        pending: deque[tuple[str, Future[bytes]]] = deque()
+        for content_hash, _size in ordered:
+            pending.append((content_hash, pool.submit(blobs.get, f"files/{content_hash}")))
+            if len(pending) >= _READ_AHEAD:
+                yield _frame(*pending.popleft())
+        while pending:
+            yield _frame(*pending.popleft())
+
+
+def _frame(content_hash: str, future: Future[bytes]) -> bytes:
+    data = future.result()
+    return _FRAME.pack(bytes.fromhex(content_hash), len(data)) + data
+
+
+def read_bundle(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
+    """(hash, content) per frame; raises ValueError on a truncated bundle."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer.extend(chunk)
+        while len(buffer) >= _FRAME.size:
+            raw_hash, size = _FRAME.unpack_from(buffer)
+            end = _FRAME.size + size
+            if len(buffer) < end:
+                break
+            yield raw_hash.hex(), bytes(buffer[_FRAME.size : end])
+            del buffer[:end]
+    if buffer:
+        raise ValueError("the blob bundle is truncated")
+
+
+def unpack_bundle(blobs: BlobStore, chunks: Iterable[bytes], on_bytes: Callable[[int], None] | None = None) -> int:
+    """Put the bundle's blobs the store lacks; durable once this returns. Returns how many."""
+    written = 0
+    for content_hash, data in read_bundle(chunks):
+        key = f"files/{content_hash}"
+        if not blobs.exists(key):
+            blobs.put(key, data, sync=False)
+            written += 1
+        if on_bytes:
+            on_bytes(len(data))
+    blobs.sync()
+    return written

@@ -1,0 +1,72 @@
+"""A component's content as named byte streams (entries), read from one consistent snapshot:
+one JSON-lines entry per table, one bundle of the small blobs (file contents, images) and one
+entry per large blob, named ``blobs/<hash>``. The archive layer stores the entries; this module
+knows nothing of chunks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+
+import sqlalchemy as sa
+
+from envclone.blobs.store import BlobStore
+from envclone.content.bundle import BUNDLE, SMALL_BLOB, frame_size, write_bundle
+from envclone.content.catalog import CATALOG, Part
+from envclone.content.rows import encode_rows
+from envclone.domain.components import Component
+from envclone.store import tables
+
+BLOB_PREFIX = "blobs/"
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    open: Callable[[], Iterator[bytes]]
+    size_hint: int = 0
+
+
+def table_entry_name(part: Part) -> str:
+    return f"{part.table.name}.jsonl"
+
+
+def _rows(conn: sa.Connection, part: Part) -> Iterator[sa.Row[object]]:
+    columns = part.content_columns()
+    key = [part.table.c[k] for k in part.table.info["key"] if k in columns]
+    query = (
+        sa.select(*(part.table.c[c] for c in columns))
+        .where(*(part.table.c[name] == value for name, value in part.filters.items()))
+        .order_by(*(key or [part.table.c[k] for k in part.table.info["key"]]))
+    )
+    yield from conn.execute(query, execution_options={"yield_per": 5000})
+
+
+def blob_hashes(conn: sa.Connection, component: Component) -> list[tuple[str, int]]:
+    """The content-addressed blobs (``files/<hash>``) a component refers to, with sizes."""
+    if component is Component.FILES:
+        t = tables.files
+        return [(h, int(s)) for h, s in conn.execute(sa.select(t.c.hash, sa.func.max(t.c.size)).group_by(t.c.hash))]
+    if component is Component.SETTINGS:
+        values = conn.execute(sa.select(tables.settings.c.value)).scalars()
+        return sorted({(v["hash"], int(v.get("size", 0))) for v in values if isinstance(v, dict) and "hash" in v})
+    return []
+
+
+def export_component(conn: sa.Connection, blobs: BlobStore, component: Component) -> Iterator[Entry]:
+    """Entries of one component. Table entries stream from ``conn``, which must stay open (and in
+    one snapshot) while they are read."""
+    for part in CATALOG[component]:
+        yield Entry(table_entry_name(part), partial(_encode, conn, part))
+    hashes = blob_hashes(conn, component)
+    small = [(h, s) for h, s in hashes if s <= SMALL_BLOB]
+    if small:
+        yield Entry(BUNDLE, partial(write_bundle, blobs, small), frame_size(s for _, s in small))
+    for content_hash, size in hashes:
+        if size > SMALL_BLOB:
+            yield Entry(BLOB_PREFIX + content_hash, partial(blobs.read, f"files/{content_hash}"), size)
+
+
+def _encode(conn: sa.Connection, part: Part) -> Iterator[bytes]:
+    return encode_rows(_rows(conn, part), part.content_columns())

@@ -1,0 +1,119 @@
+"""Operations: the durable, step-by-step record of every long action (clone, restore, daily
+maintenance...). Pure data; the engine persists and advances it, each dialect renders it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class OperationStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (OperationStatus.SUCCEEDED, OperationStatus.FAILED, OperationStatus.CANCELLED)
+
+
+class StepResult(StrEnum):
+    """The vendor-visible step results; the strings are part of the EPM contract."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "inProgress"
+    SUCCESS = "success"
+    FAILED = "failed"
+    NA = "NA"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (StepResult.SUCCESS, StepResult.FAILED, StepResult.NA)
+
+
+@dataclass
+class Step:
+    key: str  # stable, non-localized; also the English message catalog id
+    result: StepResult = StepResult.PENDING
+    details: str | None = None  # English failure details
+    started: dt.datetime | None = None
+    ended: dt.datetime | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "result": self.result.value,
+            "details": self.details,
+            "started": self.started.isoformat() if self.started else None,
+            "ended": self.ended.isoformat() if self.ended else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Step:
+        return cls(
+            key=data["key"],
+            result=StepResult(data["result"]),
+            details=data.get("details"),
+            started=dt.datetime.fromisoformat(data["started"]) if data.get("started") else None,
+            ended=dt.datetime.fromisoformat(data["ended"]) if data.get("ended") else None,
+        )
+
+
+@dataclass
+class Progress:
+    bytes_done: int = 0
+    bytes_total: int = 0
+    items_done: int = 0
+    items_total: int = 0
+
+    @property
+    def percent(self) -> float:
+        if self.bytes_total:
+            return min(100.0, 100.0 * self.bytes_done / self.bytes_total)
+        if self.items_total:
+            return min(100.0, 100.0 * self.items_done / self.items_total)
+        return 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "bytes_done": self.bytes_done,
+            "bytes_total": self.bytes_total,
+            "items_done": self.items_done,
+            "items_total": self.items_total,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Progress:
+        return cls(**(data or {}))
+
+
+@dataclass
+class Operation:
+    id: str
+    kind: str
+    status: OperationStatus
+    params: dict[str, Any]  # secrets already redacted
+    steps: list[Step] = field(default_factory=list)
+    progress: Progress = field(default_factory=Progress)
+    result: dict[str, Any] = field(default_factory=dict)
+    error_code: str | None = None
+    error_message: str | None = None
+    created: dt.datetime | None = None
+    started: dt.datetime | None = None
+    ended: dt.datetime | None = None
+    created_by: str = ""
+    cancel_requested: bool = False
+    seq: int = 0  # a number for dialects whose job ids are numeric (EPM)
+    # In memory only, never persisted nor rendered (target passwords): lost on restart, so an
+    # operation that needs them cannot be resumed and fails instead.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def step(self, key: str) -> Step:
+        for step in self.steps:
+            if step.key == key:
+                return step
+        raise KeyError(key)

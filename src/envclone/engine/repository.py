@@ -1,0 +1,172 @@
+"""Persistence of operation records. Only the engine writes them, and every write after creation
+is guarded on the operation not being terminal, so a late update cannot reopen a finished one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from envclone.domain.operation import Operation, OperationStatus, Progress, Step
+from envclone.errors import Conflict, NotFound
+from envclone.store import tables
+
+T = tables.operations
+CONTENT_LOCK = "content"
+OPEN = (OperationStatus.QUEUED.value, OperationStatus.RUNNING.value)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _to_operation(row: Any) -> Operation:
+    m = row._mapping
+    return Operation(
+        id=m["id"],
+        kind=m["kind"],
+        status=OperationStatus(m["status"]),
+        params=m["params"],
+        steps=[Step.from_json(s) for s in m["steps"]],
+        progress=Progress.from_json(m["progress"]),
+        result=m["result"],
+        error_code=m["error_code"],
+        error_message=m["error_message"],
+        created=m["created"],
+        started=m["started"],
+        ended=m["ended"],
+        created_by=m["created_by"],
+        cancel_requested=m["cancel_requested"],
+        seq=m["seq"],
+    )
+
+
+def create(
+    conn: sa.Connection, kind: str, params: dict[str, Any], steps: list[Step], created_by: str, exclusive: bool
+) -> Operation:
+    op_id = uuid.uuid4().hex.upper()
+    values = {
+        "id": op_id,
+        "kind": kind,
+        "status": OperationStatus.QUEUED.value,
+        "params": params,
+        "steps": [s.to_json() for s in steps],
+        "progress": Progress().to_json(),
+        "result": {},
+        "created": utcnow(),
+        "created_by": created_by,
+        "lock_key": CONTENT_LOCK if exclusive else None,
+    }
+    try:
+        with conn.begin_nested():
+            conn.execute(T.insert().values(**values))
+    except sa.exc.IntegrityError:
+        check_lock_free(conn)
+        raise Conflict(_busy(None)) from None
+    return load(conn, op_id)
+
+
+def check_lock_free(conn: sa.Connection) -> None:
+    """Raise Conflict if an exclusive operation holds the content lock."""
+    holder = conn.execute(sa.select(T.c.kind, T.c.id).where(T.c.lock_key == CONTENT_LOCK)).first()
+    if holder is not None:
+        raise Conflict(_busy(f"the {holder.kind} operation {holder.id}"))
+
+
+def _busy(what: str | None) -> str:
+    return f"{what or 'another operation'} is changing this environment's content; try again when it has finished"
+
+
+def load(conn: sa.Connection, op_id: str) -> Operation:
+    row = conn.execute(sa.select(T).where(T.c.id == op_id)).first()
+    if row is None:
+        raise NotFound(f"operation {op_id} not found")
+    return _to_operation(row)
+
+
+def load_seq(conn: sa.Connection, seq: int) -> Operation:
+    row = conn.execute(sa.select(T).where(T.c.seq == seq)).first()
+    if row is None:
+        raise NotFound(f"job {seq} not found")
+    return _to_operation(row)
+
+
+def latest(conn: sa.Connection, kind: str) -> Operation | None:
+    row = conn.execute(sa.select(T).where(T.c.kind == kind).order_by(T.c.seq.desc()).limit(1)).first()
+    return _to_operation(row) if row else None
+
+
+def listing(conn: sa.Connection, *, kind: str | None, status: str | None, limit: int, offset: int) -> list[Operation]:
+    query = sa.select(T).order_by(T.c.seq.desc()).limit(limit).offset(offset)
+    if kind:
+        query = query.where(T.c.kind == kind)
+    if status:
+        query = query.where(T.c.status == status)
+    return [_to_operation(r) for r in conn.execute(query)]
+
+
+def claim(conn: sa.Connection, op_id: str, runner: str) -> bool:
+    """queued -> running, for exactly one runner."""
+    now = utcnow()
+    result = conn.execute(
+        T.update()
+        .where(T.c.id == op_id, T.c.status == OperationStatus.QUEUED.value)
+        .values(status=OperationStatus.RUNNING.value, runner=runner, started=now, heartbeat=now)
+    )
+    return result.rowcount == 1
+
+
+def save_progress(conn: sa.Connection, op: Operation) -> bool:
+    """Write steps, progress and result; returns whether a cancel was requested meanwhile."""
+    conn.execute(
+        T.update()
+        .where(T.c.id == op.id, T.c.status.in_(OPEN))
+        .values(
+            steps=[s.to_json() for s in op.steps],
+            progress=op.progress.to_json(),
+            result=op.result,
+            heartbeat=utcnow(),
+        )
+    )
+    return bool(conn.execute(sa.select(T.c.cancel_requested).where(T.c.id == op.id)).scalar())
+
+
+def finish(conn: sa.Connection, op: Operation, status: OperationStatus, code: str | None, message: str | None) -> None:
+    assert status.is_terminal
+    conn.execute(
+        T.update()
+        .where(T.c.id == op.id, T.c.status.in_(OPEN))
+        .values(
+            status=status.value,
+            steps=[s.to_json() for s in op.steps],
+            progress=op.progress.to_json(),
+            result=op.result,
+            error_code=code,
+            error_message=message,
+            ended=utcnow(),
+            lock_key=None,
+        )
+    )
+
+
+def request_cancel(conn: sa.Connection, op_id: str) -> None:
+    conn.execute(T.update().where(T.c.id == op_id, T.c.status.in_(OPEN)).values(cancel_requested=True))
+
+
+def interrupted(conn: sa.Connection, runner: str, stale_before: dt.datetime) -> list[Operation]:
+    """Open operations this runner left behind, or whose runner stopped sending heartbeats."""
+    query = sa.select(T).where(
+        T.c.status.in_(OPEN),
+        sa.or_(T.c.runner == runner, T.c.runner.is_(None), T.c.heartbeat < stale_before),
+    )
+    return [_to_operation(r) for r in conn.execute(query)]
+
+
+def requeue(conn: sa.Connection, op: Operation) -> None:
+    conn.execute(
+        T.update()
+        .where(T.c.id == op.id, T.c.status.in_(OPEN))
+        .values(status=OperationStatus.QUEUED.value, runner=None, steps=[s.to_json() for s in op.steps])
+    )

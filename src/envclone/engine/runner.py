@@ -1,0 +1,162 @@
+"""The Engine: submits operations (durable first, then dispatched), claims and runs them on a
+small thread pool in this process, finishes them with a terminal status, cancels, and recovers
+operations a previous run of this server left open (resumed or failed with the reason)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import sqlalchemy as sa
+
+from envclone.domain.operation import Operation, OperationStatus, Step, StepResult
+from envclone.engine import repository as repo
+from envclone.engine.recorder import Cancelled, Recorder
+from envclone.engine.registry import OperationKind, Registry
+from envclone.errors import Conflict, EnvcloneError
+from envclone.store.database import Database
+
+log = logging.getLogger("envclone.engine")
+INTERRUPTED = "interrupted: the server stopped while this operation was running"
+HEARTBEAT_STALE = dt.timedelta(minutes=2)
+
+
+class Engine:
+    def __init__(self, db: Database, registry: Registry, context: Any, *, runner_id: str, workers: int = 4) -> None:
+        self.db = db
+        self.registry = registry
+        self.context = context
+        self.runner_id = runner_id
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envclone-op")
+        self._running: dict[str, Future[None]] = {}
+        self._live: dict[str, Recorder] = {}  # what runs here, fresher than the database
+        self._secrets: dict[str, dict[str, str]] = {}
+        self._guard = threading.Lock()
+
+    # -- submitting -------------------------------------------------------------------------------
+    def submit(
+        self,
+        kind_name: str,
+        params: dict[str, Any],
+        *,
+        created_by: str,
+        secrets: dict[str, str] | None = None,
+        also: Callable[[sa.Connection, Operation], None] | None = None,
+    ) -> Operation:
+        """Record the operation (raising Conflict if an exclusive one is open), then start it.
+        ``params`` are persisted and shown: redact first; ``secrets`` stay in memory only.
+        ``also`` runs in the same transaction as the record (a receipt that must exist exactly
+        when the operation does)."""
+        kind = self.registry.get(kind_name)
+        if kind.exclusive:
+            # A read first: on SQLite an exclusive operation (a restore) may hold the write lock for
+            # a long time, and the caller wants the Conflict now, not after the busy timeout.
+            with self.db.read() as conn:
+                repo.check_lock_free(conn)
+        with self.db.begin() as conn:
+            op = repo.create(conn, kind.name, params, [Step(k) for k in kind.steps], created_by, kind.exclusive)
+            if also is not None:
+                also(conn, op)
+        if secrets:
+            with self._guard:
+                self._secrets[op.id] = dict(secrets)
+        self._dispatch(op.id)
+        return op
+
+    def _dispatch(self, op_id: str) -> None:
+        with self._guard:
+            self._running[op_id] = self._pool.submit(self._run, op_id)
+
+    def wait(self, op_id: str, timeout: float | None = None) -> Operation:
+        """Block until the operation ends (for the CLI and tests in-process)."""
+        with self._guard:
+            future = self._running.get(op_id)
+        if future is not None:
+            future.result(timeout)
+        return self.get(op_id)
+
+    # -- running ----------------------------------------------------------------------------------
+    def _run(self, op_id: str) -> None:
+        try:
+            with self.db.begin() as conn:
+                if not repo.claim(conn, op_id, self.runner_id):
+                    return
+                op = repo.load(conn, op_id)
+            kind = self.registry.get(op.kind)
+            with self._guard:
+                op.secrets = self._secrets.pop(op_id, {})
+            rec = Recorder(self.db, op)
+            with self._guard:
+                self._live[op_id] = rec
+            self._execute(kind, op, rec)
+        except Exception:
+            log.exception("operation %s could not be run", op_id)
+        finally:
+            with self._guard:
+                self._running.pop(op_id, None)
+                self._live.pop(op_id, None)
+
+    def _execute(self, kind: OperationKind, op: Operation, rec: Recorder) -> None:
+        status, code, message = OperationStatus.SUCCEEDED, None, None
+        try:
+            rec.check_cancelled()
+            kind.handler(self.context, op, rec)
+        except Cancelled:
+            status, code, message = OperationStatus.CANCELLED, Cancelled.code, "cancelled at the user's request"
+        except EnvcloneError as exc:
+            status, code, message = OperationStatus.FAILED, exc.code, exc.message
+        except Exception as exc:
+            log.exception("operation %s (%s) failed", op.id, op.kind)
+            status, code, message = OperationStatus.FAILED, "internal_error", f"internal error: {type(exc).__name__}"
+        for step in op.steps:
+            if step.result == StepResult.IN_PROGRESS:
+                step.result, step.details = StepResult.FAILED, message
+        with self.db.begin() as conn:
+            repo.finish(conn, op, status, code, message)
+
+    # -- reading and cancelling -------------------------------------------------------------------
+    def get(self, op_id: str) -> Operation:
+        with self._guard:
+            live = self._live.get(op_id)
+        if live is not None:
+            return live.snapshot()
+        with self.db.read() as conn:
+            return repo.load(conn, op_id)
+
+    def cancel(self, op_id: str) -> Operation:
+        op = self.get(op_id)
+        if op.status.is_terminal:
+            raise Conflict(f"operation {op_id} has already ended ({op.status.value})")
+        if not self.registry.get(op.kind).cancellable:
+            raise Conflict(f"a {op.kind} operation cannot be cancelled once started")
+        with self.db.begin() as conn:
+            repo.request_cancel(conn, op_id)
+        return self.get(op_id)
+
+    # -- start-up and shut-down -------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Resume or fail what a previous run left open; never leave one in progress."""
+        recovered: list[str] = []
+        with self.db.begin() as conn:
+            for op in repo.interrupted(conn, self.runner_id, repo.utcnow() - HEARTBEAT_STALE):
+                kind = self.registry.get(op.kind) if op.kind in self.registry else None
+                if kind is not None and kind.resumable:
+                    for step in op.steps:
+                        step.result, step.details, step.started, step.ended = StepResult.PENDING, None, None, None
+                    repo.requeue(conn, op)
+                    recovered.append(op.id)
+                    continue
+                for step in op.steps:
+                    if step.result == StepResult.IN_PROGRESS:
+                        step.result, step.details = StepResult.FAILED, INTERRUPTED
+                repo.finish(conn, op, OperationStatus.FAILED, "interrupted", INTERRUPTED)
+        for op_id in recovered:
+            self._dispatch(op_id)
+        return recovered
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)

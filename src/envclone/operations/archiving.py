@@ -1,0 +1,213 @@
+"""Writing archives of chosen components from one consistent snapshot. Components whose change
+counter is what it was at the previous archive of the same kind are not read again: their entries
+are reused from that archive. File contents are content-addressed, so an unchanged file is reused
+whatever else changed. Shared by daily maintenance and clone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from envclone.archive import ArchiveReader, ArchiveWriter, EntryKind, Manifest, load_manifest
+from envclone.content.digest import component_digest
+from envclone.content.export import BLOB_PREFIX, Entry, export_component
+from envclone.domain.components import Component
+from envclone.operations import catalog
+from envclone.operations.context import OperationContext
+from envclone.store.database import generation
+
+ARTIFACT_SNAPSHOT_COMPONENTS = (
+    Component.ARTIFACTS,
+    Component.CONFIGURATION,
+    Component.JOBS,
+    Component.SETTINGS,
+    Component.USERS,
+)
+ALL_COMPONENTS = tuple(Component)
+
+
+@dataclass(frozen=True)
+class Written:
+    name: str
+    manifest: Manifest
+    size: int
+    reused: int  # bytes taken from the previous archive without reading them
+
+
+SMALL_ENTRY = 4 * 1024 * 1024
+PREFETCH = 32
+
+
+def prefetched(entries: Iterable[Entry], skip: Mapping[str, object]) -> Iterator[tuple[Entry, Iterable[bytes]]]:
+    """Entries with their content. Small file entries are read ahead on a few threads (opening
+    many small files one after another is what a first backup waits on); large ones and table
+    entries stream as they are. At most PREFETCH small entries are held."""
+    with ThreadPoolExecutor(4, thread_name_prefix="backup-read") as pool:
+        window: deque[tuple[Entry, Future[bytes] | None]] = deque()
+        for entry in entries:
+            small = 0 < entry.size_hint <= SMALL_ENTRY and entry.name not in skip
+            window.append((entry, pool.submit(_read_all, entry) if small else None))
+            while len(window) > PREFETCH or (window and window[0][1] is None):
+                yield _ready(window.popleft())
+        while window:
+            yield _ready(window.popleft())
+
+
+def _read_all(entry: Entry) -> bytes:
+    return b"".join(entry.open())
+
+
+def _ready(item: tuple[Entry, Future[bytes] | None]) -> tuple[Entry, Iterable[bytes]]:
+    entry, future = item
+    return entry, ((future.result(),) if future is not None else entry.open())
+
+
+def _counting(chunks: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+    for chunk in chunks:
+        on_bytes(len(chunk))
+        yield chunk
+
+
+class _Previous:
+    """The last archive of the same kind, as far as reuse needs it."""
+
+    def __init__(self, ctx: OperationContext, conn: sa.Connection, kind: str) -> None:
+        row = catalog.latest(conn, kind)
+        self.manifest = load_manifest(ctx.blobs, row["manifest_id"]) if row else None
+        self.generations: dict[str, int] = row["generations"] if row else {}
+        entries = list(self.manifest.entries()) if self.manifest else []
+        self.by_component: dict[str, list[Any]] = {}
+        for component, entry in entries:
+            self.by_component.setdefault(component, []).append(entry)
+        self.blobs = {e.name: e for _, e in entries if e.name.startswith(BLOB_PREFIX)}
+
+
+def write_archive(
+    ctx: OperationContext,
+    conn: sa.Connection,
+    kind: str,
+    components: Iterable[Component],
+    created: dt.datetime,
+    on_bytes: Callable[[int], None],
+) -> Written:
+    """Archive ``components`` as seen by ``conn`` (a snapshot) and record it in the catalogue."""
+    s = ctx.settings
+    source = {"environment": s.environment_name, "version": s.version, "service_type": s.service_type.value}
+    chosen = list(components)
+    generations = {c.value: generation(conn, c) for c in chosen}
+    last = catalog.latest(conn, kind)
+    if last is not None and last["generations"] == generations and last["source"] == source:
+        # Nothing changed since the last archive of this kind: the new one is the same archive
+        # under a new name. No content is read, no manifest written.
+        same: dict[str, Any] = {
+            **{k: last[k] for k in ("kind", "manifest_id", "size", "components", "digests", "generations", "source")},
+            "created": created,
+        }
+        on_bytes(int(last["size"]))
+        return Written(
+            _record(ctx, same), load_manifest(ctx.blobs, last["manifest_id"]), int(last["size"]), int(last["size"])
+        )
+    previous = _Previous(ctx, conn, kind)
+    digests: dict[str, str] = {}
+    reused = 0
+    with ArchiveWriter(ctx.blobs, source=source) as writer:
+        for component in chosen:
+            digests[component.value] = component_digest(conn, component)
+            old_entries = previous.by_component.get(component.value, [])
+            if (
+                old_entries
+                and previous.generations.get(component.value) == generations[component.value]
+                # the previous archive is kept by the catalogue, so its chunks are all there
+                and writer.add_existing(component.value, old_entries, check_present=False)
+            ):
+                size = sum(e.size for e in old_entries)
+                reused += size
+                on_bytes(size)
+                continue
+            for entry, content in prefetched(export_component(conn, ctx.blobs, component), previous.blobs):
+                old = previous.blobs.get(entry.name)
+                if old is not None and writer.add_existing(component.value, [old], check_present=False):
+                    reused += old.size
+                    on_bytes(old.size)
+                    continue
+                entry_kind = EntryKind.FILE if entry.name.startswith(BLOB_PREFIX) else EntryKind.RECORDS
+                writer.add_stream(component.value, entry.name, _counting(content, on_bytes), entry_kind)
+        manifest = writer.finish()
+    size = sum(e.size for _, e in manifest.entries())
+    row: dict[str, Any] = {
+        "kind": kind,
+        "manifest_id": manifest.archive_id,
+        "created": created,
+        "size": size,
+        "components": [c.value for c in chosen],
+        "digests": digests,
+        "generations": generations,
+        "source": source,
+    }
+    return Written(_record(ctx, row), manifest, size, reused)
+
+
+def _record(ctx: OperationContext, row: dict[str, Any]) -> str:
+    """Insert under the first free name at or after the creation second."""
+    created: dt.datetime = row["created"]
+    with ctx.db.begin() as conn:
+        name = catalog.archive_name(row["kind"], created)
+        while catalog.find(conn, name) is not None:
+            created += dt.timedelta(seconds=1)
+            name = catalog.archive_name(row["kind"], created)
+        catalog.record(conn, {**row, "name": name, "created": created})
+    return name
+
+
+@dataclass(frozen=True)
+class Composed:
+    manifest: Manifest
+    digests: dict[str, str]
+    reused: int
+
+
+def compose(
+    ctx: OperationContext,
+    conn: sa.Connection,
+    base: Manifest,
+    base_digests: dict[str, str],
+    components: Iterable[Component],
+    on_bytes: Callable[[int], None],
+) -> Composed:
+    """An unrecorded archive (for a transfer): the components ``base`` holds are taken from it as
+    they are (with the digests recorded for them), the others exported live from ``conn``."""
+    held: dict[str, list[Any]] = {}
+    for component, entry in base.entries():
+        held.setdefault(component, []).append(entry)
+    digests: dict[str, str] = {}
+    reused = 0
+    with ArchiveWriter(ctx.blobs, source=dict(base.source)) as writer:
+        for component in components:
+            entries = held.get(component.value)
+            if entries is not None and component.value in base_digests:
+                if not writer.add_existing(component.value, entries):
+                    for entry in entries:  # a gc is running: copy the content instead of referring to it
+                        writer.add_stream(
+                            component.value, entry.name, _read(ctx, base, component, entry.name), entry.kind
+                        )
+                digests[component.value] = base_digests[component.value]
+                reused += sum(e.size for e in entries)
+                on_bytes(sum(e.size for e in entries))
+                continue
+            digests[component.value] = component_digest(conn, component)
+            for live in export_component(conn, ctx.blobs, component):
+                entry_kind = EntryKind.FILE if live.name.startswith(BLOB_PREFIX) else EntryKind.RECORDS
+                writer.add_stream(component.value, live.name, _counting(live.open(), on_bytes), entry_kind)
+        manifest = writer.finish()
+    return Composed(manifest, digests, reused)
+
+
+def _read(ctx: OperationContext, base: Manifest, component: Component, name: str) -> Iterator[bytes]:
+    with ArchiveReader(ctx.blobs, base) as reader:
+        yield from reader.read(component.value, name)

@@ -1,0 +1,38 @@
+"""Why a clone stops, each with a stable code (the EPM dialect maps codes to status numbers)."""
+
+from __future__ import annotations
+
+from envclone.errors import EnvcloneError, InvalidCredentials
+from envclone.peer import PeerError
+
+
+class TargetUnreachable(EnvcloneError):
+    """The target environment cannot be reached."""
+
+    code = "unreachable"
+    status = 502
+
+
+class TargetLoginFailed(InvalidCredentials):
+    """Login to the target environment failed."""
+
+
+class VersionMismatch(EnvcloneError):
+    """The target environment's version is not compatible with the source's."""
+
+    code = "version_mismatch"
+    status = 409
+
+
+class ServiceTypeMismatch(EnvcloneError):
+    """The target environment's service type differs from the source's."""
+
+    code = "service_type_mismatch"
+    status = 409
+
+
+def peer_failure(exc: PeerError, url: str) -> EnvcloneError:
+    """What to report when the target fails past login: unreachable, or what it answered."""
+    if exc.status == 0:
+        return TargetUnreachable(f"lost the connection to the target environment at {url}")
+    return EnvcloneError(f"the target environment answered {exc.status}: {exc.message}")

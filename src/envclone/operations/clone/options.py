@@ -1,0 +1,101 @@
+"""The clone request, resolved: each documented option with its default, the service types it
+applies to (NA elsewhere), the component or settings it carries, and the version rules."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from envclone.content.apply import APP_PROPERTY_KEYS, MAINTENANCE_KEYS
+from envclone.domain.components import Component
+from envclone.domain.service import ServiceType
+
+ALL = frozenset(ServiceType)
+AUDITED = frozenset(
+    {ServiceType.FREEFORM, ServiceType.PLANNING, ServiceType.FINANCIAL_CONSOLIDATION, ServiceType.TAX_REPORTING}
+)
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str  # the EPM parameter
+    default: bool
+    applies_to: frozenset[ServiceType]
+    component: Component | None  # replaced on the target when on
+    step: str  # reported step
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("migrateUsers", False, ALL, Component.USERS, "Cloning users and predefined roles"),
+    Option(
+        "dataManagement",
+        True,
+        ALL - {ServiceType.DATA_MANAGEMENT, ServiceType.NARRATIVE_REPORTING},
+        Component.DATA_MANAGEMENT,
+        "Cloning Data Management records",
+    ),
+    Option("jobConsole", True, AUDITED, Component.JOB_CONSOLE, "Cloning job console records"),
+    Option("applicationAudit", True, AUDITED, Component.APPLICATION_AUDIT, "Cloning application audit records"),
+    Option("storedSnapshotsAndFiles", False, ALL, Component.FILES, "Cloning stored snapshots and files"),
+    Option("maintenanceStartTime", True, ALL, None, "Setting daily maintenance start time"),
+    Option(
+        "appProperties", True, frozenset({ServiceType.ACCOUNT_RECONCILIATION}), None, "Cloning application properties"
+    ),
+)
+ALWAYS = (Component.ARTIFACTS, Component.CONFIGURATION, Component.JOBS, Component.SETTINGS)
+
+
+@dataclass(frozen=True)
+class CloneRequest:
+    target_url: str
+    target_user: str
+    snapshot_name: str | None = None
+    environment_backup: bool = False
+    options: dict[str, bool] = field(default_factory=dict)  # as given; defaults applied by `effective`
+
+    def to_params(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def effective(self, service_type: ServiceType) -> dict[str, bool | None]:
+        """Each option's value, or None where it does not apply to the source's service type."""
+        return {
+            o.name: (self.options.get(o.name, o.default) if service_type in o.applies_to else None) for o in OPTIONS
+        }
+
+    def components(self, service_type: ServiceType) -> list[Component]:
+        chosen = list(ALWAYS)
+        for option in OPTIONS:
+            if option.component and self.effective(service_type)[option.name]:
+                chosen.append(option.component)
+        return chosen
+
+    def keep_settings(self, service_type: ServiceType) -> list[str]:
+        """Settings keys the target keeps: those of options turned off. Where appProperties does not
+        apply (every service type but Account Reconciliation) the properties travel with the
+        snapshot like the rest of the application, as a recreated EPM target would get them."""
+        values = self.effective(service_type)
+        keep: set[str] = set()
+        if values["maintenanceStartTime"] is False:
+            keep |= MAINTENANCE_KEYS
+        if values["appProperties"] is False:
+            keep |= APP_PROPERTY_KEYS
+        return sorted(keep)
+
+
+def months(version: str) -> int:
+    year, month = version.split(".")[:2]
+    return int(year) * 12 + int(month)
+
+
+def version_problem(source: str, target: str, *, environment_backup: bool) -> str | None:
+    """EPM's rules: an Environment Backup goes to the same version or up to two newer; an Artifact
+    Snapshot to one older up to one newer."""
+    gap = months(target) - months(source)
+    low, high = (0, 2) if environment_backup else (-1, 1)
+    if low <= gap <= high:
+        return None
+    if environment_backup:
+        allowed = "an Environment Backup can be cloned only to the same version or up to two versions newer"
+    else:
+        allowed = "an Artifact Snapshot can be cloned only to a version at most one older or newer"
+    return f"the target runs version {target} and the source {source}: {allowed}"

@@ -1,0 +1,50 @@
+"""The verify operation: the archive reader's check (every chunk fetched and hashed), its result
+stored on the archive's catalogue row, and a failure that names every damaged chunk."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from envclone.archive import ArchiveError, ArchiveReader, load_manifest
+from envclone.domain.operation import Operation
+from envclone.engine import Recorder
+from envclone.errors import EnvcloneError
+from envclone.operations import catalog
+from envclone.operations.context import OperationContext
+
+KIND = "verifyBackup"
+STEP = "Verifying backup"
+STEPS = (STEP,)
+
+
+class ArchiveDamaged(EnvcloneError):
+    """The backup is damaged."""
+
+    code = "archive_damaged"
+    status = 500
+
+
+def run_verify(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
+    name = str(op.params["backup_name"])
+    with ctx.db.read() as conn:
+        row = catalog.get(conn, name)
+    problems: list[dict[str, str | None]] = []
+    with rec.step(STEP):
+        try:
+            manifest = load_manifest(ctx.blobs, row["manifest_id"])
+        except ArchiveError as exc:
+            problems.append({"chunk": None, "entry": None, "problem": exc.message})
+        else:
+            rec.plan(bytes_total=sum(e.size for _, e in manifest.entries()))
+            with ArchiveReader(ctx.blobs, manifest) as reader:
+                for problem in reader.check():
+                    problems.append({"chunk": problem.chunk_id, "entry": problem.entry, "problem": problem.message})
+            rec.advance(nbytes=rec.op.progress.bytes_total)
+        result = {"ok": not problems, "damaged": problems}
+        with ctx.db.begin() as conn:
+            catalog.mark_verified(conn, name, dt.datetime.now(dt.UTC).replace(tzinfo=None), result)
+        rec.set_result(backupName=name, **result)
+        if problems:
+            listed = "; ".join(f"{p['entry'] or name}: {p['problem']}" for p in problems[:5])
+            more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+            raise ArchiveDamaged(f"backup {name} is damaged: {listed}{more}")

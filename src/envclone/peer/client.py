@@ -1,0 +1,140 @@
+"""A small synchronous client for the native API over httpx. Errors from the server come back as
+PeerError carrying the server's code and message; credentials are kept out of reprs and errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import httpx
+
+RETRIES = 4
+
+
+class PeerError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        self.status, self.code, self.message = status, code, message
+        super().__init__(f"{message} ({code}, HTTP {status})")
+
+
+class PeerClient:
+    def __init__(self, url: str, user: str, password: str, *, timeout: float = 120.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url, auth=httpx.BasicAuth(user, password), timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"PeerClient({self.url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> PeerClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _check(self, response: httpx.Response) -> httpx.Response:
+        if response.is_success:
+            return response
+        response.read()
+        try:
+            error = response.json().get("error", {})
+        except ValueError:
+            error = {}
+        raise PeerError(
+            response.status_code, error.get("code", "http_error"), error.get("message", response.text[:200])
+        )
+
+    def request(self, method: str, path: str, *, retry: bool = False, **kwargs: Any) -> Any:
+        """One call; with ``retry`` (idempotent calls only) dropped connections are retried with
+        backoff, so a transfer resumes where it was."""
+        attempts = RETRIES if retry else 1
+        for attempt in range(attempts):
+            try:
+                response = self._check(self._http.request(method, path, **kwargs))
+                break
+            except httpx.TransportError as exc:
+                if attempt + 1 == attempts:
+                    raise PeerError(0, "unreachable", f"cannot reach {self.url}: {type(exc).__name__}") from None
+                time.sleep(0.5 * 2**attempt)
+        if response.content and response.headers.get("content-type", "").startswith("application/json"):
+            return response.json()
+        return None
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self.request("GET", path, params=params or None)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self.request("POST", path, json=body)
+
+    def upload(self, path: str, chunks: Iterable[bytes]) -> Any:
+        return self.request("PUT", path, content=chunks, headers={"content-type": "application/octet-stream"})
+
+    def download(self, path: str) -> Iterator[bytes]:
+        with self._http.stream("GET", path) as response:
+            self._check(response)
+            yield from response.iter_bytes()
+
+    def digest(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", "/v1/environment/digest", retry=True)
+        return result
+
+    # -- what a cloning source asks of its target -------------------------------------------------
+    def whoami(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", "/v1/auth/whoami", retry=True)
+        return result
+
+    def environment(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", "/v1/environment", retry=True)
+        return result
+
+    def missing(self, ids: list[str]) -> list[str]:
+        result: list[str] = self.request("POST", "/v1/transfer/missing", json={"ids": ids}, retry=True)["missing"]
+        return result
+
+    def put_chunk(self, chunk_id: str, size: int, blob: bytes) -> bool:
+        result = self.request(
+            "PUT",
+            f"/v1/transfer/chunks/{chunk_id}",
+            params={"size": size},
+            content=blob,
+            retry=True,
+            headers={"content-type": "application/octet-stream"},
+        )
+        return bool(result["stored"])
+
+    def put_manifest(self, blob: bytes) -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "PUT",
+            "/v1/transfer/manifests",
+            content=blob,
+            retry=True,
+            headers={"content-type": "application/octet-stream"},
+        )
+        return result
+
+    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("POST", "/v1/transfer/apply", json=body)
+        return result
+
+    def apply_status(self, op_id: str, receipt: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request(
+            "GET", f"/v1/transfer/apply/{op_id}", headers={"x-envclone-receipt": receipt}, retry=True
+        )
+        return result
+
+    def apply_report(self, op_id: str, receipt: str) -> bytes:
+        response = self._check(
+            self._http.get(f"/v1/transfer/apply/{op_id}/report", headers={"x-envclone-receipt": receipt})
+        )
+        return response.content
+
+    def index(self, component: str) -> dict[str, str] | int:
+        result: dict[str, Any] = self.request("GET", f"/v1/transfer/index/{component}", retry=True)
+        return int(result["count"]) if "count" in result else dict(result["index"])
+
+    def operation(self, op_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.request("GET", f"/v1/operations/{op_id}", retry=True)
+        return result

@@ -1,0 +1,68 @@
+"""Logging in: HTTP Basic credentials and bearer tokens to a Principal, and the token endpoint.
+Failures say nothing about which part was wrong."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+
+from envclone.auth import tokens
+from envclone.auth.passwords import verify_password
+from envclone.auth.principal import Principal
+from envclone.errors import InvalidCredentials
+from envclone.services.context import ServiceContext
+from envclone.store import tables
+from envclone.store.principals import roles_of
+from envclone.store.repository import TableRepository
+
+_users = TableRepository(tables.users)
+
+
+_CACHE_SECONDS = 120.0
+_CACHE_SIZE = 4096
+
+
+def _verified(ctx: ServiceContext, hashed: str | None, password: str) -> bool:
+    if hashed is None:
+        verify_password(None, password)  # same cost as a real check
+        return False
+    key = hashlib.sha256(f"{hashed}\0{password}".encode()).hexdigest()
+    now = time.monotonic()
+    if ctx.verified.get(key, 0.0) > now:
+        return True
+    if not verify_password(hashed, password):
+        return False
+    if len(ctx.verified) >= _CACHE_SIZE:
+        ctx.verified.clear()
+    ctx.verified[key] = now + _CACHE_SECONDS
+    return True
+
+
+def check_password(ctx: ServiceContext, login: str, password: str) -> Principal:
+    with ctx.db.read() as conn:
+        user = _users.find(conn, {"login": login})
+        hashed = user["password_hash"] if user and user["enabled"] else None
+        if not _verified(ctx, hashed, password):
+            raise InvalidCredentials()
+        return Principal.of(login, roles_of(conn, login))
+
+
+def check_token(ctx: ServiceContext, token: str, *, kind: str | None = None) -> Principal:
+    with ctx.db.read() as conn:
+        login = tokens.resolve(conn, token, kind=kind)
+        user = _users.find(conn, {"login": login}) if login else None
+        if login is None or user is None or not user["enabled"]:
+            raise InvalidCredentials()
+        return Principal.of(login, roles_of(conn, login))
+
+
+def issue_token(ctx: ServiceContext, login: str, password: str, *, kind: str = "bearer") -> tuple[str, dt.datetime]:
+    principal = check_password(ctx, login, password)
+    with ctx.db.begin() as conn:
+        return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.token_ttl_seconds)
+
+
+def revoke_token(ctx: ServiceContext, token: str) -> None:
+    with ctx.db.begin() as conn:
+        tokens.revoke(conn, token)

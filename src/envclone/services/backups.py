@@ -1,0 +1,92 @@
+"""Backups and daily maintenance as use cases: list the archived backups, run maintenance now,
+restore the environment from a backup, read and set the maintenance start time. Checks roles and
+validates the request fully before an operation is recorded."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from envclone.auth.principal import Permission, Principal
+from envclone.domain.operation import Operation
+from envclone.domain.roles import Role
+from envclone.errors import Forbidden, InvalidRequest
+from envclone.operations import catalog, maintenance, restore, verify
+from envclone.services import environment
+from envclone.services.context import ServiceContext
+from envclone.store import tables
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+SKIP_NEXT = "skip_next_maintenance"
+
+
+def list_backups(ctx: ServiceContext, who: Principal, kind: str | None = None) -> list[dict[str, Any]]:
+    who.require(Permission.MIGRATE)
+    with ctx.db.read() as conn:
+        return catalog.listing(conn, kind)
+
+
+def get_backup(ctx: ServiceContext, who: Principal, name: str) -> dict[str, Any]:
+    who.require(Permission.MIGRATE)
+    with ctx.db.read() as conn:
+        return catalog.get(conn, name)
+
+
+def run_maintenance(ctx: ServiceContext, who: Principal, *, skip_next: bool = False) -> Operation:
+    """Run now; with ``skip_next`` the next scheduled run is skipped (EPM's rundailymaintenance)."""
+    who.require(Permission.MIGRATE)
+    op = ctx.engine.submit(maintenance.KIND, {"skipNext": skip_next}, created_by=who.login)
+    if skip_next:
+        set_skip_next(ctx, True)
+    return op
+
+
+def start_restore(ctx: ServiceContext, who: Principal, request: restore.RestoreRequest) -> Operation:
+    who.require(Permission.MIGRATE)
+    if request.users and Role.IDENTITY_DOMAIN_ADMINISTRATOR.value not in who.roles:
+        raise Forbidden("restoring users and predefined roles also requires the Identity Domain Administrator role")
+    with ctx.db.read() as conn:
+        catalog.get(conn, request.backup_name, kind=catalog.ENVIRONMENT_BACKUP)
+    return ctx.engine.submit(restore.KIND, request.to_params(), created_by=who.login)
+
+
+def start_verify(ctx: ServiceContext, who: Principal, name: str) -> Operation:
+    who.require(Permission.MIGRATE)
+    with ctx.db.read() as conn:
+        catalog.get(conn, name)
+    return ctx.engine.submit(verify.KIND, {"backup_name": name}, created_by=who.login)
+
+
+def maintenance_time(ctx: ServiceContext, who: Principal) -> dict[str, str]:
+    values = environment.get_settings(ctx, who)
+    return {"start_time": values["maintenance_start_time"], "time_zone": values["maintenance_time_zone"]}
+
+
+def set_maintenance_time(ctx: ServiceContext, who: Principal, start: str, zone: str | None) -> dict[str, str]:
+    match = _HHMM.match(start.strip())
+    if not match:
+        raise InvalidRequest(f"{start!r} is not a valid start time: use HH:MM (24-hour)")
+    changes = {"maintenance_start_time": f"{int(match.group(1)):02d}:{match.group(2)}"}
+    if zone:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidRequest(f"{zone!r} is not a known IANA time zone") from None
+        changes["maintenance_time_zone"] = zone
+    environment.update_settings(ctx, who, changes)
+    return maintenance_time(ctx, who)
+
+
+def set_skip_next(ctx: ServiceContext, skip: bool) -> None:
+    t = tables.server_state
+    with ctx.db.begin() as conn:
+        conn.execute(t.delete().where(t.c.key == SKIP_NEXT))
+        conn.execute(t.insert().values(key=SKIP_NEXT, value=skip))
+
+
+def skip_next(conn: sa.Connection) -> bool:
+    t = tables.server_state
+    return bool(conn.execute(sa.select(t.c.value).where(t.c.key == SKIP_NEXT)).scalar())

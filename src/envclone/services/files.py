@@ -1,0 +1,133 @@
+"""Inbox and outbox files, streamed in and out without holding them in memory. Content is stored
+once per BLAKE3 hash in the blob store (``files/<hash>``); the files table maps names to it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from blake3 import blake3
+
+from envclone.auth.principal import Permission, Principal
+from envclone.auth.tokens import utcnow
+from envclone.blobs.store import BlobWriter
+from envclone.errors import InvalidFileName, InvalidRequest
+from envclone.services.context import ServiceContext
+from envclone.store import tables
+from envclone.store.repository import Page, TableRepository
+
+AREAS = ("inbox", "outbox", "snapshots")
+_files = TableRepository(tables.files)
+# Colons are allowed: EPM names copied backups "2022-03-10T06:37:48_Artifact_Snapshot.zip".
+_NAME = re.compile(r"^[^/\\\x00-\x1f\x7f*?\"<>|]{1,255}$")
+
+
+def check_area(area: str) -> str:
+    if area not in AREAS:
+        raise InvalidRequest(f"unknown file area {area!r}: use {', '.join(AREAS)}")
+    return area
+
+
+def check_name(name: str) -> str:
+    """Flat names only: no separators, no traversal, no control characters."""
+    if not _NAME.match(name) or name.strip(". ") == "" or name.startswith(".") or ".." in name:
+        raise InvalidFileName(f"file name {name!r} is not allowed")
+    return name
+
+
+def blob_key(content_hash: str) -> str:
+    return f"files/{content_hash}"
+
+
+def list_files(ctx: ServiceContext, who: Principal, area: str, *, prefix: str | None, limit: int, offset: int) -> Page:
+    who.require(Permission.READ_CONTENT)
+    with ctx.db.read() as conn:
+        return _files.page(conn, {"area": check_area(area), "name__prefix": prefix}, limit=limit, offset=offset)
+
+
+def describe(ctx: ServiceContext, who: Principal, area: str, name: str) -> dict[str, Any]:
+    who.require(Permission.READ_CONTENT)
+    with ctx.db.read() as conn:
+        return _files.get(conn, {"area": check_area(area), "name": check_name(name)})
+
+
+def open_file(ctx: ServiceContext, who: Principal, area: str, name: str) -> tuple[dict[str, Any], Iterator[bytes]]:
+    row = describe(ctx, who, area, name)
+    return row, ctx.blobs.read(blob_key(row["hash"]))
+
+
+class Upload:
+    """An upload in progress: bytes are hashed and written as they arrive; nothing is visible
+    until ``finish``, and ``abort`` leaves no trace."""
+
+    def __init__(self, ctx: ServiceContext, area: str, name: str, modified: dt.datetime | None = None) -> None:
+        self._ctx = ctx
+        self.area, self.name = area, name
+        self.modified = modified
+        self._hash = blake3(max_threads=1)
+        self._writer: BlobWriter = ctx.blobs.writer()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._hash.update(data)
+        self._writer.write(data)
+        self.size += len(data)
+
+    def finish(self) -> dict[str, Any]:
+        digest = self._hash.hexdigest()
+        row = {
+            "area": self.area,
+            "name": self.name,
+            "size": self.size,
+            "hash": digest,
+            "modified": self.modified or utcnow(),
+        }
+        with self._ctx.blob_refs:
+            self._writer.commit(blob_key(digest))
+            with self._ctx.db.begin() as conn:
+                old = _files.find(conn, row)
+                if old is None:
+                    _files.insert(conn, row)
+                else:
+                    _files.update(conn, row, {k: row[k] for k in ("size", "hash", "modified")})
+                orphan = old is not None and old["hash"] != digest and not referenced(conn, old["hash"])
+            if orphan:
+                assert old is not None
+                self._ctx.blobs.delete(blob_key(old["hash"]))
+        return row
+
+    def abort(self) -> None:
+        self._writer.abort()
+
+
+def start_upload(
+    ctx: ServiceContext, who: Principal, area: str, name: str, *, modified: dt.datetime | None = None
+) -> Upload:
+    """``modified`` keeps a file's own modification time (migrations, seeding); default: now."""
+    who.require(Permission.WRITE_CONTENT)
+    if modified is not None and modified.tzinfo is not None:
+        modified = modified.astimezone(dt.UTC).replace(tzinfo=None)
+    return Upload(ctx, check_area(area), check_name(name), modified)
+
+
+def delete_file(ctx: ServiceContext, who: Principal, area: str, name: str) -> None:
+    who.require(Permission.WRITE_CONTENT)
+    key = {"area": check_area(area), "name": check_name(name)}
+    with ctx.blob_refs:
+        with ctx.db.begin() as conn:
+            row = _files.delete(conn, key)
+            orphan = not referenced(conn, row["hash"])
+        # Only once the row is gone for good: a rolled-back delete must keep its content.
+        if orphan:
+            ctx.blobs.delete(blob_key(row["hash"]))
+
+
+def referenced(conn: sa.Connection, content_hash: str) -> bool:
+    t = tables.files
+    if conn.execute(sa.select(t.c.name).where(t.c.hash == content_hash).limit(1)).first():
+        return True
+    s = tables.settings
+    return any(isinstance(v, dict) and v.get("hash") == content_hash for (v,) in conn.execute(sa.select(s.c.value)))

@@ -1,0 +1,189 @@
+"""Stored snapshots and files as one namespace: the latest Artifact Snapshot from the archives
+catalogue, stored snapshots (package files of the ``snapshots`` area), inbox files and outbox
+files (named ``outbox/<name>``). List, describe, download, chunked upload, delete, and copying an
+archived backup in as a stored snapshot. Snapshots need the migration permission."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from envclone.archive import export_archive
+from envclone.archive.package import MAGIC
+from envclone.auth.principal import Permission, Principal
+from envclone.domain.operation import Operation
+from envclone.errors import Conflict, InvalidRequest, NotFound
+from envclone.operations import catalog, copy
+from envclone.services import files, operations
+from envclone.services._pipe import stream_writer
+from envclone.services._staging import ChunkReceiver, ChunkSpec, Staging
+from envclone.services.context import ServiceContext
+from envclone.store import tables
+from envclone.store.repository import TableRepository
+
+LATEST_ARTIFACT_SNAPSHOT = "Artifact Snapshot"
+SNAPSHOTS = copy.AREA
+OUTBOX = "outbox/"
+ARCHIVE, SNAPSHOT, INBOX, OUTBOX_FILE = "archive", "snapshot", "inbox", "outbox"
+_files = TableRepository(tables.files)
+_AREA_KIND = {SNAPSHOTS: SNAPSHOT, "inbox": INBOX, "outbox": OUTBOX_FILE}
+
+
+@dataclass(frozen=True)
+class Stored:
+    name: str  # as listed: outbox files carry the "outbox/" prefix
+    kind: str  # archive (the latest Artifact Snapshot), snapshot, inbox or outbox
+    size: int
+    modified: dt.datetime | None
+    area: str | None = None  # the file area, for files
+    file_name: str | None = None  # the name in that area
+    manifest_id: str | None = None  # for the archive
+
+    @property
+    def is_snapshot(self) -> bool:
+        return self.kind in (ARCHIVE, SNAPSHOT)
+
+
+def _file_item(row: Any) -> Stored:
+    m = row._mapping
+    shown = OUTBOX + m["name"] if m["area"] == "outbox" else m["name"]
+    return Stored(shown, _AREA_KIND[m["area"]], int(m["size"]), m["modified"], m["area"], m["name"])
+
+
+def _archive_item(conn: sa.Connection) -> Stored | None:
+    row = catalog.latest(conn, catalog.ARTIFACT_SNAPSHOT)
+    if row is None:
+        return None
+    return Stored(LATEST_ARTIFACT_SNAPSHOT, ARCHIVE, int(row["size"]), row["created"], manifest_id=row["manifest_id"])
+
+
+def list_stored(ctx: ServiceContext, who: Principal) -> list[Stored]:
+    who.require(Permission.READ_CONTENT)
+    t = tables.files
+    order = sa.case({SNAPSHOTS: 0, "inbox": 1, "outbox": 2}, value=t.c.area)
+    with ctx.db.read() as conn:
+        latest = _archive_item(conn)
+        rows = conn.execute(sa.select(t).where(t.c.area.in_(_AREA_KIND)).order_by(order, t.c.name)).all()
+    return ([latest] if latest else []) + [_file_item(r) for r in rows]
+
+
+def _find(conn: sa.Connection, name: str) -> Stored | None:
+    if name == LATEST_ARTIFACT_SNAPSHOT:
+        return _archive_item(conn)
+    t = tables.files
+    in_outbox = name.startswith(OUTBOX)
+    keys = [("outbox", name.removeprefix(OUTBOX))] if in_outbox else [(SNAPSHOTS, name), ("inbox", name)]
+    for area, file_name in keys:
+        row = conn.execute(sa.select(t).where(t.c.area == area, t.c.name == file_name)).first()
+        if row is not None:
+            return _file_item(row)
+    return None
+
+
+def describe(ctx: ServiceContext, who: Principal, name: str) -> Stored:
+    who.require(Permission.READ_CONTENT)
+    with ctx.db.read() as conn:
+        found = _find(conn, name)
+    if found is None:
+        raise NotFound(f"{name} not found: no snapshot or file has that name")
+    return found
+
+
+def open_content(ctx: ServiceContext, who: Principal, name: str) -> tuple[Stored, Iterator[bytes]]:
+    """Stream a snapshot or file. The Artifact Snapshot is exported as a package on the fly."""
+    item = describe(ctx, who, name)
+    who.require(Permission.MIGRATE if item.is_snapshot else Permission.READ_CONTENT)
+    if item.manifest_id is not None:
+        archive_id = item.manifest_id
+        return item, stream_writer(lambda out: export_archive(ctx.blobs, archive_id, out), name="snapshot-export")
+    assert item.area is not None and item.file_name is not None
+    _row, chunks = files.open_file(ctx, who, item.area, item.file_name)
+    return item, chunks
+
+
+def delete(ctx: ServiceContext, who: Principal, name: str) -> None:
+    who.require(Permission.MIGRATE)
+    item = describe(ctx, who, name)
+    if item.manifest_id is not None:
+        raise Conflict(f"the {LATEST_ARTIFACT_SNAPSHOT} is the latest daily maintenance backup; it cannot be deleted")
+    with ctx.blob_refs:
+        with ctx.db.begin() as conn:
+            row = _files.delete(conn, {"area": item.area, "name": item.file_name})
+            orphan = not files.referenced(conn, row["hash"])
+        # Only once the row is gone for good, as files.delete_file does.
+        if orphan:
+            ctx.blobs.delete(files.blob_key(row["hash"]))
+
+
+# --- uploads -----------------------------------------------------------------------------------
+def _upload_name(name: str) -> str:
+    if name == LATEST_ARTIFACT_SNAPSHOT or name.startswith(OUTBOX):
+        raise InvalidRequest(f"{name!r} cannot be uploaded: the name is reserved")
+    return files.check_name(name)
+
+
+def _taken(ctx: ServiceContext, name: str) -> None:
+    with ctx.db.read() as conn:
+        if copy.name_taken(conn, name):
+            raise Conflict(f"a file or snapshot named {name} already exists; delete it first")
+
+
+def start_chunk(ctx: ServiceContext, who: Principal, name: str, spec: ChunkSpec) -> ChunkReceiver:
+    """One chunk of an upload; ``finish_chunk`` adds it once all of it has arrived."""
+    who.require(Permission.MIGRATE)
+    staging = Staging(ctx.settings.data_dir / "staging" / "uploads", who.login, _upload_name(name))
+    if spec.is_first:
+        _taken(ctx, staging.name)
+        staging.prune_stale()
+    elif staging.state() is None:
+        raise InvalidRequest(f"no upload of {name} is in progress: the first chunk must have isFirst=true")
+    return ChunkReceiver(staging, spec)
+
+
+def finish_chunk(ctx: ServiceContext, receiver: ChunkReceiver, area: str | None = None) -> dict[str, Any]:
+    """Add the chunk; after the last one publish the file: a package goes to the snapshots area,
+    anything else to the inbox (or to ``area`` when the caller names one)."""
+    staging = receiver.staging
+    with staging.lock:
+        total = receiver.append()
+        if not receiver.spec.is_last:
+            return {"name": staging.name, "received": total, "published": False}
+        try:
+            with staging.part.open("rb") as src:
+                is_package = src.read(len(MAGIC)) == MAGIC
+            target = area or (SNAPSHOTS if is_package else "inbox")
+            _taken(ctx, staging.name)
+            upload = files.Upload(ctx, files.check_area(target), staging.name)
+            try:
+                with staging.part.open("rb") as src:
+                    while block := src.read(1024 * 1024):
+                        upload.write(block)
+                row = upload.finish()
+            finally:
+                upload.abort()
+        finally:
+            staging.discard()
+    return {**row, "published": True, "kind": _AREA_KIND[target]}
+
+
+# --- Restore Backup ----------------------------------------------------------------------------
+def start_restore_backup(ctx: ServiceContext, who: Principal, backup_name: str, target: str | None) -> Operation:
+    who.require(Permission.MIGRATE)
+    with ctx.db.read() as conn:
+        catalog.get(conn, backup_name)
+    name = _upload_name(target or copy.default_target(backup_name))
+    _taken(ctx, name)
+    request = copy.CopyRequest(backup_name=backup_name, target_name=name)
+    return ctx.engine.submit(copy.KIND, request.to_params(), created_by=who.login)
+
+
+def get_restore_backup(ctx: ServiceContext, who: Principal, number: int) -> Operation:
+    """A Restore Backup operation by its job number; other kinds are not found here."""
+    op = operations.get_by_number(ctx, who, number)
+    if op.kind != copy.KIND:
+        raise NotFound(f"job {number} is not a Restore Backup job")
+    return op

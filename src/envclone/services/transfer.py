@@ -1,0 +1,102 @@
+"""The receiving side of a clone, called by the source over the native API: which chunks are
+missing here, receive a chunk or a manifest (each verified), and apply an archive atomically.
+Requires the migration permission, plus Identity Domain Administrator to replace users."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from envclone.archive import accept_chunk, accept_manifest, load_manifest, missing_chunks
+from envclone.auth import tokens
+from envclone.auth.principal import Permission, Principal
+from envclone.content.diff import index_db
+from envclone.domain.components import Component
+from envclone.domain.operation import Operation
+from envclone.errors import InvalidCredentials, InvalidRequest
+from envclone.operations.clone import apply
+from envclone.services.context import ServiceContext
+
+MAX_IDS = 20000
+RECEIPT_SECONDS = 7 * 24 * 3600
+
+
+def missing(ctx: ServiceContext, who: Principal, ids: list[str]) -> list[str]:
+    who.require(Permission.MIGRATE)
+    if len(ids) > MAX_IDS:
+        raise InvalidRequest(f"ask about at most {MAX_IDS} chunks at a time")
+    return missing_chunks(ctx.blobs, ids)
+
+
+def receive_chunk(ctx: ServiceContext, who: Principal, chunk_id: str, size: int, blob: bytes) -> bool:
+    who.require(Permission.MIGRATE)
+    return accept_chunk(ctx.blobs, chunk_id, size, blob)
+
+
+def receive_manifest(ctx: ServiceContext, who: Principal, blob: bytes) -> dict[str, Any]:
+    who.require(Permission.MIGRATE)
+    manifest = accept_manifest(ctx.blobs, blob)
+    return {"archive_id": manifest.archive_id, **manifest.counts()}
+
+
+def start_apply(
+    ctx: ServiceContext,
+    who: Principal,
+    archive_id: str,
+    components: list[str],
+    keep_settings: list[str],
+    digests: dict[str, str],
+    source: dict[str, Any],
+) -> tuple[Operation, str]:
+    """Submit the apply and return it with its receipt: a token that reads this one operation's
+    status and nothing else. The apply may replace the very users the source logged in as
+    (migrateUsers), so the source cannot count on them after. The receipt is written in the same
+    transaction as the operation, so there is never an apply running that nobody can follow."""
+    who.require(Permission.MIGRATE)
+    chosen = [Component(c) for c in components]
+    if Component.USERS in chosen:
+        who.require(Permission.MIGRATE_USERS)
+    load_manifest(ctx.blobs, archive_id)  # present and intact before anything is recorded
+    params = {
+        "archive_id": archive_id,
+        "components": components,
+        "keep_settings": keep_settings,
+        "digests": digests,
+        "source": source,
+    }
+    receipts: list[str] = []
+
+    def issue_receipt(conn: sa.Connection, op: Operation) -> None:
+        receipt, _ = tokens.issue(conn, who.login, kind=receipt_kind(op.id), ttl_seconds=RECEIPT_SECONDS)
+        receipts.append(receipt)
+
+    op = ctx.engine.submit(apply.KIND, params, created_by=who.login, also=issue_receipt)
+    return op, receipts[0]
+
+
+def receipt_kind(op_id: str) -> str:
+    return f"receipt:{op_id}"
+
+
+def apply_status(ctx: ServiceContext, op_id: str, receipt: str) -> Operation:
+    with ctx.db.read() as conn:
+        if tokens.resolve(conn, receipt, kind=receipt_kind(op_id)) is None:
+            raise InvalidCredentials("the receipt is not valid for this operation")
+    return ctx.engine.get(op_id)
+
+
+def apply_report(ctx: ServiceContext, op_id: str, receipt: str) -> bytes:
+    apply_status(ctx, op_id, receipt)  # checks the receipt
+    return ctx.blobs.get(apply.report_key(op_id))
+
+
+def component_index(ctx: ServiceContext, who: Principal, component: str) -> dict[str, str] | int:
+    """A clone preview's view of this environment: key -> content hash per row (count for records)."""
+    who.require(Permission.MIGRATE)
+    try:
+        chosen = Component(component)
+    except ValueError:
+        raise InvalidRequest(f"unknown component {component!r}") from None
+    with ctx.db.snapshot() as conn:
+        return index_db(conn, chosen)

@@ -1,0 +1,130 @@
+"""One settings object for a server, built once at start-up from (highest first) command-line
+flags, ``ENVCLONE_*`` variables, a TOML file and defaults, then passed down. Invalid values are
+refused here, before anything is opened."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+from envclone.domain.service import ServiceType
+from envclone.errors import ConfigError
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_VERSION = re.compile(r"^\d{2}\.\d{2}(\.\d+)?$")
+_LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENVCLONE_", extra="forbid", validate_default=True)
+
+    data_dir: Path = Path("./envclone-data")
+    database_url: str = ""
+    blob_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    environment_name: str = Field("envclone", min_length=1, max_length=100)
+    service_type: ServiceType = ServiceType.PLANNING
+    version: str = "24.10"
+    maintenance_start_time: str = "02:00"
+    maintenance_time_zone: str = "UTC"
+    locale: str = "en"
+    admin_user: str = Field("admin", min_length=1, max_length=255)
+    admin_password: SecretStr | None = None
+    token_ttl_seconds: int = Field(3600, ge=60, le=86400 * 7)
+    backup_retention: int = Field(7, ge=1, le=3650)  # daily backups of each kind kept
+    scheduler: bool = True  # run daily maintenance at its start time
+    verify_backups: bool = True  # the scheduler verifies each new Environment Backup once
+    max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = os.environ.get("ENVCLONE_CONFIG")
+        if config_file:
+            if not Path(config_file).is_file():
+                raise ValueError(f"ENVCLONE_CONFIG names {config_file}, which is not a readable file")
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(config_file)))
+        return tuple(sources)
+
+    @field_validator("maintenance_start_time")
+    @classmethod
+    def _hhmm(cls, value: str) -> str:
+        if not _HHMM.match(value):
+            raise ValueError("must be HH:MM in 24-hour time, e.g. 02:00")
+        return value
+
+    @field_validator("maintenance_time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not _VERSION.match(value):
+            raise ValueError("must look like YY.MM, e.g. 24.10")
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str) -> str:
+        if not _LOCALE.match(value):
+            raise ValueError("must be a locale such as en, fr or ja_JP")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite:///", "postgresql+psycopg://", "postgresql://")):
+            raise ValueError("must start with sqlite:/// or postgresql+psycopg://")
+        if value.startswith("postgresql://"):
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("blob_url")
+    @classmethod
+    def _blobs(cls, value: str) -> str:
+        if value and not value.startswith("file://"):
+            raise ValueError("must be a file:// URL (a local directory)")
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_under_data_dir(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser().resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'envclone.db'}"
+        if not self.blob_url:
+            self.blob_url = f"file://{self.data_dir / 'blobs'}"
+        return self
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings, turning any validation failure into one readable ConfigError."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or 'config'}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    except (OSError, ValueError) as exc:  # unreadable or malformed TOML file
+        raise ConfigError(f"invalid configuration: {exc}") from None

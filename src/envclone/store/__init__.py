@@ -1,0 +1,2 @@
+"""Persistence of an environment's content: schema, migrations, repositories. SQL lives here
+and nowhere above."""

@@ -1,0 +1,115 @@
+"""The database of one environment: engine set-up for SQLite (WAL, foreign keys) and PostgreSQL,
+schema migrations at start, transactions, and the per-component change counters that let digests
+and backups skip what did not change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files as resource_files
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from envclone.domain.components import Component
+from envclone.store import tables
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own handling defers locking).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    # Writers take the write lock at BEGIN so that two of them queue on busy_timeout instead of
+    # failing when a read lock is upgraded; readers (WAL) never wait. A caller that would rather
+    # skip than wait (progress updates during a long restore) asks for a short busy timeout.
+    options = conn.get_execution_options()
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(options.get('envclone_busy_ms', 30000))}")
+    conn.exec_driver_sql("BEGIN" if options.get("envclone_read", False) else "BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            # hide_parameters: a failed statement's message must never carry row values (hashes).
+            self.engine = sa.create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+            )
+            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            sa.event.listen(self.engine, "begin", _sqlite_begin)
+        else:
+            self.engine = sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent)."""
+        config = Config()
+        config.set_main_option("script_location", str(resource_files("envclone.store") / "migrations"))
+        with self.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def begin(self) -> Iterator[sa.Connection]:
+        """One transaction: committed if the block ends normally, rolled back otherwise."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def begin_nowait(self) -> Iterator[sa.Connection]:
+        """A write transaction for best-effort writes (progress, caches) that gives up at once
+        (OperationalError) rather than queue behind a long writer: SQLite's write lock, or on
+        PostgreSQL a row lock (lock_timeout), which also keeps it out of deadlocks."""
+        with self.engine.connect() as conn:
+            conn.execution_options(envclone_busy_ms=50)
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[sa.Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(envclone_read=True)
+            yield conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sa.Connection]:
+        """A read-only transaction that sees one consistent state however long it lasts (SQLite
+        WAL read transactions do; PostgreSQL needs REPEATABLE READ)."""
+        with self.engine.connect() as conn:
+            if self.is_sqlite:
+                conn.execution_options(envclone_read=True)
+            else:
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def bump(conn: sa.Connection, component: Component | str) -> None:
+    """Record that a component changed, inside the caller's transaction."""
+    table = tables.component_generations
+    updated = conn.execute(
+        table.update().where(table.c.component == str(component)).values(generation=table.c.generation + 1)
+    )
+    if updated.rowcount == 0:
+        conn.execute(table.insert().values(component=str(component), generation=1))
+
+
+def generation(conn: sa.Connection, component: Component | str) -> int:
+    table = tables.component_generations
+    value = conn.execute(sa.select(table.c.generation).where(table.c.component == str(component))).scalar()
+    return int(value or 0)

@@ -1,0 +1,2 @@
+"""The EPM dialect end to end: the vendor documents' own samples and error cases, run verbatim against
+real servers over HTTP."""

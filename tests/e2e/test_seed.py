@@ -1,0 +1,157 @@
+"""``envclone seed`` end to end on SQLite: through a running server's API and directly into a data
+directory, the same content either way and every time; and ``serve --demo`` seeding on first start
+only."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from envclone.cli.main import app
+from envclone.content.seeddata import COUNTS, Section, SeedData, Size
+from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
+
+SMALL = COUNTS[Size.SMALL]
+SAME_EITHER_WAY = ("artifacts", "configuration", "jobs", "applicationAudit", "jobConsole", "dataManagement")
+runner = CliRunner()
+
+
+def seed_api(server: LiveServer, *extra: str) -> Any:
+    return runner.invoke(
+        app, ["seed", "--size", "small", "--url", server.url, "-u", ADMIN, "-p", ADMIN_PASSWORD, *extra]
+    )
+
+
+def ok(response: httpx.Response) -> Any:
+    assert response.status_code == 200, f"{response.request.url}: {response.text}"
+    return response.json()
+
+
+def total(http: httpx.Client, path: str, **filters: str) -> int:
+    return int(ok(http.get(path, params={"limit": 1, **filters}))["total"])
+
+
+def components(server: LiveServer) -> dict[str, str]:
+    with server.client() as http:
+        result: dict[str, str] = ok(http.get("/v1/environment/digest"))["components"]
+        return result
+
+
+def files_of(server: LiveServer) -> list[tuple[str, str, int, str]]:
+    with server.client() as http:
+        rows = [(a, f) for a in ("inbox", "outbox") for f in ok(http.get(f"/v1/files/{a}?limit=1000"))["items"]]
+    return sorted((area, f["name"], f["size"], f["hash"]) for area, f in rows)
+
+
+@pytest.fixture(scope="module")
+def seeded(sqlite_server: LiveServer) -> LiveServer:
+    result = seed_api(sqlite_server)
+    assert result.exit_code == 0, result.output
+    assert "objects" in result.output and "3,000" in result.output
+    return sqlite_server
+
+
+def assert_small_content(server: LiveServer) -> None:
+    data = SeedData(Size.SMALL)
+    with server.client() as http:
+        assert total(http, "/v1/users") == SMALL.users + 1  # and the first administrator
+        assert total(http, "/v1/groups") == SMALL.groups
+        assert total(http, "/v1/roles", kind="application") == 6
+        groups = [quote(g["name"], safe="") for g in data.groups()]
+        members = sum(total(http, f"/v1/groups/{g}/members") for g in groups)
+        assert members == data.totals()[Section.GROUP_MEMBERS]
+        assert total(http, "/v1/role-assignments") == data.totals()[Section.ROLE_ASSIGNMENTS] + 2  # admin's two
+        projects = ok(http.get("/v1/projects"))["items"]
+        assert sorted(p["id"] for p in projects) == sorted(p["id"] for p in data.projects())
+        assert sum(total(http, f"/v1/projects/{p['id']}/objects") for p in projects) == SMALL.objects
+        schema = sum(total(http, f"/v1/projects/{p['id']}/objects", is_schema="true") for p in projects)
+        assert 0 < schema < SMALL.objects
+        assert sum(total(http, f"/v1/projects/{p['id']}/subscriptions") for p in projects) == SMALL.subscriptions
+        assert total(http, "/v1/configuration-objects") == SMALL.config_objects
+        assert total(http, "/v1/configuration-objects", type="44") > 0
+        assert total(http, "/v1/repositories") == SMALL.repositories
+        assert total(http, "/v1/jobs") == SMALL.jobs
+        assert total(http, "/v1/records/applicationAudit") == SMALL.audit
+        assert total(http, "/v1/records/jobConsole") == SMALL.job_console
+        assert total(http, "/v1/records/dataManagement") == SMALL.data_management
+        assert total(http, "/v1/files/inbox") + total(http, "/v1/files/outbox") == SMALL.files
+        settings = ok(http.get("/v1/settings"))
+        assert {k: settings[k] for k in data.settings()} == data.settings()
+    assert sum(size for _, _, size, _ in files_of(server)) == SMALL.file_bytes
+    # The seeded sign-in users can log in with the passwords derived from the seed.
+    login, password = "epm.admin", data.passwords["epm.admin"]
+    with server.client(login, password) as http:
+        assert "Service Administrator" in ok(http.get("/v1/auth/whoami"))["roles"]
+
+
+def test_seeding_through_the_api_creates_the_declared_counts(seeded: LiveServer) -> None:
+    assert_small_content(seeded)
+
+
+def test_seeding_the_same_environment_twice_fails_clearly(seeded: LiveServer) -> None:
+    result = seed_api(seeded)
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+
+
+def test_bad_credentials_and_missing_target_exit_non_zero(seeded: LiveServer) -> None:
+    result = runner.invoke(app, ["seed", "--url", seeded.url, "-u", ADMIN, "-p", "wrong"])
+    assert result.exit_code != 0 and "seeding failed" in result.output
+    result = runner.invoke(app, ["seed"], env={"ENVCLONE_URL": ""})
+    assert result.exit_code == 2 and "--data-dir" in result.output
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A second fresh server, seeded through the API like ``seeded``."""
+    tmp = tmp_path_factory.mktemp("twin")
+    server = LiveServer(tmp / "data", f"sqlite:///{tmp / 'envclone.db'}").start()
+    try:
+        result = seed_api(server)
+        assert result.exit_code == 0, result.output
+        yield server
+    finally:
+        server.stop()
+
+
+def test_two_fresh_servers_seeded_alike_have_equal_digests(seeded: LiveServer, twin: LiveServer) -> None:
+    ours, theirs = components(seeded), components(twin)
+    assert {c: ours[c] for c in SAME_EITHER_WAY} == {c: theirs[c] for c in SAME_EITHER_WAY}
+    assert files_of(seeded) == files_of(twin)
+    # Only the salted password hashes (and the upload times, below) tell the two apart.
+    assert ours["users"] != theirs["users"]
+
+
+def test_files_digest_is_equal_after_seeding_alike(seeded: LiveServer, twin: LiveServer) -> None:
+    assert components(seeded)["files"] == components(twin)["files"]
+
+
+def test_seeding_a_data_directory_directly_matches_the_api(seeded: LiveServer, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    result = runner.invoke(
+        app, ["seed", "--size", "small", "--data-dir", str(data_dir)], env={"ENVCLONE_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    )
+    assert result.exit_code == 0, result.output
+    server = LiveServer(data_dir, f"sqlite:///{data_dir / 'envclone.db'}").start()
+    try:
+        assert_small_content(server)
+        direct, api = components(server), components(seeded)
+        assert {c: direct[c] for c in SAME_EITHER_WAY} == {c: api[c] for c in SAME_EITHER_WAY}
+        assert files_of(server) == files_of(seeded)
+    finally:
+        server.stop()
+
+
+def test_serve_demo_seeds_on_first_start_only(make_server: Callable[..., LiveServer]) -> None:
+    server = make_server(args=("--demo",))
+    assert_small_content(server)
+    before = components(server)
+    server.stop()
+    server.start()  # a second start with --demo must leave the content alone
+    assert components(server) == before
