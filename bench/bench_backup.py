@@ -130,6 +130,8 @@ def main() -> None:
         result = run_backup(rest[0]) if kind == "backup" else (import_tree(rest[0], rest[1]) or {})
         print(json.dumps(result))
         return
+    if not args.no_restic and shutil.which("restic") is None:
+        sys.exit("restic is not installed (apt-get install restic), or run with --no-restic")
     work = Path(args.workdir or tempfile.mkdtemp(prefix="envclone-bench-")) / f"run-{int(time.time())}"
     dataset, env_dir, repo = work / "dataset", work / "env", work / "restic"
     subprocess.run(

@@ -1,7 +1,12 @@
-"""Small blobs travel together: one entry that is the concatenation of frames (32-byte BLAKE3
-hash, 8-byte length, content), sorted by hash. The archive cuts it into ~1 MiB content-defined
-chunks, so fifty thousand small files make a few hundred chunks, not fifty thousand, and an
-unchanged file still deduplicates because chunk boundaries follow content."""
+"""Small blobs travel together: a bundle is one entry that is the concatenation of frames
+(32-byte BLAKE3 hash, 8-byte length, content), sorted by hash. Fifty thousand small files make a
+few thousand bundles, not fifty thousand entries and chunks.
+
+The blobs are split into buckets by the first hex digits of their hash, and each bucket's entry is
+named after its members (``blobs.bundle/<prefix>/<fingerprint>``). So after a few files changed,
+a backup re-reads only the buckets that hold them and takes every other bucket from the previous
+archive by name, without reading it: that is what keeps a daily backup after small changes as
+cheap as the changes. (A single bundle, the earlier format, is still read.)"""
 
 from __future__ import annotations
 
@@ -10,12 +15,32 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from blake3 import blake3
+
 from envclone.blobs.store import BlobStore
 
 BUNDLE = "blobs.bundle"
 SMALL_BLOB = 1024 * 1024
+BUCKET_DIGITS = 3  # 4096 buckets: a 1% change of 50,000 small files touches about 12% of them
 _FRAME = struct.Struct(">32sQ")
 _READ_AHEAD = 64
+
+
+def is_bundle(name: str) -> bool:
+    return name == BUNDLE or name.startswith(BUNDLE + "/")
+
+
+def buckets(items: Iterable[tuple[str, int]]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """(entry name, members) per non-empty bucket of (hash, size) items, in name order. The name
+    changes exactly when the bucket's members do."""
+    grouped: dict[str, list[tuple[str, int]]] = {}
+    for content_hash, size in sorted(items):
+        grouped.setdefault(content_hash[:BUCKET_DIGITS], []).append((content_hash, size))
+    named = []
+    for prefix, members in sorted(grouped.items()):
+        fingerprint = blake3(b"".join(f"{h}:{s};".encode() for h, s in members)).hexdigest()[:32]
+        named.append((f"{BUNDLE}/{prefix}/{fingerprint}", members))
+    return named
 
 
 def frame_size(sizes: Iterable[int]) -> int:
@@ -58,7 +83,8 @@ def read_bundle(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
 
 
 def unpack_bundle(blobs: BlobStore, chunks: Iterable[bytes], on_bytes: Callable[[int], None] | None = None) -> int:
-    """Put the bundle's blobs the store lacks; durable once this returns. Returns how many."""
+    """Put the bundle's blobs the store lacks, not yet durable: the caller syncs the store once
+    after all bundles (one sync per bundle would cost thousands). Returns how many."""
     written = 0
     for content_hash, data in read_bundle(chunks):
         key = f"files/{content_hash}"
@@ -67,5 +93,4 @@ def unpack_bundle(blobs: BlobStore, chunks: Iterable[bytes], on_bytes: Callable[
             written += 1
         if on_bytes:
             on_bytes(len(data))
-    blobs.sync()
     return written

@@ -1,5 +1,5 @@
 """A component's content as named byte streams (entries), read from one consistent snapshot:
-one JSON-lines entry per table, one bundle of the small blobs (file contents, images) and one
+one JSON-lines entry per table, bundles of the small blobs (file contents, images; see bundle.py) and one
 entry per large blob, named ``blobs/<hash>``. The archive layer stores the entries; this module
 knows nothing of chunks."""
 
@@ -12,7 +12,7 @@ from functools import partial
 import sqlalchemy as sa
 
 from envclone.blobs.store import BlobStore
-from envclone.content.bundle import BUNDLE, SMALL_BLOB, frame_size, write_bundle
+from envclone.content.bundle import SMALL_BLOB, buckets, frame_size, write_bundle
 from envclone.content.catalog import CATALOG, Part
 from envclone.content.rows import encode_rows
 from envclone.domain.components import Component
@@ -61,8 +61,8 @@ def export_component(conn: sa.Connection, blobs: BlobStore, component: Component
         yield Entry(table_entry_name(part), partial(_encode, conn, part))
     hashes = blob_hashes(conn, component)
     small = [(h, s) for h, s in hashes if s <= SMALL_BLOB]
-    if small:
-        yield Entry(BUNDLE, partial(write_bundle, blobs, small), frame_size(s for _, s in small))
+    for name, members in buckets(small):
+        yield Entry(name, partial(write_bundle, blobs, members), frame_size(s for _, s in members))
     for content_hash, size in hashes:
         if size > SMALL_BLOB:
             yield Entry(BLOB_PREFIX + content_hash, partial(blobs.read, f"files/{content_hash}"), size)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 import sqlalchemy as sa
 
 from envclone.blobs.store import BlobStore
-from envclone.content.bundle import BUNDLE, unpack_bundle
+from envclone.content.bundle import is_bundle, unpack_bundle
 from envclone.content.catalog import CATALOG
 from envclone.content.export import BLOB_PREFIX, blob_hashes, table_entry_name
 from envclone.content.rows import decode_rows
@@ -25,10 +25,10 @@ def restore_blobs(
     blobs: BlobStore, entry_names: Iterable[str], open_entry: OpenEntry, on_bytes: Callable[[int], None] | None = None
 ) -> int:
     """Write the archive's blob entries the store does not hold yet; returns how many were written."""
-    written = 0
+    written = unsynced = 0
     for name in entry_names:
-        if name == BUNDLE:
-            written += unpack_bundle(blobs, open_entry(name), on_bytes)
+        if is_bundle(name):
+            unsynced += unpack_bundle(blobs, open_entry(name), on_bytes)
             continue
         if not name.startswith(BLOB_PREFIX):
             continue
@@ -45,7 +45,9 @@ def restore_blobs(
             written += 1
         finally:
             writer.abort()
-    return written
+    if unsynced:
+        blobs.sync()
+    return written + unsynced
 
 
 def replace_component(

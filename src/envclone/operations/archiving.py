@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from envclone.archive import ArchiveReader, ArchiveWriter, EntryKind, Manifest, load_manifest
+from envclone.content.bundle import is_bundle
 from envclone.content.digest import component_digest
 from envclone.content.export import BLOB_PREFIX, Entry, export_component
 from envclone.domain.components import Component
@@ -85,7 +86,8 @@ class _Previous:
         self.by_component: dict[str, list[Any]] = {}
         for component, entry in entries:
             self.by_component.setdefault(component, []).append(entry)
-        self.blobs = {e.name: e for _, e in entries if e.name.startswith(BLOB_PREFIX)}
+        # Entries named by their content (a blob's hash, a bundle's members): reusable by name.
+        self.blobs = {e.name: e for _, e in entries if e.name.startswith(BLOB_PREFIX) or is_bundle(e.name)}
 
 
 def write_archive(

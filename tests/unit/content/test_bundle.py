@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envclone.blobs import LocalBlobStore
-from envclone.content.bundle import frame_size, read_bundle, unpack_bundle, write_bundle
+from envclone.content.bundle import buckets, frame_size, is_bundle, read_bundle, unpack_bundle, write_bundle
 
 
 def _store(tmp: Path, contents: list[bytes]) -> tuple[LocalBlobStore, list[tuple[str, int]]]:
@@ -45,3 +45,27 @@ def test_truncated_bundle_is_refused(tmp_path: Path) -> None:
     stream = b"".join(write_bundle(store, items))
     with pytest.raises(ValueError, match="truncated"):
         list(read_bundle([stream[:-3]]))
+
+
+def _hashes(n: int, salt: str = "") -> list[tuple[str, int]]:
+    return [(blake3(f"{salt}{i}".encode()).hexdigest(), 100 + i) for i in range(n)]
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 400), victim=st.integers(0, 399))
+def test_a_bucket_is_renamed_exactly_when_its_members_change(n: int, victim: int) -> None:
+    items = _hashes(n)
+    before = dict(buckets(items))
+    assert sorted(m for members in before.values() for m in members) == sorted(items)
+    assert all(is_bundle(name) for name in before)
+    changed = list(items)
+    changed[victim % n] = (blake3(b"edited").hexdigest(), 7)
+    after = dict(buckets(reversed(changed)))  # order of the input does not matter
+    renamed = set(before) ^ set(after)
+    # the bucket that lost the old file and the one that gained the new one, nothing else
+    assert 1 <= len(set(before) - set(after)) <= 2 and len(renamed) <= 4
+    assert all(before[name] == after[name] for name in set(before) & set(after))
+
+
+def test_the_single_bundle_of_earlier_archives_is_still_a_bundle() -> None:
+    assert is_bundle("blobs.bundle") and not is_bundle("blobs.bundler") and not is_bundle("blobs/abc")
