@@ -52,19 +52,23 @@ def _hashes(n: int, salt: str = "") -> list[tuple[str, int]]:
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 400), victim=st.integers(0, 399))
-def test_a_bucket_is_renamed_exactly_when_its_members_change(n: int, victim: int) -> None:
+@given(n=st.integers(1, 400), victim=st.integers(0, 399), digits=st.integers(0, 3))
+def test_a_bucket_is_renamed_exactly_when_its_members_change(n: int, victim: int, digits: int) -> None:
     items = _hashes(n)
-    before = dict(buckets(items))
+    before = dict(buckets(items, digits))
     assert sorted(m for members in before.values() for m in members) == sorted(items)
     assert all(is_bundle(name) for name in before)
     changed = list(items)
     changed[victim % n] = (blake3(b"edited").hexdigest(), 7)
-    after = dict(buckets(reversed(changed)))  # order of the input does not matter
+    after = dict(buckets(reversed(changed), digits))  # order of the input does not matter
     renamed = set(before) ^ set(after)
     # the bucket that lost the old file and the one that gained the new one, nothing else
     assert 1 <= len(set(before) - set(after)) <= 2 and len(renamed) <= 4
     assert all(before[name] == after[name] for name in set(before) & set(after))
+
+
+def test_by_default_there_is_one_bundle() -> None:
+    assert len(buckets(_hashes(300))) == 1
 
 
 def test_the_single_bundle_of_earlier_archives_is_still_a_bundle() -> None:

@@ -1,6 +1,6 @@
-"""Daily archives re-read only what changed: after one small file changed, every other bundle of
-small files is taken from the previous archive by name, and restoring the new archive elsewhere
-gives the same files."""
+"""Daily archives re-read only what changed: when only a large file changed, the bundle of small
+files is taken from the previous archive by name without reading; when a small file changed it is
+written again and deduplicates; restoring either archive elsewhere gives every file back."""
 
 from __future__ import annotations
 
@@ -41,26 +41,39 @@ def archive(ctx: ServiceContext, second: int) -> Written:
         return write_archive(ctx, conn, archives.ENVIRONMENT_BACKUP, [Component.FILES], created, lambda _n: None)
 
 
-def test_one_changed_file_rereads_one_or_two_bundles(tmp_path: Path) -> None:
+def file_hashes(ctx: ServiceContext) -> set[str]:
+    with ctx.db.read() as conn:
+        return {h for (h,) in conn.exec_driver_sql("SELECT DISTINCT hash FROM files")}
+
+
+def restores(ctx: ServiceContext, written: Written, target: ServiceContext) -> set[str]:
+    with ArchiveReader(ctx.blobs, written.manifest) as reader:
+        restore_blobs(target.blobs, entry_names(reader, Component.FILES), opener(reader, Component.FILES))
+    return {key.removeprefix("files/") for key in target.blobs.list("files/")}
+
+
+def bundle_bytes(written: Written) -> int:
+    return sum(e.size for _, e in written.manifest.entries() if is_bundle(e.name))
+
+
+def test_the_bundle_is_reused_unread_until_a_small_file_changes(tmp_path: Path) -> None:
     ctx = make_env(tmp_path / "env")
     for i in range(FILES):
         upload(ctx, f"record-{i}.json", f'{{"id": {i}, "body": "{"x" * (i % 97)}"}}'.encode() * 20)
+    upload(ctx, "large.bin", bytes(range(256)) * 8192)  # 2 MiB: an entry of its own
     first = archive(ctx, 0)
-    bundles = [e.name for _, e in first.manifest.entries() if is_bundle(e.name)]
-    assert len(bundles) > 100  # bucketed, not one bundle
+    assert bundle_bytes(first) > 0 and first.reused == 0
 
-    upload(ctx, "record-7.json", b'{"id": 7, "edited": true}')
-    second = archive(ctx, 1)
-    new_bundles = {e.name for _, e in second.manifest.entries() if is_bundle(e.name)}
-    assert 1 <= len(new_bundles - set(bundles)) <= 2
-    bundle_bytes = sum(e.size for _, e in second.manifest.entries() if is_bundle(e.name))
-    assert second.reused >= bundle_bytes - 2 * max(e.size for _, e in second.manifest.entries() if is_bundle(e.name))
+    upload(ctx, "large.bin", bytes(range(255, -1, -1)) * 8192)  # only a large file changed
+    second, second_files = archive(ctx, 1), file_hashes(ctx)
+    assert second.reused >= bundle_bytes(second) > 0
 
-    # the reused entries are whole: another store gets every file back from the new archive
-    target = make_env(tmp_path / "target")
-    with ArchiveReader(ctx.blobs, second.manifest) as reader:
-        restore_blobs(target.blobs, entry_names(reader, Component.FILES), opener(reader, Component.FILES))
-    with ctx.db.read() as conn:
-        hashes = {h for (h,) in conn.exec_driver_sql("SELECT DISTINCT hash FROM files")}
-    assert len(hashes) == FILES
-    assert all(target.blobs.exists(f"files/{h}") for h in hashes)
+    upload(ctx, "record-7.json", b'{"id": 7, "edited": true}')  # a small file changed
+    third, third_files = archive(ctx, 2), file_hashes(ctx)
+    assert third.reused <= sum(e.size for _, e in third.manifest.entries()) - bundle_bytes(third)
+    assert {e.name for _, e in third.manifest.entries() if is_bundle(e.name)}.isdisjoint(
+        e.name for _, e in second.manifest.entries()
+    )
+
+    assert restores(ctx, second, make_env(tmp_path / "target-2")) >= second_files
+    assert restores(ctx, third, make_env(tmp_path / "target-3")) >= third_files
