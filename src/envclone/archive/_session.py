@@ -3,8 +3,11 @@ JSON blobs holding their own start time, so no store needs to report blob ages f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+import uuid
+from collections.abc import Iterator
 
 from envclone.blobs import BlobStore
 from envclone.errors import NotFound
@@ -32,3 +35,25 @@ def marker_age(store: BlobStore, key: str) -> float | None:
 
 def session_key(archive_id: str) -> str:
     return SESSION_PREFIX + archive_id
+
+
+def open_read_session(store: BlobStore) -> str:
+    """A reader's marker: gc sweeps nothing while it exists, so chunks of an archive that
+    retention prunes meanwhile stay until the read ends (a stream to a client, a restore)."""
+    key = f"{SESSION_PREFIX}read-{uuid.uuid4().hex}"
+    put_marker(store, key)
+    return key
+
+
+def close_read_session(store: BlobStore, key: str) -> None:
+    with contextlib.suppress(NotFound):
+        store.delete(key)
+
+
+@contextlib.contextmanager
+def read_session(store: BlobStore) -> Iterator[None]:
+    key = open_read_session(store)
+    try:
+        yield
+    finally:
+        close_read_session(store, key)

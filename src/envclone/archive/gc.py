@@ -5,7 +5,9 @@ Safety rule with concurrent writers, in three parts:
    within it. A writer's new chunks are young until it publishes its manifest, so writers (and
    imports) must finish within the grace period (default one day).
 2. Sessions: a writer reuses an existing chunk without rewriting it, relying on an old blob. So each
-   writer puts ``sessions/<archive-id>`` before its first existence check, and gc puts
+   writer puts ``sessions/<archive-id>`` before its first existence check (and each reader
+   ``sessions/read-<uuid>`` while it reads, so that a pruned archive's chunks outlive a stream of
+   it that had begun), and gc puts
    ``gc/active`` before it reads the sessions, and sweeps nothing while a session younger than
    ``session_timeout`` (default one day) exists. Whichever comes second sees the other: gc skips
    the sweep, or the writer rewrites every chunk instead of reusing it (making them young again).
@@ -84,7 +86,7 @@ def gc(
             k for k in store.list(SESSION_PREFIX) if (age := marker_age(store, k)) is not None and age < session_timeout
         ]
         if live:
-            result.skipped = f"{len(live)} writer(s) active: {', '.join(sorted(live)[:5])}"
+            result.skipped = f"{len(live)} reader(s) or writer(s) active: {', '.join(sorted(live)[:5])}"
             return result
         keep = set(keep_manifests)
         referenced: set[str] = set()

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from envclone.archive._session import GC_MARKER, marker_age, put_marker, session_key
+from envclone.archive._session import GC_MARKER, marker_age, put_marker, read_session, session_key
 from envclone.archive.errors import ChunkMissing, PackageCorrupt
 from envclone.archive.ids import chunk_key, manifest_key
 from envclone.archive.manifest import ChunkRef, Manifest
@@ -92,7 +92,7 @@ def export_archive(
 
     count = total = 0
     n = workers or default_workers()
-    with ThreadPoolExecutor(n, thread_name_prefix="archive-export") as pool:
+    with read_session(store), ThreadPoolExecutor(n, thread_name_prefix="archive-export") as pool:
         for (ref, _), blob in zip(refs, _bounded_map(pool, 2 * n, (job(r, lbl) for r, lbl in refs)), strict=True):
             out.write(_FRAME.pack(bytes.fromhex(ref.id), len(blob)))
             out.write(blob)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
+from envclone.archive._session import close_read_session, open_read_session
 from envclone.archive.compress import decode
 from envclone.archive.errors import ArchiveNotFound, ChunkCorrupt, ChunkError, ChunkMissing
 from envclone.archive.ids import MANIFEST_PREFIX, chunk_key, hasher, manifest_key
@@ -62,6 +63,7 @@ class ArchiveReader:
         hasher(self._hash)
         self._workers = workers or default_workers()
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="archive-reader")
+        self._session: str | None = open_read_session(store)
 
     @classmethod
     def open(cls, store: BlobStore, archive_id: str, *, workers: int | None = None) -> ArchiveReader:
@@ -75,6 +77,9 @@ class ArchiveReader:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._session is not None:
+            close_read_session(self.store, self._session)
+            self._session = None
 
     def read(self, component: str, name: str) -> Iterator[bytes]:
         """Yield the entry's content chunk by chunk, each verified before it is yielded."""

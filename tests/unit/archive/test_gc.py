@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from envclone.archive import ArchiveNotFound, ArchiveReader, ArchiveWriter, chunk_ids, gc, list_archives
-from envclone.archive._session import GC_MARKER
+from envclone.archive._session import GC_MARKER, SESSION_PREFIX
 from envclone.archive.gc import blob_age
+from envclone.archive.package import export_archive
 from envclone.blobs import LocalBlobStore
 
 from ._helpers import sample, write_archive
@@ -47,6 +50,24 @@ def test_active_writer_blocks_the_sweep(store: LocalBlobStore) -> None:
         writer.add_bytes("files", "a", b"x")
         writer.finish()
     assert gc(store, [], grace_seconds=0).skipped is None
+
+
+def test_an_open_reader_keeps_a_pruned_archive_readable(store: LocalBlobStore) -> None:
+    write_archive(store, {"k": b"keep me"}, "keep")
+    write_archive(store, {"d": b"streamed to a client " * 2000}, "drop")
+    with ArchiveReader.open(store, "drop") as reader:
+        result = gc(store, ["keep"], grace_seconds=0)  # retention dropped it mid-stream
+        assert result.skipped is not None and "read-" in result.skipped
+        assert result.deleted_chunks == []
+        assert b"".join(reader.read("files", "d")) == b"streamed to a client " * 2000
+    assert not list(store.list(SESSION_PREFIX))  # the reader's marker went with it
+    assert gc(store, ["keep"], grace_seconds=0).deleted_archives == ["drop"]
+
+
+def test_an_export_leaves_no_session_behind(store: LocalBlobStore) -> None:
+    write_archive(store, {"a": b"payload " * 1000}, "pkg")
+    export_archive(store, "pkg", io.BytesIO())
+    assert not list(store.list(SESSION_PREFIX))
 
 
 def test_missing_kept_archive_aborts(store: LocalBlobStore) -> None:
