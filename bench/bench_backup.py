@@ -1,7 +1,7 @@
 """Daily backup of an environment whose inbox holds the reference dataset (shared/bench), side by
-side with restic on the same bytes on the same machine: first backup, unchanged backup, and backup
-after mutate.py. Each envclone run is a child process, so its peak RSS is its own; restic runs
-under /usr/bin/time for the same reason.
+side with restic on the same bytes on the same machine: first backup, unchanged backup, backup
+after mutate.py, and a restore of every file. Each envclone run is a child process, so its peak
+RSS is its own; restic runs under /usr/bin/time for the same reason.
 
 Usage: .venv/bin/python bench/bench_backup.py [--scale 1] [--workdir DIR] [--no-restic]
 Prints a Markdown table (median of --runs runs for the unchanged case).
@@ -93,6 +93,29 @@ def run_backup(data_dir: str) -> dict[str, float]:
     }
 
 
+def run_restore(data_dir: str) -> dict[str, float]:
+    """Restore Environment with storedSnapshotsAndFiles from the newest Environment Backup, after
+    the file contents were deleted from the blob store: every file is read back from the archive
+    (verified chunk by chunk) and written, as restic restore writes the tree."""
+    from envclone.operations import catalog, restore
+    from envclone.server import build_context
+    from envclone.settings import load_settings
+
+    shutil.rmtree(Path(data_dir) / "blobs" / "files")
+    ctx, _ = build_context(load_settings(data_dir=data_dir, admin_password="bench-admin", scheduler=False))
+    with ctx.db.read() as conn:
+        row = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
+    assert row is not None, "no Environment Backup to restore"
+    request = restore.RestoreRequest(backup_name=row["name"], stored_snapshots_and_files=True)
+    start = time.perf_counter()
+    op = ctx.engine.submit(restore.KIND, request.to_params(), created_by="bench")
+    done = ctx.engine.wait(op.id)
+    seconds = time.perf_counter() - start
+    if done.status.value != "succeeded":
+        raise SystemExit(f"restore failed: {done.error_message}")
+    return {"seconds": seconds, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
 def child(kind: str, *args: str) -> dict[str, float]:
     out = subprocess.run([sys.executable, __file__, "--child", kind, *args], check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
@@ -127,7 +150,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        result = run_backup(rest[0]) if kind == "backup" else (import_tree(rest[0], rest[1]) or {})
+        if kind == "backup":
+            result = run_backup(rest[0])
+        elif kind == "restore":
+            result = run_restore(rest[0])
+        else:
+            result = import_tree(rest[0], rest[1]) or {}
         print(json.dumps(result))
         return
     if not args.no_restic and shutil.which("restic") is None:
@@ -166,6 +194,10 @@ def main() -> None:
     rows.append(("envclone", "backup, after mutate.py", mutated, du(env_dir / "blobs" / "chunks") - before_env))
     if not args.no_restic:
         rows.append(("restic", "backup, after mutate.py", restic(repo, "backup", str(dataset)), du(repo) - before_repo))
+    rows.append(("envclone", "restore, all files", child("restore", str(env_dir)), None))
+    if not args.no_restic:
+        restored = restic(repo, "restore", "latest", "--target", str(work / "out"))
+        rows.append(("restic", "restore, all files", restored, None))
     print(f"scale {args.scale}: {du(dataset) / 1e6:.0f} MB in {sum(1 for _ in dataset.rglob('*'))} paths\n")
     print("| tool | run | time | peak RSS | stored |\n|---|---|---|---|---|")
     for tool, run, result, stored in rows:
