@@ -44,8 +44,19 @@ def run_maintenance(ctx: ServiceContext, who: Principal, *, skip_next: bool = Fa
     return op
 
 
+# Roles that give access to the application (the identity and granular roles do not).
+APPLICATION_ROLES = frozenset({Role.SERVICE_ADMINISTRATOR, Role.POWER_USER, Role.USER, Role.VIEWER})
+
+
 def start_restore(ctx: ServiceContext, who: Principal, request: restore.RestoreRequest) -> Operation:
+    """Restore Environment: Service Administrator, or Migrations - Administer together with an
+    application role (Migrations - Administer alone is enough to clone, not to restore)."""
     who.require(Permission.MIGRATE)
+    if not any(r.value in who.roles for r in APPLICATION_ROLES):
+        raise Forbidden(
+            f"{who.login} may not restore the environment: Migrations - Administer needs an application role "
+            "as well (Service Administrator, Power User, User or Viewer)"
+        )
     if request.users and Role.IDENTITY_DOMAIN_ADMINISTRATOR.value not in who.roles:
         raise Forbidden("restoring users and predefined roles also requires the Identity Domain Administrator role")
     with ctx.db.read() as conn:

@@ -11,11 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from envclone.api.body import read_model
 from envclone.api.credentials import basic_or_bearer, context
 from envclone.api.epm import clone as clone_routes
-from envclone.api.epm import render, schemas, snapshots
+from envclone.api.epm import jobs, render, schemas, snapshots
 from envclone.auth.principal import Principal
 from envclone.errors import InvalidRequest
+from envclone.operations import maintenance
+from envclone.operations import restore as restore_op
 from envclone.operations.restore import RestoreRequest
-from envclone.services import backups, operations
+from envclone.services import backups
 
 PREFIX = "/interop/rest"
 BODY_LIMIT = 1024 * 1024
@@ -58,16 +60,10 @@ def _restore_routes(router: APIRouter) -> None:
 
     @router.get("/v1/services/restoreenvironment/status/{job_id}")
     async def restore_status(job_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        op = await run_in_threadpool(operations.get_by_number, context(request), who, _job_number(job_id))
+        op = await jobs.job(request, who, job_id, restore_op.KIND)
         code = render.status_code(op)
         details = RESTORE_OK if code == 0 else (op.error_message if code > 0 else "")
         return {**render.envelope(status=code, details=details), "intermittentStatus": render.intermittent(op)}
-
-
-def _job_number(job_id: str) -> int:
-    if not job_id.isdigit():
-        raise InvalidRequest(f"job id {job_id!r} is not a number")
-    return int(job_id)
 
 
 def _backup_routes(router: APIRouter) -> None:
@@ -112,7 +108,7 @@ def _maintenance_routes(router: APIRouter) -> None:
 
     @router.get("/v2/maintenance/rundailymaintenance/status/{job_id}")
     async def run_status(job_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        op = await run_in_threadpool(operations.get_by_number, context(request), who, _job_number(job_id))
+        op = await jobs.job(request, who, job_id, maintenance.KIND)
         code = render.status_code(op)
         details = op.error_message if code > 0 else None
         return {**render.envelope(status=code, details=details), "intermittentStatus": render.intermittent(op)}

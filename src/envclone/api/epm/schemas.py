@@ -1,11 +1,28 @@
 """EPM request bodies. Booleans arrive as JSON booleans or as the strings "true"/"false" (the
-documents' own samples use both); option names have aliases where Oracle renamed them."""
+documents' own samples use both); option names have aliases where Oracle renamed them. The
+documents' parameter tables list the options beside the top-level fields while their samples nest
+them under ``parameters``: both forms are accepted, the nested value winning."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+
+def _lifted(data: Any, names: frozenset[str]) -> Any:
+    """The body with options given at the top level moved under ``parameters`` (a nested value
+    wins); a null ``parameters`` or a null option means "not given"."""
+    if not isinstance(data, dict):
+        return data
+    nested = data.get("parameters")
+    if nested is None:
+        nested = {}
+    if not isinstance(nested, dict):
+        return data  # let validation report it
+    top = {k: v for k, v in data.items() if k in names and v is not None}
+    given = {k: v for k, v in nested.items() if v is not None}
+    return {**{k: v for k, v in data.items() if k not in names}, "parameters": {**top, **given}}
 
 
 def _boolean(value: Any) -> Any:
@@ -40,9 +57,19 @@ class RestoreParameters(Lenient):
         return self.users_and_roles
 
 
+RESTORE_OPTIONS = frozenset(
+    {"usersAndPreDefinedRoles", "usersAndApplicationRoles", "dailyMaintenanceStartTime", "storedSnapshotsAndFiles"}
+)
+
+
 class RestoreEnvironmentRequest(Lenient):
     backup_name: Annotated[str, StringConstraints(min_length=1, max_length=250)] = Field(alias="backupName")
     parameters: RestoreParameters = Field(default_factory=RestoreParameters)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_beside(cls, data: Any) -> Any:
+        return _lifted(data, RESTORE_OPTIONS)
 
 
 class RestoreBackupParameters(Lenient):
@@ -106,6 +133,22 @@ class CloneParameters(Lenient):
         return {name: value for name, value in given.items() if value is not None}
 
 
+CLONE_OPTIONS = frozenset(
+    {
+        "snapshotName",
+        "environmentBackup",
+        "migrateUsers",
+        "usersAndPreDefinedRoles",
+        "maintenanceStartTime",
+        "dataManagement",
+        "jobConsole",
+        "applicationAudit",
+        "storedSnapshotsAndFiles",
+        "appProperties",
+    }
+)
+
+
 class CloneRequestBody(Lenient):
     # The document spells the user field both "targetUserName" (sample) and "targetUsername" (table).
     target_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] = Field(alias="targetURL")
@@ -116,3 +159,8 @@ class CloneRequestBody(Lenient):
         alias="targetEncryptPassword", repr=False
     )
     parameters: CloneParameters = Field(default_factory=CloneParameters)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _options_beside(cls, data: Any) -> Any:
+        return _lifted(data, CLONE_OPTIONS)

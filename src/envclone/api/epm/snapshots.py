@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 import envclone.api.convertors  # noqa: F401  (registers the "anytext" path convertor)
 from envclone.api.body import read_model, validate
 from envclone.api.credentials import basic_or_bearer, context
-from envclone.api.epm import render, schemas
+from envclone.api.epm import jobs, render, schemas
 from envclone.auth.principal import Principal
 from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 from envclone.services import snapshots
@@ -170,9 +170,7 @@ def _restore_backup_routes(router: APIRouter) -> None:
 
     @router.get("/v2/backups/restore/status/{job_id}")
     async def restore_backup_status(job_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        if not job_id.isdigit():
-            raise InvalidRequest(f"job id {job_id!r} is not a number")
-        op = await run_in_threadpool(snapshots.get_restore_backup, context(request), who, int(job_id))
+        op = await run_in_threadpool(snapshots.get_restore_backup, context(request), who, jobs.number(job_id))
         code = render.status_code(op)
         items = None
         if code == 0:

@@ -1,0 +1,32 @@
+"""EPM job ids in status paths: the operation's sequence number, ASCII digits only. A status path
+renders only its own kind of job: another job's number is not found there."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from envclone.api.credentials import context
+from envclone.auth.principal import Principal
+from envclone.domain.operation import Operation
+from envclone.errors import InvalidRequest, NotFound
+from envclone.services import operations
+
+MAX_JOB_ID = 2**63 - 1  # the operations' sequence numbers are 64-bit
+
+
+def number(job_id: str) -> int:
+    if not (job_id.isascii() and job_id.isdigit()):
+        raise InvalidRequest(f"job id {job_id!a} is not a number")
+    value = int(job_id)
+    if value > MAX_JOB_ID:
+        raise NotFound(f"job {job_id} not found")
+    return value
+
+
+async def job(request: Request, who: Principal, job_id: str, kind: str) -> Operation:
+    """The operation numbered ``job_id``, which must be of ``kind``."""
+    op = await run_in_threadpool(operations.get_by_number, context(request), who, number(job_id))
+    if op.kind != kind:
+        raise NotFound(f"job {job_id} not found")
+    return op
