@@ -3,8 +3,9 @@ that picks one from a URL. Retry or caching layers wrap a BlobStore and keep thi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Protocol
+import io
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO, Protocol
 
 
 class BlobWriter(Protocol):
@@ -53,3 +54,28 @@ def open_blob_store(url: str) -> BlobStore:
     if url.startswith("file://"):
         return LocalBlobStore(url.removeprefix("file://"))
     raise ValueError(f"unsupported blob store URL {url!r}")
+
+
+class _ChunksRaw(io.RawIOBase):
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._rest = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._rest:
+            piece = next(self._chunks, None)
+            if piece is None:
+                return 0
+            self._rest = memoryview(piece)
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n
+
+
+def open_blob(store: BlobStore, key: str) -> BinaryIO:
+    """A blob as a buffered binary file (for readers that want ``read(n)``), streamed."""
+    return io.BufferedReader(_ChunksRaw(store.read(key)))

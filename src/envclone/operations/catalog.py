@@ -30,6 +30,11 @@ def find(conn: sa.Connection, name: str) -> dict[str, Any] | None:
     return dict(row._mapping) if row else None
 
 
+def find_manifest(conn: sa.Connection, manifest_id: str) -> dict[str, Any] | None:
+    row = conn.execute(sa.select(T).where(T.c.manifest_id == manifest_id).order_by(T.c.created.desc()).limit(1)).first()
+    return dict(row._mapping) if row else None
+
+
 def get(conn: sa.Connection, name: str, *, kind: str | None = None) -> dict[str, Any]:
     row = find(conn, name)
     if row is None or (kind is not None and row["kind"] != kind):

@@ -11,6 +11,7 @@ from envclone.errors import InvalidRequest, NotFound
 from envclone.operations import catalog
 from envclone.operations.clone import run as clone
 from envclone.operations.clone.options import OPTIONS, CloneRequest
+from envclone.operations.clone.snapshot import find_stored
 from envclone.services.context import ServiceContext
 
 OPTION_NAMES = frozenset(o.name for o in OPTIONS)
@@ -49,7 +50,8 @@ def start_clone(ctx: ServiceContext, who: Principal, request: CloneRequest, pass
     named = request.snapshot_name not in (None, "", clone.ARTIFACT_SNAPSHOT) and not request.environment_backup
     if named:
         with ctx.db.read() as conn:
-            if catalog.find(conn, str(request.snapshot_name)) is None:
+            name = str(request.snapshot_name)
+            if catalog.find(conn, name) is None and find_stored(conn, name) is None:
                 raise NotFound(f"snapshot {request.snapshot_name} not found in the source environment")
     return ctx.engine.submit(
         clone.KIND, request.to_params(), created_by=who.login, secrets={"target_password": password}

@@ -28,6 +28,7 @@ from envclone.operations.clone.errors import (
 )
 from envclone.operations.clone.options import OPTIONS, CloneRequest, version_problem
 from envclone.operations.clone.send import send_archive
+from envclone.operations.clone.snapshot import find_stored, stored_archive
 from envclone.operations.context import OperationContext
 from envclone.peer import PeerClient, PeerError
 from envclone.store import tables
@@ -51,7 +52,9 @@ def _instance_id(conn: sa.Connection) -> str:
 
 def resolve_archive(ctx: OperationContext, request: CloneRequest) -> dict[str, Any]:
     """The catalogue row of the archive to clone from (EPM: the last maintenance snapshot unless
-    a snapshot or the Environment Backup is named)."""
+    a snapshot or the Environment Backup is named; a named snapshot is a backup of the catalogue
+    or a stored snapshot, see snapshot.py)."""
+    stored: dict[str, Any] | None = None
     with ctx.db.read() as conn:
         if request.environment_backup:
             row = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
@@ -62,6 +65,9 @@ def resolve_archive(ctx: OperationContext, request: CloneRequest) -> dict[str, A
         else:
             row = catalog.find(conn, str(request.snapshot_name))
             what = f"snapshot {request.snapshot_name}"
+            stored = None if row is not None else find_stored(conn, str(request.snapshot_name))
+    if row is None and stored is not None:
+        return stored_archive(ctx, stored)
     if row is None:
         if request.snapshot_name not in (None, "", ARTIFACT_SNAPSHOT) and not request.environment_backup:
             raise NotFound(f"{what} not found in the source environment")
