@@ -121,25 +121,7 @@ def write_archive(
     with ArchiveWriter(ctx.blobs, source=source) as writer:
         for component in chosen:
             digests[component.value] = component_digest(conn, component)
-            old_entries = previous.by_component.get(component.value, [])
-            if (
-                old_entries
-                and previous.generations.get(component.value) == generations[component.value]
-                # the previous archive is kept by the catalogue, so its chunks are all there
-                and writer.add_existing(component.value, old_entries, check_present=False)
-            ):
-                size = sum(e.size for e in old_entries)
-                reused += size
-                on_bytes(size)
-                continue
-            for entry, content in prefetched(export_component(conn, ctx.blobs, component), previous.blobs):
-                old = previous.blobs.get(entry.name)
-                if old is not None and writer.add_existing(component.value, [old], check_present=False):
-                    reused += old.size
-                    on_bytes(old.size)
-                    continue
-                entry_kind = EntryKind.FILE if entry.name.startswith(BLOB_PREFIX) else EntryKind.RECORDS
-                writer.add_stream(component.value, entry.name, _counting(content, on_bytes), entry_kind)
+            reused += _add_component(ctx, conn, writer, component, generations[component.value], previous, on_bytes)
         manifest = writer.finish()
     size = sum(e.size for _, e in manifest.entries())
     row: dict[str, Any] = {
@@ -167,6 +149,40 @@ def _record(ctx: OperationContext, row: dict[str, Any]) -> str:
     return name
 
 
+def _add_component(
+    ctx: OperationContext,
+    conn: sa.Connection,
+    writer: ArchiveWriter,
+    component: Component,
+    current_generation: int,
+    previous: _Previous,
+    on_bytes: Callable[[int], None],
+) -> int:
+    """Add one component as ``conn`` sees it, reusing what ``previous`` already holds: all of it if
+    the component has not changed since, else each content-named entry (a file, the bundle) that
+    is the same. Returns the bytes reused without reading."""
+    old_entries = previous.by_component.get(component.value, [])
+    if (
+        old_entries
+        and previous.generations.get(component.value) == current_generation
+        # the previous archive is kept by the catalogue, so its chunks are all there
+        and writer.add_existing(component.value, old_entries, check_present=False)
+    ):
+        size = int(sum(e.size for e in old_entries))
+        on_bytes(size)
+        return size
+    reused = 0
+    for entry, content in prefetched(export_component(conn, ctx.blobs, component), previous.blobs):
+        old = previous.blobs.get(entry.name)
+        if old is not None and writer.add_existing(component.value, [old], check_present=False):
+            reused += old.size
+            on_bytes(old.size)
+            continue
+        entry_kind = EntryKind.FILE if entry.name.startswith(BLOB_PREFIX) else EntryKind.RECORDS
+        writer.add_stream(component.value, entry.name, _counting(content, on_bytes), entry_kind)
+    return reused
+
+
 @dataclass(frozen=True)
 class Composed:
     manifest: Manifest
@@ -183,7 +199,10 @@ def compose(
     on_bytes: Callable[[int], None],
 ) -> Composed:
     """An unrecorded archive (for a transfer): the components ``base`` holds are taken from it as
-    they are (with the digests recorded for them), the others exported live from ``conn``."""
+    they are (with the digests recorded for them), the others as ``conn`` sees them, reusing the
+    newest Environment Backup's entries where they have not changed (a clone with files then
+    does not read every file again)."""
+    previous = _Previous(ctx, conn, catalog.ENVIRONMENT_BACKUP)
     held: dict[str, list[Any]] = {}
     for component, entry in base.entries():
         held.setdefault(component, []).append(entry)
@@ -203,9 +222,8 @@ def compose(
                 on_bytes(sum(e.size for e in entries))
                 continue
             digests[component.value] = component_digest(conn, component)
-            for live in export_component(conn, ctx.blobs, component):
-                entry_kind = EntryKind.FILE if live.name.startswith(BLOB_PREFIX) else EntryKind.RECORDS
-                writer.add_stream(component.value, live.name, _counting(live.open(), on_bytes), entry_kind)
+            current = generation(conn, component)
+            reused += _add_component(ctx, conn, writer, component, current, previous, on_bytes)
         manifest = writer.finish()
     return Composed(manifest, digests, reused)
 

@@ -14,7 +14,7 @@ from envclone.content.bundle import is_bundle
 from envclone.content.replace import restore_blobs
 from envclone.domain.components import Component
 from envclone.operations import catalog as archives
-from envclone.operations.archiving import Written, write_archive
+from envclone.operations.archiving import Written, compose, write_archive
 from envclone.server import build_context
 from envclone.services import files
 from envclone.services.context import ServiceContext
@@ -77,3 +77,27 @@ def test_the_bundle_is_reused_unread_until_a_small_file_changes(tmp_path: Path) 
 
     assert restores(ctx, second, make_env(tmp_path / "target-2")) >= second_files
     assert restores(ctx, third, make_env(tmp_path / "target-3")) >= third_files
+
+
+def test_a_clone_archive_reuses_the_environment_backup_for_unchanged_files(tmp_path: Path) -> None:
+    ctx = make_env(tmp_path / "env")
+    for i in range(50):
+        upload(ctx, f"record-{i}.json", f'{{"id": {i}}}'.encode() * 100)
+    upload(ctx, "large.bin", bytes(range(256)) * 8192)
+    with ctx.db.snapshot() as conn:
+        backup = write_archive(
+            ctx, conn, archives.ENVIRONMENT_BACKUP, list(Component), dt.datetime(2026, 1, 1), lambda _n: None
+        )
+        snapshot = write_archive(
+            ctx, conn, archives.ARTIFACT_SNAPSHOT, [Component.ARTIFACTS], dt.datetime(2026, 1, 1), lambda _n: None
+        )
+    files_bytes = sum(e.size for c, e in backup.manifest.entries() if c == Component.FILES.value)
+    with ctx.db.snapshot() as conn:
+        composed = compose(ctx, conn, snapshot.manifest, {}, [Component.FILES], lambda _n: None)
+    assert composed.reused == files_bytes > 2 * 1024 * 1024  # nothing read again
+
+    upload(ctx, "record-7.json", b"changed")  # files changed: the large file is still reused by name
+    with ctx.db.snapshot() as conn:
+        composed = compose(ctx, conn, snapshot.manifest, {}, [Component.FILES], lambda _n: None)
+    assert 2 * 1024 * 1024 <= composed.reused < files_bytes
+    assert restores(ctx, Written("composed", composed.manifest, 0, 0), make_env(tmp_path / "t")) >= file_hashes(ctx)
