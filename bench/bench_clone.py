@@ -1,6 +1,7 @@
 """Clone an Environment between two envclone servers on loopback (two processes, real HTTP): an
-environment whose inbox holds the reference dataset (shared/bench) is cloned with every option
-on, then cloned again unchanged, then again after mutate.py. Reports time, bytes sent over the
+environment whose inbox holds the reference dataset (shared/bench), after its daily maintenance,
+is cloned with every option on, then cloned again unchanged, then again after mutate.py (changed
+since that maintenance). Reports time, bytes sent over the
 wire (after the have/want exchange) against the archive's size, and each server's peak RSS.
 
 Usage: .venv/bin/python bench/bench_clone.py [--scale 1] [--workdir DIR]
@@ -82,18 +83,30 @@ class Server:
             self.process.wait(30)
 
 
+def wait(http: httpx.Client, op_id: str) -> dict[str, Any]:
+    while True:
+        op: dict[str, Any] = http.get(f"/v1/operations/{op_id}").json()
+        if op["status"] in ("succeeded", "failed", "cancelled"):
+            return op
+        time.sleep(0.1)
+
+
+def daily_maintenance(source: Server) -> None:
+    """As every environment has one a day: the Artifact Snapshot and Environment Backup."""
+    with httpx.Client(base_url=source.url, auth=("admin", PASSWORD), timeout=60) as http:
+        response = http.post("/v1/maintenance/run", json={})
+        response.raise_for_status()
+        if wait(http, response.json()["id"])["status"] != "succeeded":
+            raise SystemExit("daily maintenance failed")
+
+
 def clone(source: Server, target: Server) -> dict[str, Any]:
     body = {"target_url": target.url, "target_user": "admin", "target_password": PASSWORD, "options": OPTIONS}
     with httpx.Client(base_url=source.url, auth=("admin", PASSWORD), timeout=60) as http:
         start = time.perf_counter()
         response = http.post("/v1/clone", json=body)
         response.raise_for_status()
-        op_id = response.json()["id"]
-        while True:
-            op: dict[str, Any] = http.get(f"/v1/operations/{op_id}").json()
-            if op["status"] in ("succeeded", "failed", "cancelled"):
-                break
-            time.sleep(0.1)
+        op = wait(http, response.json()["id"])
         seconds = time.perf_counter() - start
         if op["status"] != "succeeded":
             raise SystemExit(f"clone {op['status']}: {op['error']}")
@@ -116,6 +129,7 @@ def main() -> None:
     source, target = Server(src_dir).start(), Server(dst_dir).start()
     rows: list[tuple[str, dict[str, Any]]] = []
     try:
+        daily_maintenance(source)
         rows.append(("first clone", clone(source, target)))
         rows.append(("clone again, unchanged", clone(source, target)))
         source.stop()
