@@ -429,9 +429,16 @@ def test_each_option_carries_or_keeps_its_component(pair: Pair, case: str) -> No
 def test_a_second_clone_of_an_unchanged_source_sends_nothing(pair: Pair) -> None:
     source, target = pair.source, pair.target
     assert clone(source, target, {"storedSnapshotsAndFiles": True})["status"] == 0
+    audit = "/v1/records/applicationAudit"
+    seqs = [r["seq"] for r in ok(target.http.get(audit, params={"limit": 1000}))["items"]]
     assert clone(source, target, {"storedSnapshotsAndFiles": True})["status"] == 0
     result = latest_clone(source.http)["result"]
     assert result["chunks"] > 0 and (result["chunksSent"], result["bytesSent"]) == (0, 0), result
+    # and the target rewrote nothing: every component already had the source's digest
+    for name, change in result["changes"].items():
+        assert (change["created"], change["replaced"], change["removed"]) == (0, 0, 0), (name, change)
+        assert change["unchanged"] == change["before"] == change["after"], (name, change)
+    assert [r["seq"] for r in ok(target.http.get(audit, params={"limit": 1000}))["items"]] == seqs
     first = [op for op in clone_ops(source.http) if op["status"] == "succeeded"][-1]["result"]
     assert first["chunksSent"] > 0 and first["bytesSent"] > 0, first
 
