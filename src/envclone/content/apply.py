@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from envclone.archive import ArchiveReader
 from envclone.blobs.store import BlobStore
 from envclone.content.digest import component_digest, compute_component
+from envclone.content.export import blob_hashes
 from envclone.content.replace import replace_component, restore_blobs
 from envclone.domain.components import Component
 from envclone.errors import EnvcloneError
@@ -70,10 +71,19 @@ def replace(
             conn.execute(s.insert(), [{"key": k, "value": v} for k, v in kept.items()])
 
 
-def already_equal(conn: sa.Connection, expected: dict[str, str], components: Iterable[Component]) -> set[Component]:
-    """The components whose content here already has the archive's digest: replacing them would
-    change nothing a digest can see (internal ids at most), so an apply may leave them as they are."""
-    return {c for c in components if expected.get(c.value) and component_digest(conn, c) == expected[c.value]}
+def already_equal(
+    conn: sa.Connection, blobs: BlobStore, expected: dict[str, str], components: Iterable[Component]
+) -> set[Component]:
+    """The components whose content here already has the archive's digest and every blob it refers
+    to: replacing them would change nothing a digest can see (internal ids at most), so an apply
+    may leave them as they are. A missing file content (a damaged store) is never skipped."""
+    return {
+        c
+        for c in components
+        if expected.get(c.value)
+        and component_digest(conn, c) == expected[c.value]
+        and all(blobs.exists(f"files/{h}") for h, _ in blob_hashes(conn, c))
+    }
 
 
 def check_digests(conn: sa.Connection, expected: dict[str, str], components: Iterable[Component]) -> None:

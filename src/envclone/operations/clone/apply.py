@@ -31,13 +31,13 @@ def run_apply(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     with ctx.db.read() as conn:
         # A component the target already holds exactly (a clone of an unchanged source) is
         # neither read from the archive nor rewritten; its blobs are already here too.
-        same = apply.already_equal(conn, digests, components)
+        same = apply.already_equal(conn, ctx.blobs, digests, components)
     changing = [c for c in components if c not in same]
     with ArchiveReader(ctx.blobs, manifest) as reader, rec.step(STEP):
         apply.put_blobs(ctx.blobs, reader, changing, lambda n: rec.advance(nbytes=n))
         rec.advance(nbytes=sum(e.size for c, e in manifest.entries() if c in {x.value for x in same}))
         with ctx.db.begin() as conn:
-            if apply.already_equal(conn, digests, same) != same:
+            if apply.already_equal(conn, ctx.blobs, digests, same) != same:
                 raise Conflict("the target's content changed during the clone; nothing was changed")
             before = {c: index_db(conn, c) for c in changing}
             for component in changing:

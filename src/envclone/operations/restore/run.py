@@ -9,12 +9,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import sqlalchemy as sa
+
 from envclone.archive import ArchiveReader, load_manifest
 from envclone.content import apply
 from envclone.content.replace import drop_unreferenced_blobs
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation
 from envclone.engine import Recorder
+from envclone.errors import Conflict
 from envclone.operations import catalog
 from envclone.operations.context import OperationContext
 
@@ -59,20 +62,25 @@ def run_restore(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
         chosen.append(Component.FILES)
     keep = frozenset() if request.maintenance_start_time else apply.MAINTENANCE_KEYS
     rec.plan(bytes_total=sum(e.size for c, e in manifest.entries() if c in {x.value for x in chosen}))
+    with ctx.db.read() as conn:
+        # What already has the backup's digest (and all its file contents) is left as it is.
+        same = apply.already_equal(conn, ctx.blobs, row["digests"], chosen)
     with ArchiveReader(ctx.blobs, manifest) as reader, rec.step(RESTORE_STEP):
-        apply.put_blobs(ctx.blobs, reader, chosen, lambda n: rec.advance(nbytes=n))
+        apply.put_blobs(ctx.blobs, reader, [c for c in chosen if c not in same], lambda n: rec.advance(nbytes=n))
+        rec.advance(nbytes=sum(e.size for c, e in manifest.entries() if c in {x.value for x in same}))
+
+        def restore(conn: sa.Connection, component: Component) -> None:
+            if component not in same:
+                settings_keep = keep if component is Component.SETTINGS else frozenset()
+                apply.replace(conn, reader, component, keep_settings=settings_keep)
+
         with ctx.db.begin() as conn:
+            if apply.already_equal(conn, ctx.blobs, row["digests"], same) != same:
+                raise Conflict("the environment changed while the restore started; nothing was changed")
             for component in CORE:
-                apply.replace(
-                    conn, reader, component, keep_settings=keep if component is Component.SETTINGS else frozenset()
-                )
-            _optional(rec, USERS_STEP, request.users, lambda: apply.replace(conn, reader, Component.USERS))
-            _optional(
-                rec,
-                FILES_STEP,
-                request.stored_snapshots_and_files,
-                lambda: apply.replace(conn, reader, Component.FILES),
-            )
+                restore(conn, component)
+            _optional(rec, USERS_STEP, request.users, lambda: restore(conn, Component.USERS))
+            _optional(rec, FILES_STEP, request.stored_snapshots_and_files, lambda: restore(conn, Component.FILES))
             _optional(rec, MAINTENANCE_STEP, request.maintenance_start_time, lambda: None)
             # Settings deliberately differ from the backup when the current start time was kept.
             apply.check_digests(conn, row["digests"], [c for c in chosen if not (c is Component.SETTINGS and keep)])
