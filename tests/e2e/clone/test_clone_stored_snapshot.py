@@ -6,8 +6,6 @@ digest check and by comparing with the environment the snapshot came from."""
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -28,6 +26,7 @@ from tests.e2e.clone import (
     ok,
     poll_status,
 )
+from tests.e2e.epm.test_snapshots import upload, wait_job
 
 FILES = "/interop/rest/11.1.2.3.600/applicationsnapshots"
 # What an Artifact Snapshot holds and a clone makes equal (settings keep the target's start time).
@@ -45,16 +44,6 @@ def client(server: LiveServer, password: str = ADMIN_PASSWORD) -> httpx.Client:
     return server.client(ADMIN, password)
 
 
-def wait_job(http: httpx.Client, href: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = ok(http.get(href))
-        if body["status"] != -1:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"job {href} did not finish")
-
-
 def maintenance(http: httpx.Client) -> None:
     started = ok(http.post("/interop/rest/v2/maintenance/rundailymaintenance", json={}))
     assert wait_job(http, started["links"][0]["href"])["status"] == 0
@@ -63,11 +52,6 @@ def maintenance(http: httpx.Client) -> None:
 def newest_snapshot(http: httpx.Client) -> str:
     items: list[str] = ok(http.get("/interop/rest/v2/backups/list"))["items"]
     return sorted(b for b in items if b.endswith("/Artifact_Snapshot.zip"))[-1]
-
-
-def upload(http: httpx.Client, name: str, data: bytes) -> None:
-    q = {"q": json.dumps({"isFirst": True, "isLast": True, "chunkSize": len(data), "fileSize": len(data)})}
-    ok(http.post(f"{FILES}/{quote(name, safe='')}/contents", params=q, content=data))
 
 
 def clone_from(source: httpx.Client, target: LiveServer, snapshot: str) -> dict[str, Any]:
@@ -92,7 +76,7 @@ def test_clone_from_copied_in_and_uploaded_snapshots(servers: Servers) -> None:
         # from another environment: downloaded there, uploaded here, unknown to this catalogue
         response = other.get(f"{FILES}/{quote('Artifact Snapshot')}/contents")
         assert response.status_code == 200, response.text
-        upload(src, "from-elsewhere.zip", response.content)
+        ok(upload(src, "from-elsewhere.zip", response.content))
         final = clone_from(src, target, "from-elsewhere")  # the .zip may be left out
         assert final["backupName"] == "from-elsewhere.zip"
         now = digests(tgt)
@@ -116,7 +100,7 @@ def test_an_uploaded_file_that_is_not_a_snapshot_is_not_found(servers: Servers) 
     target = servers.start(password=TARGET_PASSWORD)
     with client(source) as src, client(target, TARGET_PASSWORD) as tgt:
         before = digests(tgt)
-        upload(src, "notes.zip", b"PK\x03\x04 not an envclone snapshot")
+        ok(upload(src, "notes.zip", b"PK\x03\x04 not an envclone snapshot"))
         listed = {item["name"]: item["type"] for item in ok(src.get(FILES))["items"]}
         assert listed["notes.zip"] == "EXTERNAL"
         for name in ("notes.zip", "notes", "missing"):
