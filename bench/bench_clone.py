@@ -24,22 +24,13 @@ from typing import Any
 
 import httpx
 
+from envclone.operations.clone.options import OPTIONS as CLONE_OPTIONS
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_backup import SHARED_BENCH, child
 
 PASSWORD = "bench-admin"
-OPTIONS = {
-    name: True
-    for name in (
-        "migrateUsers",
-        "maintenanceStartTime",
-        "dataManagement",
-        "jobConsole",
-        "applicationAudit",
-        "storedSnapshotsAndFiles",
-        "appProperties",
-    )
-}
+OPTIONS = {o.name: True for o in CLONE_OPTIONS}  # every option on
 
 
 def free_port() -> int:

@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from envclone.operations.clone.options import OPTIONS
+
 
 def _lifted(data: Any, names: frozenset[str]) -> Any:
     """The body with options given at the top level moved under ``parameters`` (a nested value
@@ -133,19 +135,9 @@ class CloneParameters(Lenient):
         return {name: value for name, value in given.items() if value is not None}
 
 
+# Every clone option, plus the choice of archive and the option's older name for migrateUsers.
 CLONE_OPTIONS = frozenset(
-    {
-        "snapshotName",
-        "environmentBackup",
-        "migrateUsers",
-        "usersAndPreDefinedRoles",
-        "maintenanceStartTime",
-        "dataManagement",
-        "jobConsole",
-        "applicationAudit",
-        "storedSnapshotsAndFiles",
-        "appProperties",
-    }
+    {o.name for o in OPTIONS} | {"snapshotName", "environmentBackup", "usersAndPreDefinedRoles"}
 )
 
 
