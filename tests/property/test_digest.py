@@ -20,7 +20,7 @@ from envclone.auth.principal import Principal
 from envclone.content.digest import compute_component
 from envclone.domain.components import Component
 from envclone.server import build_context
-from envclone.services import catalog, environment, records
+from envclone.services import content_resources, environment, records
 from envclone.services import resource as svc
 from envclone.services.context import ServiceContext
 from envclone.settings import load_settings
@@ -44,7 +44,9 @@ def _environment(root: Path) -> ServiceContext:
     ctx, _admin = build_context(
         load_settings(data_dir=root, database_url=f"sqlite:///{root / 'envclone.db'}", admin_password="Pr0perty-secret")
     )
-    svc.create_item(ctx, ADMIN, catalog.PROJECTS, {"id": PROJECT, "name": "Plan", "description": "", "owner": ""})
+    svc.create_item(
+        ctx, ADMIN, content_resources.PROJECTS, {"id": PROJECT, "name": "Plan", "description": "", "owner": ""}
+    )
     return ctx
 
 
@@ -151,8 +153,8 @@ def _clear(ctx: ServiceContext) -> None:
 
 
 def _fill_in_bulk(ctx: ServiceContext, content: Content) -> None:
-    svc.create_items(ctx, ADMIN, catalog.OBJECTS, [dict(o) for o in content.objects], scope=PROJECT)
-    svc.create_items(ctx, ADMIN, catalog.CONFIG_OBJECTS, [dict(c) for c in content.configs])
+    svc.create_items(ctx, ADMIN, content_resources.OBJECTS, [dict(o) for o in content.objects], scope=PROJECT)
+    svc.create_items(ctx, ADMIN, content_resources.CONFIG_OBJECTS, [dict(c) for c in content.configs])
     for kind in RECORD_KINDS:
         items = [{k: v for k, v in r.items() if k != "kind"} for r in content.records if r["kind"] == kind]
         records.append(ctx, ADMIN, kind, items)
@@ -160,9 +162,9 @@ def _fill_in_bulk(ctx: ServiceContext, content: Content) -> None:
 
 def _fill_one_by_one(ctx: ServiceContext, content: Content) -> None:
     for obj in content.objects:
-        svc.create_item(ctx, ADMIN, catalog.OBJECTS, _reversed_keys(obj), scope=PROJECT)
+        svc.create_item(ctx, ADMIN, content_resources.OBJECTS, _reversed_keys(obj), scope=PROJECT)
     for config in content.configs:
-        svc.create_item(ctx, ADMIN, catalog.CONFIG_OBJECTS, _reversed_keys(config))
+        svc.create_item(ctx, ADMIN, content_resources.CONFIG_OBJECTS, _reversed_keys(config))
     for record in content.records:
         item = _reversed_keys({k: v for k, v in record.items() if k != "kind"})
         records.append(ctx, ADMIN, record["kind"], [item])
@@ -186,12 +188,12 @@ def _edit_object(ctx: ServiceContext, content: Content, data: st.DataObject) -> 
     if how == "add":
         taken = {o["id"] for o in content.objects}
         new = data.draw(objects.filter(lambda o: o["id"] not in taken))
-        svc.create_item(ctx, ADMIN, catalog.OBJECTS, new, scope=PROJECT)
+        svc.create_item(ctx, ADMIN, content_resources.OBJECTS, new, scope=PROJECT)
         return Component.ARTIFACTS
     victim = data.draw(st.sampled_from(content.objects))
     key = {"project_id": PROJECT, "id": victim["id"]}
     if how == "delete":
-        svc.delete_item(ctx, ADMIN, catalog.OBJECTS, key)
+        svc.delete_item(ctx, ADMIN, content_resources.OBJECTS, key)
         return Component.ARTIFACTS
     changes = {
         "name": victim["name"] + "x",
@@ -205,7 +207,7 @@ def _edit_object(ctx: ServiceContext, content: Content, data: st.DataObject) -> 
         "translations": {**victim["translations"], "9999": {}},
     }
     column = data.draw(st.sampled_from(sorted(changes)))
-    svc.update_item(ctx, ADMIN, catalog.OBJECTS, key, {column: changes[column]})
+    svc.update_item(ctx, ADMIN, content_resources.OBJECTS, key, {column: changes[column]})
     return Component.ARTIFACTS
 
 
@@ -214,13 +216,16 @@ def _edit_config(ctx: ServiceContext, content: Content, data: st.DataObject) -> 
     if how == "add":
         taken = {c["id"] for c in content.configs}
         svc.create_item(
-            ctx, ADMIN, catalog.CONFIG_OBJECTS, data.draw(config_objects.filter(lambda c: c["id"] not in taken))
+            ctx,
+            ADMIN,
+            content_resources.CONFIG_OBJECTS,
+            data.draw(config_objects.filter(lambda c: c["id"] not in taken)),
         )
         return Component.CONFIGURATION
     victim = data.draw(st.sampled_from(content.configs))
     key = {"id": victim["id"]}
     if how == "delete":
-        svc.delete_item(ctx, ADMIN, catalog.CONFIG_OBJECTS, key)
+        svc.delete_item(ctx, ADMIN, content_resources.CONFIG_OBJECTS, key)
         return Component.CONFIGURATION
     changes = {
         "name": victim["name"] + "x",
@@ -229,7 +234,7 @@ def _edit_config(ctx: ServiceContext, content: Content, data: st.DataObject) -> 
         "definition": {"edited": victim["definition"]},
     }
     column = data.draw(st.sampled_from(sorted(changes)))
-    svc.update_item(ctx, ADMIN, catalog.CONFIG_OBJECTS, key, {column: changes[column]})
+    svc.update_item(ctx, ADMIN, content_resources.CONFIG_OBJECTS, key, {column: changes[column]})
     return Component.CONFIGURATION
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from blake3 import blake3
 
-from envclone.content.catalog import CATALOG, Part
+from envclone.content.component_tables import COMPONENT_TABLES, Part
 from envclone.content.digest import canonical
 from envclone.content.export import table_entry_name
 from envclone.content.rows import decode_rows
@@ -36,11 +36,11 @@ def _index_rows(part: Part, rows: Iterable[dict[str, Any]], index: Index) -> Non
 def index_db(conn: sa.Connection, component: Component) -> Index | int:
     """Key -> content hash of every row (or the row count, for record components)."""
     if component in RECORD_COMPONENTS:
-        part = CATALOG[component][0]
+        part = COMPONENT_TABLES[component][0]
         where = [part.table.c[k] == v for k, v in part.filters.items()]
         return int(conn.execute(sa.select(sa.func.count()).select_from(part.table).where(*where)).scalar_one())
     index: Index = {}
-    for part in CATALOG[component]:
+    for part in COMPONENT_TABLES[component]:
         columns = part.content_columns()
         result = conn.execute(sa.select(*(part.table.c[c] for c in columns)), execution_options={"yield_per": 5000})
         _index_rows(part, (dict(zip(columns, row, strict=True)) for row in result), index)
@@ -50,10 +50,10 @@ def index_db(conn: sa.Connection, component: Component) -> Index | int:
 def index_entries(open_entry: Callable[[str], Iterator[bytes]], component: Component) -> Index | int:
     """The same index, read from a component's archived entries."""
     if component in RECORD_COMPONENTS:
-        part = CATALOG[component][0]
+        part = COMPONENT_TABLES[component][0]
         return sum(1 for _ in decode_rows(open_entry(table_entry_name(part)), part.table))
     index: Index = {}
-    for part in CATALOG[component]:
+    for part in COMPONENT_TABLES[component]:
         _index_rows(part, decode_rows(open_entry(table_entry_name(part)), part.table), index)
     return index
 
@@ -85,7 +85,7 @@ def compare(old: Index | int, new: Index | int, *, list_limit: int | None = None
 def unchanged(conn: sa.Connection, component: Component) -> dict[str, Any]:
     """The report of a component an apply left as it was (its digest already matched)."""
     count = 0
-    for part in CATALOG[component]:
+    for part in COMPONENT_TABLES[component]:
         where = [part.table.c[k] == v for k, v in part.filters.items()]
         count += int(conn.execute(sa.select(sa.func.count()).select_from(part.table).where(*where)).scalar_one())
     report: dict[str, Any] = {

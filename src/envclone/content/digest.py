@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from blake3 import blake3
 
-from envclone.content.catalog import CATALOG, Part
+from envclone.content.component_tables import COMPONENT_TABLES, Part
 from envclone.domain.components import Component
 from envclone.store import tables
 from envclone.store.database import generation
@@ -57,7 +57,7 @@ def part_digest(conn: sa.Connection, part: Part) -> tuple[int, int]:
 
 def compute_component(conn: sa.Connection, component: Component) -> str:
     hasher = blake3(component.value.encode())
-    for part in CATALOG[component]:
+    for part in COMPONENT_TABLES[component]:
         count, total = part_digest(conn, part)
         hasher.update(f"|{part.table.name}|{count}|".encode())
         hasher.update(total.to_bytes(32, "big"))

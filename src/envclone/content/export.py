@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from envclone.blobs.store import BlobStore
 from envclone.content.bundle import SMALL_BLOB, buckets, frame_size, write_bundle
-from envclone.content.catalog import CATALOG, Part
+from envclone.content.component_tables import COMPONENT_TABLES, Part
 from envclone.content.rows import encode_rows
 from envclone.domain.components import Component
 from envclone.store import tables
@@ -57,7 +57,7 @@ def blob_hashes(conn: sa.Connection, component: Component) -> list[tuple[str, in
 def export_component(conn: sa.Connection, blobs: BlobStore, component: Component) -> Iterator[Entry]:
     """Entries of one component. Table entries stream from ``conn``, which must stay open (and in
     one snapshot) while they are read."""
-    for part in CATALOG[component]:
+    for part in COMPONENT_TABLES[component]:
         yield Entry(table_entry_name(part), partial(_encode, conn, part))
     hashes = blob_hashes(conn, component)
     small = [(h, s) for h, s in hashes if s <= SMALL_BLOB]

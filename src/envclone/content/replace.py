@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from envclone.blobs.store import BlobStore
 from envclone.content.bundle import is_bundle, unpack_bundle
-from envclone.content.catalog import CATALOG
+from envclone.content.component_tables import COMPONENT_TABLES
 from envclone.content.export import BLOB_PREFIX, blob_hashes, table_entry_name
 from envclone.content.rows import decode_rows
 from envclone.domain.components import Component
@@ -54,7 +54,7 @@ def replace_component(
     conn: sa.Connection, component: Component, open_entry: OpenEntry, on_rows: Callable[[int], None] | None = None
 ) -> int:
     """Inside the caller's transaction: delete the component's rows, insert the archived ones."""
-    parts = CATALOG[component]
+    parts = COMPONENT_TABLES[component]
     for part in reversed(parts):  # children before parents (foreign keys)
         conn.execute(part.table.delete().where(*(part.table.c[name] == value for name, value in part.filters.items())))
     inserted = 0

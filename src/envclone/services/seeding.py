@@ -10,7 +10,7 @@ from typing import TypeVar
 from envclone.auth.principal import Principal
 from envclone.content.seeddata import RECORD_SECTIONS, Section, SeedData, Size, chunked
 from envclone.domain.roles import Role
-from envclone.services import catalog, environment, files, records
+from envclone.services import content_resources, environment, files, records
 from envclone.services.context import ServiceContext
 from envclone.services.resource import Resource, create_items, list_items
 
@@ -22,18 +22,18 @@ T = TypeVar("T")
 CHUNK = 20_000
 SYSTEM = Principal.of("system", {Role.SERVICE_ADMINISTRATOR.value, Role.IDENTITY_DOMAIN_ADMINISTRATOR.value})
 RESOURCES: dict[Section, Resource] = {
-    Section.USERS: catalog.USERS,
-    Section.GROUPS: catalog.GROUPS,
-    Section.GROUP_MEMBERS: catalog.GROUP_MEMBERS,
-    Section.ROLES: catalog.ROLES,
-    Section.ROLE_ASSIGNMENTS: catalog.ROLE_ASSIGNMENTS,
-    Section.PROJECTS: catalog.PROJECTS,
-    Section.OBJECTS: catalog.OBJECTS,
-    Section.PROFILE_FOLDERS: catalog.PROFILE_FOLDERS,
-    Section.SUBSCRIPTIONS: catalog.SUBSCRIPTIONS,
-    Section.CONFIG_OBJECTS: catalog.CONFIG_OBJECTS,
-    Section.REPOSITORIES: catalog.REPOSITORIES,
-    Section.JOBS: catalog.JOBS,
+    Section.USERS: content_resources.USERS,
+    Section.GROUPS: content_resources.GROUPS,
+    Section.GROUP_MEMBERS: content_resources.GROUP_MEMBERS,
+    Section.ROLES: content_resources.ROLES,
+    Section.ROLE_ASSIGNMENTS: content_resources.ROLE_ASSIGNMENTS,
+    Section.PROJECTS: content_resources.PROJECTS,
+    Section.OBJECTS: content_resources.OBJECTS,
+    Section.PROFILE_FOLDERS: content_resources.PROFILE_FOLDERS,
+    Section.SUBSCRIPTIONS: content_resources.SUBSCRIPTIONS,
+    Section.CONFIG_OBJECTS: content_resources.CONFIG_OBJECTS,
+    Section.REPOSITORIES: content_resources.REPOSITORIES,
+    Section.JOBS: content_resources.JOBS,
 }
 
 
@@ -84,6 +84,6 @@ def _upload_files(ctx: ServiceContext, data: SeedData, report: Progress) -> tupl
 
 def seed_demo(ctx: ServiceContext) -> dict[str, int] | None:
     """Seed the small size on first start only: when the environment has no projects yet."""
-    if list_items(ctx, SYSTEM, catalog.PROJECTS, limit=1).total:
+    if list_items(ctx, SYSTEM, content_resources.PROJECTS, limit=1).total:
         return None
     return seed_direct(ctx, Size.SMALL)

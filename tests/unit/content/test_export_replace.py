@@ -14,7 +14,7 @@ from envclone.content.export import export_component
 from envclone.content.replace import replace_component, restore_blobs
 from envclone.domain.components import Component
 from envclone.server import build_context
-from envclone.services import catalog, environment, files, records
+from envclone.services import content_resources, environment, files, records
 from envclone.services import resource as res
 from envclone.services.context import ServiceContext
 from envclone.settings import load_settings
@@ -28,11 +28,11 @@ def make_env(path: Path) -> ServiceContext:
 
 
 def fill(ctx: ServiceContext) -> None:
-    project = res.create_item(ctx, ADMIN, catalog.PROJECTS, {"name": "Tutorial"})
+    project = res.create_item(ctx, ADMIN, content_resources.PROJECTS, {"name": "Tutorial"})
     res.create_items(
         ctx,
         ADMIN,
-        catalog.OBJECTS,
+        content_resources.OBJECTS,
         [
             {
                 "type": 3,
@@ -45,9 +45,11 @@ def fill(ctx: ServiceContext) -> None:
         ],
         scope=project["id"],
     )
-    res.create_item(ctx, ADMIN, catalog.USERS, {"login": "ann", "password": "s3cret-pass"})
-    repo = res.create_item(ctx, ADMIN, catalog.REPOSITORIES, {"name": "Default Backup Repository"})
-    res.create_item(ctx, ADMIN, catalog.JOBS, {"name": "Nightly", "job_type": "Backup", "repository_uid": repo["uid"]})
+    res.create_item(ctx, ADMIN, content_resources.USERS, {"login": "ann", "password": "s3cret-pass"})
+    repo = res.create_item(ctx, ADMIN, content_resources.REPOSITORIES, {"name": "Default Backup Repository"})
+    res.create_item(
+        ctx, ADMIN, content_resources.JOBS, {"name": "Nightly", "job_type": "Backup", "repository_uid": repo["uid"]}
+    )
     records.append(
         ctx,
         ADMIN,
@@ -95,7 +97,7 @@ def test_export_then_replace_reproduces_every_component(tmp_path: Path) -> None:
 def test_failed_replacement_leaves_target_unchanged(tmp_path: Path) -> None:
     source, target = make_env(tmp_path / "a"), make_env(tmp_path / "b")
     fill(source)
-    res.create_item(target, ADMIN, catalog.PROJECTS, {"name": "Keep me"})
+    res.create_item(target, ADMIN, content_resources.PROJECTS, {"name": "Keep me"})
     before = environment.digest(target, ADMIN)
     exported = snapshot(source)
     broken = dict(exported[Component.APPLICATION_AUDIT.value])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from envclone.api.native import schemas as s
 from envclone.api.native.crud import Crud
-from envclone.services import catalog as c
+from envclone.services import content_resources as c
 
 CRUDS: tuple[Crud, ...] = (
     Crud("/users", c.USERS, s.UserCreate, s.UserUpdate, batch=True, tag="users"),

@@ -30,7 +30,7 @@ def _records(component: Component) -> tuple[Part, ...]:
     return (Part(tables.records, {"component": str(component)}),)
 
 
-CATALOG: dict[Component, tuple[Part, ...]] = {
+COMPONENT_TABLES: dict[Component, tuple[Part, ...]] = {
     Component.ARTIFACTS: (
         Part(tables.projects),
         Part(tables.metadata_objects),
