@@ -19,7 +19,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from envclone.archive import chunk_key, load_manifest
+from envclone.archive import BlobChunkStore, load_manifest
 from envclone.blobs.local import LocalBlobStore
 from tests.conftest import BACKENDS, LiveServer, database_url
 from tests.e2e.epm.test_restore_environment import (
@@ -53,7 +53,7 @@ def wait_operation(http: httpx.Client, op_id: str, deadline: float = DEADLINE) -
 
 
 def chunk_path(server: LiveServer, chunk_id: str) -> Path:
-    return server.data_dir / "blobs" / chunk_key(chunk_id)
+    return server.data_dir / "blobs" / BlobChunkStore.key(chunk_id)
 
 
 def chunks_of(

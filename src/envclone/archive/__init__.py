@@ -1,6 +1,7 @@
 """The archive format (DESIGN.md "Archives"): content-defined chunks named by their BLAKE3 hash,
 zstd-compressed and stored once in a BlobStore, plus a self-hashed manifest. No database, no HTTP."""
 
+from envclone.archive.chunk_store import BlobChunkStore, ChunkStore, chunks_of
 from envclone.archive.chunker import CHUNKERS, COMPILED, DEFAULT_CHUNKER, Chunker, ChunkerSpec, chunker_spec
 from envclone.archive.compress import COMPRESSIONS, DEFAULT_COMPRESSION, Compression, compression
 from envclone.archive.errors import (
@@ -16,12 +17,16 @@ from envclone.archive.errors import (
     UnknownAlgorithm,
 )
 from envclone.archive.gc import GcResult, gc
-from envclone.archive.ids import HASHES, chunk_id, chunk_key, manifest_key, new_archive_id
+from envclone.archive.ids import HASHES, chunk_id, manifest_key, new_archive_id
 from envclone.archive.manifest import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest
 from envclone.archive.negotiate import accept_chunk, accept_manifest, chunk_ids, missing_chunks, missing_for
 from envclone.archive.package import PackageStats, export_archive, import_archive, read_package_manifest
 from envclone.archive.reader import ArchiveReader, list_archives, load_manifest
 from envclone.archive.writer import ArchiveWriter, WriteStats
+
+# Transitional, until operations/clone/send.py and services/clone_preview.py use
+# chunks_of(blobs).get(cid) / .size(cid): a chunk's key belongs to BlobChunkStore alone.
+chunk_key = BlobChunkStore.key
 
 __all__ = [
     "CHUNKERS",
@@ -35,10 +40,12 @@ __all__ = [
     "ArchiveNotFound",
     "ArchiveReader",
     "ArchiveWriter",
+    "BlobChunkStore",
     "ChunkCorrupt",
     "ChunkError",
     "ChunkMissing",
     "ChunkRef",
+    "ChunkStore",
     "Chunker",
     "ChunkerSpec",
     "ChunkerUnavailable",
@@ -60,6 +67,7 @@ __all__ = [
     "chunk_ids",
     "chunk_key",
     "chunker_spec",
+    "chunks_of",
     "compression",
     "export_archive",
     "gc",

@@ -12,38 +12,26 @@ Safety rule with concurrent writers, in three parts:
    ``session_timeout`` (default one day) exists. Whichever comes second sees the other: gc skips
    the sweep, or the writer rewrites every chunk instead of reusing it (making them young again).
 3. Age is read again just before each delete, keeping the window with a writer's rewrite minimal.
-Chunk age comes from the store's ``mtime(key)`` if it has one, else the file under ``path(key)``;
-a chunk whose age cannot be known is never deleted.
+Chunk age comes from the ChunkStore (for one blob per chunk: the BlobStore's ``mtime(key)`` if it
+has one, else the file under ``path(key)``); a chunk or manifest whose age cannot be known is never
+deleted.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol, runtime_checkable
 
+from envclone.archive._age import blob_age
 from envclone.archive._session import GC_MARKER, SESSION_PREFIX, marker_age, put_marker
+from envclone.archive.chunk_store import chunks_of
 from envclone.archive.errors import ArchiveError
-from envclone.archive.ids import CHUNK_PREFIX, chunk_id_from_key, chunk_key, manifest_key
+from envclone.archive.ids import manifest_key
 from envclone.archive.manifest import Manifest
 from envclone.archive.reader import list_archives, load_manifest
 from envclone.archive.writer import DEFAULT_GRACE_SECONDS
 from envclone.blobs import BlobStore
-from envclone.errors import NotFound
-
-
-@runtime_checkable
-class TimedBlobStore(Protocol):
-    def mtime(self, key: str) -> float:
-        """Seconds since the epoch when the blob under ``key`` was last written."""
-
-
-@runtime_checkable
-class _PathBlobStore(Protocol):
-    def path(self, key: str) -> Path: ...
 
 
 @dataclass
@@ -54,18 +42,6 @@ class GcResult:
     deleted_chunks: list[str] = field(default_factory=list)
     young_chunks: int = 0
     skipped: str | None = None
-
-
-def blob_age(store: BlobStore, key: str, now: float) -> float | None:
-    """Seconds since the blob was written; None if the store cannot tell or the blob is gone."""
-    try:
-        if isinstance(store, TimedBlobStore):
-            return now - store.mtime(key)
-        if isinstance(store, _PathBlobStore):
-            return now - os.stat(store.path(key)).st_mtime
-    except (FileNotFoundError, NotFound):
-        return None
-    return None
 
 
 def gc(
@@ -107,17 +83,17 @@ def gc(
             if manifest is not None:
                 referenced.update(ref.id for _, entry in manifest.entries() for ref in entry.chunks)
         result.referenced_chunks = len(referenced)
-        for key in list(store.list(CHUNK_PREFIX)):
-            cid = chunk_id_from_key(key)
-            if cid is None or cid in referenced:
+        chunks = chunks_of(store)
+        for cid in list(chunks.ids()):
+            if cid in referenced:
                 continue
-            age = blob_age(store, chunk_key(cid), time.time())
+            age = chunks.age(cid, time.time())
             if age is None or age < grace_seconds:
                 result.young_chunks += 1
                 continue
             result.deleted_chunks.append(cid)
             if not dry_run:
-                store.delete(key)
+                chunks.delete(cid)
         return result
     finally:
         store.delete(GC_MARKER)

@@ -1,5 +1,6 @@
 """Names in the archive format: chunk ids (content hashes, resolved by name through a registry),
-archive ids, and the blob keys they map to. Pure functions; no storage access."""
+archive ids, and the manifests' blob keys (a chunk's place is its ChunkStore's business). Pure
+functions; no storage access."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import blake3
 
 from envclone.archive.errors import ArchiveError, UnknownAlgorithm
 
-CHUNK_PREFIX = "chunks/"
 MANIFEST_PREFIX = "manifests/"
 DEFAULT_HASH = "blake3-256"
 
@@ -49,20 +49,6 @@ def chunk_id(data: bytes | memoryview) -> str:
 
 def is_chunk_id(value: str) -> bool:
     return bool(_CHUNK_ID.match(value))
-
-
-def chunk_key(cid: str) -> str:
-    if not is_chunk_id(cid):
-        raise ArchiveError(f"invalid chunk id {cid!r}")
-    return f"{CHUNK_PREFIX}{cid[:2]}/{cid}"
-
-
-def chunk_id_from_key(key: str) -> str | None:
-    """The chunk id stored under ``key``, or None if the key is not a chunk's."""
-    if not key.startswith(CHUNK_PREFIX):
-        return None
-    cid = key.rsplit("/", 1)[-1]
-    return cid if is_chunk_id(cid) and key == chunk_key(cid) else None
 
 
 def new_archive_id(now: datetime | None = None) -> str:

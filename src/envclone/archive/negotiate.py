@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
+from envclone.archive.chunk_store import chunks_of
 from envclone.archive.errors import ArchiveError
-from envclone.archive.ids import DEFAULT_HASH, chunk_key, manifest_key
+from envclone.archive.ids import DEFAULT_HASH, manifest_key
 from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.reader import verify_chunk
 from envclone.blobs import BlobStore
@@ -26,8 +27,9 @@ def missing_chunks(store: BlobStore, ids: Iterable[str], *, workers: int = 8) ->
     """The ids (in the given order, once each) whose chunk ``store`` does not hold. Existence checks
     run concurrently because a remote store answers each with a round trip."""
     unique = list(dict.fromkeys(ids))
+    chunks = chunks_of(store)
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        present = list(pool.map(lambda cid: store.exists(chunk_key(cid)), unique))
+        present = list(pool.map(chunks.exists, unique))
     return [cid for cid, have in zip(unique, present, strict=True) if not have]
 
 
@@ -38,11 +40,11 @@ def missing_for(store: BlobStore, manifest: Manifest) -> list[str]:
 def accept_chunk(store: BlobStore, chunk_id: str, size: int, blob: bytes, hash_name: str = DEFAULT_HASH) -> bool:
     """Receive a stored chunk blob from a peer: decode it, check it is the chunk its id names, and
     store it unless already present. Raises ChunkCorrupt; returns whether it was new."""
-    key = chunk_key(chunk_id)  # also validates the id
-    if store.exists(key):
+    chunks = chunks_of(store)
+    if chunks.exists(chunk_id):  # also validates the id
         return False
     verify_chunk(blob, ChunkRef(chunk_id, size), None, hash_name)
-    store.put(key, blob)
+    chunks.put(chunk_id, blob)
     return True
 
 

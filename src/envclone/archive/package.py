@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from envclone.archive._session import GC_MARKER, marker_age, put_marker, read_session, session_key
+from envclone.archive.chunk_store import chunks_of
 from envclone.archive.errors import ChunkMissing, PackageCorrupt
-from envclone.archive.ids import chunk_key, manifest_key
+from envclone.archive.ids import manifest_key
 from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.reader import fetch_blob, load_manifest, verify_chunk
 from envclone.archive.writer import DEFAULT_GRACE_SECONDS, default_workers
@@ -64,7 +65,8 @@ def package_size(store: BlobStore, manifest: Manifest, *, exclude: Iterable[str]
     """The exact size of the file ``export_archive`` writes (for progress), without writing it."""
     skip = set(exclude)
     ids = {ref.id for _, entry in manifest.entries() for ref in entry.chunks} - skip
-    frames = sum(_FRAME.size + store.size(chunk_key(cid)) for cid in ids)
+    chunks = chunks_of(store)
+    frames = sum(_FRAME.size + chunks.size(cid) for cid in ids)
     return _HEADER.size + _MANIFEST_LEN.size + len(manifest.to_blob()) + frames + _FRAME.size
 
 
@@ -81,10 +83,11 @@ def export_archive(
     out.write(manifest_blob)
     refs = [(ref, label) for cid, (ref, label) in _owners(manifest).items() if cid not in skip]
     hash_name = manifest.algorithms.hash
+    chunks = chunks_of(store)
 
     def job(ref: ChunkRef, label: str) -> Callable[[], bytes]:
         def run() -> bytes:
-            blob = fetch_blob(store, ref, label)
+            blob = fetch_blob(chunks, ref, label)
             verify_chunk(blob, ref, label, hash_name)
             return blob
 
@@ -140,13 +143,14 @@ def import_archive(
     gc_age = marker_age(store, GC_MARKER)
     rewrite = gc_age is not None and gc_age < grace_seconds
     received: set[str] = set()
+    chunks = chunks_of(store)
 
     def job(cid: str, blob: bytes) -> Callable[[], bytes]:
         def run() -> bytes:
             ref, label = owners[cid]
             verify_chunk(blob, ref, label, hash_name)
-            if rewrite or not store.exists(chunk_key(cid)):
-                store.put(chunk_key(cid), blob)
+            if rewrite or not chunks.exists(cid):
+                chunks.put(cid, blob)
             return b""
 
         return run
@@ -170,7 +174,7 @@ def import_archive(
             for _ in _bounded_map(pool, 2 * n, frames()):
                 pass
         for cid, (_, label) in owners.items():
-            if cid not in received and not store.exists(chunk_key(cid)):
+            if cid not in received and not chunks.exists(cid):
                 raise ChunkMissing(cid, label, "neither in the package nor in the store")
         store.put(manifest_key(manifest.archive_id), manifest.to_blob())
     finally:

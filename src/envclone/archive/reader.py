@@ -9,9 +9,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
 from envclone.archive._session import close_read_session, open_read_session
+from envclone.archive.chunk_store import ChunkStore, chunks_of
 from envclone.archive.compress import decode
 from envclone.archive.errors import ArchiveNotFound, ChunkCorrupt, ChunkError, ChunkMissing
-from envclone.archive.ids import MANIFEST_PREFIX, chunk_key, hasher, manifest_key
+from envclone.archive.ids import MANIFEST_PREFIX, hasher, manifest_key
 from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.writer import default_workers
 from envclone.blobs import BlobStore
@@ -41,15 +42,16 @@ def verify_chunk(blob: bytes, ref: ChunkRef, entry: str | None, hash_name: str) 
     return data
 
 
-def fetch_blob(store: BlobStore, ref: ChunkRef, entry: str | None) -> bytes:
+def fetch_blob(chunks: ChunkStore, ref: ChunkRef, entry: str | None) -> bytes:
+    """The stored chunk, unverified; a missing one is reported with the entry it belongs to."""
     try:
-        return store.get(chunk_key(ref.id))
-    except NotFound:
+        return chunks.get(ref.id)
+    except ChunkMissing:
         raise ChunkMissing(ref.id, entry) from None
 
 
-def read_chunk(store: BlobStore, ref: ChunkRef, entry: str | None, hash_name: str) -> bytes:
-    return verify_chunk(fetch_blob(store, ref, entry), ref, entry, hash_name)
+def read_chunk(chunks: ChunkStore, ref: ChunkRef, entry: str | None, hash_name: str) -> bytes:
+    return verify_chunk(fetch_blob(chunks, ref, entry), ref, entry, hash_name)
 
 
 class ArchiveReader:
@@ -58,6 +60,7 @@ class ArchiveReader:
 
     def __init__(self, store: BlobStore, manifest: Manifest, *, workers: int | None = None) -> None:
         self.store = store
+        self.chunks = chunks_of(store)
         self.manifest = manifest
         self._hash = manifest.algorithms.hash
         hasher(self._hash)
@@ -90,7 +93,7 @@ class ArchiveReader:
         try:
             while True:
                 while len(ahead) < 2 * self._workers and (ref := next(refs, None)) is not None:
-                    ahead.append(self._pool.submit(read_chunk, self.store, ref, label, self._hash))
+                    ahead.append(self._pool.submit(read_chunk, self.chunks, ref, label, self._hash))
                 if not ahead:
                     return
                 yield ahead.popleft().result()
@@ -117,7 +120,7 @@ class ArchiveReader:
                 problems.append(exc)
 
         for ref, label in owners.values():
-            pending.append(self._pool.submit(read_chunk, self.store, ref, label, self._hash))
+            pending.append(self._pool.submit(read_chunk, self.chunks, ref, label, self._hash))
             if len(pending) >= 2 * self._workers:
                 settle()
         while pending:

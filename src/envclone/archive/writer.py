@@ -14,10 +14,11 @@ from pathlib import Path
 from types import TracebackType
 
 from envclone.archive._session import GC_MARKER, marker_age, put_marker, session_key
+from envclone.archive.chunk_store import chunks_of
 from envclone.archive.chunker import DEFAULT_CHUNKER, Chunker, IterReader, Readable, chunker_spec
 from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
 from envclone.archive.errors import ArchiveError, DuplicateEntry
-from envclone.archive.ids import DEFAULT_HASH, chunk_key, hasher, manifest_key, new_archive_id
+from envclone.archive.ids import DEFAULT_HASH, hasher, manifest_key, new_archive_id
 from envclone.archive.manifest import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest, Metadata
 from envclone.blobs import BlobStore
 
@@ -65,6 +66,7 @@ class ArchiveWriter:
         grace_seconds: float = DEFAULT_GRACE_SECONDS,
     ) -> None:
         self._store = store
+        self._chunks = chunks_of(store)
         self._created = datetime.now(UTC)
         self.archive_id = archive_id or new_archive_id(self._created)
         manifest_key(self.archive_id)
@@ -122,7 +124,7 @@ class ArchiveWriter:
         refs = [ref for entry in entries for ref in entry.chunks]
         if self._rewrite:
             return False
-        if check_present and not all(self._store.exists(chunk_key(r.id)) for r in {r.id: r for r in refs}.values()):
+        if check_present and not all(map(self._chunks.exists, {r.id: None for r in refs})):
             return False
         for entry in entries:
             self._new_entry(component, entry.name, entry.kind).refs.extend(entry.chunks)
@@ -148,7 +150,7 @@ class ArchiveWriter:
                     for comp, entries in self._entries.items()
                 ),
             )
-            self._store.sync()
+            self._chunks.sync()
             self._store.put(manifest_key(self.archive_id), manifest.to_blob())
         except BaseException:
             self.abort()
@@ -201,14 +203,13 @@ class ArchiveWriter:
 
     def _store_chunk(self, piece: bytes) -> ChunkRef:
         cid = self._hash.digest(piece)
-        key = chunk_key(cid)
         with self._lock:
             self.stats.bytes_in += len(piece)
             self.stats.chunks += 1
             known = cid in self._known
-        if not known and (self._rewrite or not self._store.exists(key)):
+        if not known and (self._rewrite or not self._chunks.exists(cid)):
             blob = encode(piece, self._codec)
-            self._store.put(key, blob, sync=False)  # made durable together before the manifest
+            self._chunks.put(cid, blob, sync=False)  # made durable together before the manifest
             with self._lock:
                 self.stats.new_chunks += 1
                 self.stats.stored_bytes += len(blob)

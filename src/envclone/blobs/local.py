@@ -15,6 +15,8 @@ from typing import BinaryIO
 from envclone.errors import NotFound
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+# The name ``put`` writes beside its target before the rename: ``.<name>.<pid>.<thread>.tmp``.
+_PUT_TEMP = re.compile(r"^\..+\.\d+\.\d+\.tmp$")
 
 
 def _check_key(key: str) -> str:
@@ -131,6 +133,8 @@ class LocalBlobStore:
             dirnames[:] = [d for d in dirnames if d != ".tmp"]
             rel = dirpath[root_len:].replace(os.sep, "/")
             for name in filenames:
+                if name[0] == "." and _PUT_TEMP.match(name):
+                    continue  # a put in progress: not a blob yet
                 key = f"{rel}/{name}" if rel else name
                 if key.startswith(prefix):
                     yield key

@@ -1,5 +1,5 @@
 """The BlobStore contract every backend (local directory, object store) fulfils, and the factory
-that picks one from a URL. Retry or caching layers wrap a BlobStore and keep this contract."""
+that picks one from a URL. Says nothing of what the bytes mean."""
 
 from __future__ import annotations
 
@@ -21,9 +21,21 @@ class BlobWriter(Protocol):
 
 
 class BlobStore(Protocol):
-    """Contract: ``put`` and ``commit`` are atomic (a reader sees the old blob or the new one,
-    never a part); ``delete`` of a missing key is not an error; keys are ``/``-separated names of
-    ``[A-Za-z0-9._-]`` segments."""
+    """Contract, held by ``tests/contract/test_blob_store_contract.py`` for every implementation:
+
+    - Keys are ``/``-separated segments of ``[A-Za-z0-9._-]``, none empty, ``.`` or ``..``. Every
+      method taking a key (and ``commit``) raises ``ValueError`` for any other key, touching nothing.
+    - ``put`` and ``commit`` are atomic and replace any blob under the key: a reader sees the old
+      blob or the new one, never a part and never none. A blob may be empty.
+    - ``get``, ``size`` and ``read`` of a missing key raise ``NotFound`` (``read`` at once, not at
+      the first piece); ``exists`` answers False; ``delete`` of a missing key is not an error.
+    - ``read`` yields pieces of at most ``chunk_size`` bytes that join to the blob.
+    - ``list(prefix)`` yields each stored key that starts with ``prefix`` (a plain string prefix,
+      not only whole segments; ``""`` lists all) once, in no given order. It never yields a blob
+      still being written (a ``writer`` before ``commit``, nor a ``put`` in progress); a key put or
+      deleted while listing may or may not appear.
+    - Safe to call from several threads at once (archive writers put from a thread pool).
+    Retry or caching layers wrap a BlobStore and keep this contract."""
 
     def writer(self) -> BlobWriter: ...
 
@@ -41,7 +53,8 @@ class BlobStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def size(self, key: str) -> int: ...
+    def size(self, key: str) -> int:
+        """The blob's length in bytes, without reading it."""
 
     def delete(self, key: str) -> None: ...
 

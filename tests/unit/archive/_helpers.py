@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from envclone.archive import ArchiveWriter, Manifest, chunk_key
+from envclone.archive import ArchiveWriter, BlobChunkStore, Manifest
 from envclone.blobs import LocalBlobStore
 
 from .conftest import pseudo_random
@@ -22,7 +22,7 @@ def sample(store: LocalBlobStore, archive_id: str | None = None) -> Manifest:
 
 
 def flip_byte(store: LocalBlobStore, chunk: str, offset: int = -1) -> None:
-    path = store.path(chunk_key(chunk))
+    path = store.path(BlobChunkStore.key(chunk))
     blob = bytearray(path.read_bytes())
     blob[offset] ^= 0x01
     path.write_bytes(bytes(blob))

@@ -5,8 +5,8 @@ import io
 import pytest
 
 from envclone.archive import ArchiveNotFound, ArchiveReader, ArchiveWriter, chunk_ids, gc, list_archives
+from envclone.archive._age import blob_age
 from envclone.archive._session import GC_MARKER, SESSION_PREFIX
-from envclone.archive.gc import blob_age
 from envclone.archive.package import export_archive
 from envclone.blobs import LocalBlobStore
 

@@ -8,8 +8,6 @@ from envclone.archive.errors import ArchiveError, UnknownAlgorithm
 from envclone.archive.ids import (
     check_archive_id,
     chunk_id,
-    chunk_id_from_key,
-    chunk_key,
     hasher,
     is_chunk_id,
     manifest_key,
@@ -24,17 +22,9 @@ def test_chunk_id_is_blake3_hex() -> None:
     assert hasher("blake3-256").digest(b"hello") == cid
 
 
-def test_chunk_key_fans_out_by_prefix() -> None:
-    cid = chunk_id(b"x")
-    assert chunk_key(cid) == f"chunks/{cid[:2]}/{cid}"
-    assert chunk_id_from_key(chunk_key(cid)) == cid
-    assert chunk_id_from_key(f"chunks/zz/{cid}") is None
-    assert chunk_id_from_key("manifests/abc") is None
-
-
-def test_invalid_chunk_id_is_refused() -> None:
-    with pytest.raises(ArchiveError):
-        chunk_key("../etc/passwd")
+def test_only_hex_blake3_ids_are_chunk_ids() -> None:
+    assert not is_chunk_id("../etc/passwd")
+    assert not is_chunk_id(chunk_id(b"x").upper())
 
 
 def test_unknown_hash_is_named() -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envclone.archive import chunk_ids, chunk_key, missing_chunks, missing_for
+from envclone.archive import chunk_ids, chunks_of, missing_chunks, missing_for
 from envclone.blobs import LocalBlobStore
 
 from ._helpers import sample, write_archive
@@ -19,7 +19,7 @@ def test_missing_chunks(store: LocalBlobStore, tmp_path: Path) -> None:
     manifest = sample(store)
     ids = chunk_ids(manifest)
     assert missing_chunks(store, ids) == []
-    store.delete(chunk_key(ids[1]))
+    chunks_of(store).delete(ids[1])
     assert missing_chunks(store, [*ids, ids[1]]) == [ids[1]]
     empty = LocalBlobStore(tmp_path / "other")
     assert missing_for(empty, manifest) == ids

@@ -8,7 +8,7 @@ from envclone.archive import (
     ChunkCorrupt,
     ChunkMissing,
     ManifestCorrupt,
-    chunk_key,
+    chunks_of,
     list_archives,
     manifest_key,
 )
@@ -42,7 +42,7 @@ def test_damaged_manifest_blob(store: LocalBlobStore) -> None:
 def test_missing_chunk_is_named(store: LocalBlobStore) -> None:
     manifest = sample(store)
     victim = manifest.entry("files", "a").chunks[2].id
-    store.delete(chunk_key(victim))
+    chunks_of(store).delete(victim)
     with ArchiveReader(store, manifest) as reader, pytest.raises(ChunkMissing) as caught:
         b"".join(reader.read("files", "a"))
     assert caught.value.chunk_id == victim
@@ -67,7 +67,7 @@ def test_check_reports_every_problem(store: LocalBlobStore) -> None:
     manifest = sample(store)
     missing = manifest.entry("files", "a").chunks[0].id
     damaged = manifest.entry("files", "b").chunks[0].id
-    store.delete(chunk_key(missing))
+    chunks_of(store).delete(missing)
     flip_byte(store, damaged)
     with ArchiveReader(store, manifest, workers=2) as reader:
         problems = reader.check()

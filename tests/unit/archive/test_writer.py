@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from envclone.archive import ArchiveReader, ArchiveWriter, DuplicateEntry, EntryKind, load_manifest
+from envclone.archive import ArchiveReader, ArchiveWriter, DuplicateEntry, EntryKind, chunks_of, load_manifest
 from envclone.archive._session import GC_MARKER, put_marker, session_key
 from envclone.archive.errors import ArchiveError
 from envclone.blobs import LocalBlobStore
@@ -49,7 +49,7 @@ def test_same_content_is_stored_once(store: LocalBlobStore) -> None:
         second.finish()
     assert second.stats.new_chunks == 0
     assert second.stats.stored_bytes == 0
-    assert len(list(store.list("chunks/"))) == first.stats.new_chunks
+    assert len(list(chunks_of(store).ids())) == first.stats.new_chunks
 
 
 def test_duplicate_entry_is_refused(store: LocalBlobStore) -> None:

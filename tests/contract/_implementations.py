@@ -1,0 +1,32 @@
+"""Every implementation the contract suites run on. Adding a store is one line: a BlobStore to
+BLOB_STORES (BlobChunkStore then runs over it too), any other ChunkStore to CHUNK_STORES."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from envclone.archive import BlobChunkStore, ChunkStore
+from envclone.blobs import BlobStore, LocalBlobStore
+
+# Each factory makes an empty store in a fresh temporary directory of its own.
+BlobStoreFactory = Callable[[Path], BlobStore]
+ChunkStoreFactory = Callable[[Path], ChunkStore]
+
+
+def local_blob_store(tmp: Path) -> BlobStore:
+    return LocalBlobStore(tmp / "blobs")
+
+
+BLOB_STORES: dict[str, BlobStoreFactory] = {
+    "local": local_blob_store,
+}
+
+
+def _blob_chunks_over(make_blobs: BlobStoreFactory) -> ChunkStoreFactory:
+    return lambda tmp: BlobChunkStore(make_blobs(tmp))
+
+
+CHUNK_STORES: dict[str, ChunkStoreFactory] = {
+    **{f"blob-chunks-over-{name}": _blob_chunks_over(make) for name, make in BLOB_STORES.items()},
+}
