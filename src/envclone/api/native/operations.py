@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
+from envclone.api.native.auth import authenticated
 from envclone.api.native.paging import paging
 from envclone.auth.principal import Principal
 from envclone.domain.operation import Operation, Step, StepResult
@@ -17,7 +18,7 @@ from envclone.errors import InvalidRequest
 from envclone.locales import Translator, translator_for
 from envclone.services import operations
 
-who_dep = Depends(basic_or_bearer)
+who_dep = Depends(authenticated)
 # The native API shows step results as it always has (the spellings EPM's statusDetails uses);
 # clients such as the CLI compare against these strings.
 STEP_RESULT: dict[StepResult, str] = {
