@@ -15,13 +15,14 @@ from envclone.api import epm, native
 from envclone.api.errors import install_error_handlers
 from envclone.blobs.store import open_blob_store
 from envclone.engine import Engine, OperationKind, Registry
+from envclone.engine.scheduler import DailyScheduler
 from envclone.operations import copy, maintenance, restore, verify
 from envclone.operations.clone import apply as clone_apply
 from envclone.operations.clone import run as clone
 from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
 from envclone.services.environment import instance_id
-from envclone.services.scheduler import MaintenanceScheduler
+from envclone.services.maintenance_schedule import MaintenanceSchedule
 from envclone.settings import Settings
 from envclone.store.database import Database
 
@@ -70,7 +71,7 @@ def build_context(settings: Settings, registry: Registry | None = None) -> tuple
 def create_app(ctx: ServiceContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        scheduler = MaintenanceScheduler(ctx) if ctx.settings.scheduler else None
+        scheduler = DailyScheduler(ctx.db, MaintenanceSchedule(ctx)) if ctx.settings.scheduler else None
         if scheduler:
             scheduler.start()
         yield

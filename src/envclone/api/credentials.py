@@ -1,10 +1,14 @@
-"""Parsing the Authorization header (HTTP Basic or Bearer) shared by the surfaces that accept it
-(native and EPM); the check itself is a service."""
+"""How a request proves who sends it, as one small type per scheme (HTTP Basic, Bearer, a session
+token in a vendor header); each dialect's ``auth.py`` lists the schemes it accepts, in order, and
+builds its dependency here. Parsing only: checking a password or token is a service."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -14,17 +18,35 @@ from envclone.errors import InvalidCredentials, NotAuthenticated
 from envclone.services import authentication
 from envclone.services.context import ServiceContext
 
+Authenticator = Callable[[Request], Awaitable[Principal]]
+
 
 def context(request: Request) -> ServiceContext:
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
 
-async def basic_or_bearer(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    ctx = context(request)
-    if scheme.lower() == "basic" and value:
+class CredentialScheme(Protocol):
+    """One way of carrying credentials. ``authenticate`` returns None when the request does not
+    use this scheme (the next one is tried), the Principal when it does and they hold, and raises
+    InvalidCredentials when it does and they do not: a bad credential is never passed over."""
+
+    async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None: ...
+
+
+def _authorization(request: Request, scheme: str) -> str | None:
+    """The value after ``scheme`` in the Authorization header, or None if another or empty."""
+    name, _, value = request.headers.get("authorization", "").partition(" ")
+    return value if name.lower() == scheme and value else None
+
+
+class BasicScheme:
+    """``Authorization: Basic base64(user:password)`` (RFC 7617)."""
+
+    async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None:
+        value = _authorization(request, "basic")
+        if value is None:
+            return None
         try:
             login, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError):
@@ -32,6 +54,46 @@ async def basic_or_bearer(request: Request) -> Principal:
         if not sep:
             raise InvalidCredentials("the Basic credentials must be user:password")
         return await run_in_threadpool(authentication.check_password, ctx, login, password)
-    if scheme.lower() == "bearer" and value:
-        return await run_in_threadpool(authentication.check_token, ctx, value.strip(), kind="bearer")
-    raise NotAuthenticated()
+
+
+@dataclass(frozen=True)
+class BearerScheme:
+    """``Authorization: Bearer <token>`` (RFC 6750), for tokens of ``token_kind``."""
+
+    token_kind: str
+
+    async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None:
+        value = _authorization(request, "bearer")
+        if value is None:
+            return None
+        return await run_in_threadpool(authentication.check_token, ctx, value.strip(), kind=self.token_kind)
+
+
+@dataclass(frozen=True)
+class SessionHeaderScheme:
+    """A session token in a header of its own (Strategy's ``X-MSTR-AuthToken``, Veeam's
+    ``X-RestSvcSessionId``); only tokens of ``token_kind`` are accepted, so a session of one
+    dialect does not open another."""
+
+    header: str
+    token_kind: str
+
+    async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None:
+        value = request.headers.get(self.header, "").strip()
+        if not value:
+            return None
+        return await run_in_threadpool(authentication.check_token, ctx, value, kind=self.token_kind)
+
+
+def authenticator(*schemes: CredentialScheme) -> Authenticator:
+    """A FastAPI dependency that tries ``schemes`` in order; NotAuthenticated when none is used."""
+
+    async def authenticated(request: Request) -> Principal:
+        ctx = context(request)
+        for scheme in schemes:
+            who = await scheme.authenticate(request, ctx)
+            if who is not None:
+                return who
+        raise NotAuthenticated()
+
+    return authenticated

@@ -22,17 +22,18 @@ class OperationStatus(StrEnum):
 
 
 class StepResult(StrEnum):
-    """The vendor-visible step results; the strings are part of the EPM contract."""
+    """envclone's own words for a step's state, as stored; every dialect renders them through its
+    own table (EPM spells them ``inProgress``, ``NA``...)."""
 
     PENDING = "pending"
-    IN_PROGRESS = "inProgress"
+    IN_PROGRESS = "in_progress"
     SUCCESS = "success"
     FAILED = "failed"
-    NA = "NA"
+    NOT_APPLICABLE = "not_applicable"
 
     @property
     def is_terminal(self) -> bool:
-        return self in (StepResult.SUCCESS, StepResult.FAILED, StepResult.NA)
+        return self in (StepResult.SUCCESS, StepResult.FAILED, StepResult.NOT_APPLICABLE)
 
 
 @dataclass
@@ -91,6 +92,14 @@ class Progress:
         return cls(**(data or {}))
 
 
+@dataclass(frozen=True)
+class Throughput:
+    """How fast an operation moves bytes, computed here once so that no dialect derives it."""
+
+    bytes_per_second: float
+    seconds_remaining: float | None  # None once finished, or while nothing has moved yet
+
+
 @dataclass
 class Operation:
     id: str
@@ -111,6 +120,17 @@ class Operation:
     # In memory only, never persisted nor rendered (target passwords): lost on restart, so an
     # operation that needs them cannot be resumed and fails instead.
     secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def throughput(self, now: dt.datetime) -> Throughput | None:
+        """Average rate since the start (up to the end once finished) and the time the remaining
+        bytes would take at that rate; None before the operation starts."""
+        if self.started is None:
+            return None
+        elapsed = ((self.ended or now) - self.started).total_seconds()
+        rate = self.progress.bytes_done / elapsed if elapsed > 0 else 0.0
+        remaining = self.progress.bytes_total - self.progress.bytes_done
+        finished = self.status.is_terminal
+        return Throughput(rate, remaining / rate if rate > 0 and not finished else None)
 
     def step(self, key: str) -> Step:
         for step in self.steps:

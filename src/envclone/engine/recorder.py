@@ -37,7 +37,7 @@ class Recorder:
     # -- steps ------------------------------------------------------------------------------------
     @contextmanager
     def step(self, key: str) -> Iterator[None]:
-        """Run one planned step: inProgress now, success at the end, failed (with the error's
+        """Run one planned step: in progress now, success at the end, failed (with the error's
         English message as details) if the block raises."""
         step = self.op.step(key)
         step.result, step.started, step.details = StepResult.IN_PROGRESS, repo.utcnow(), None
@@ -62,7 +62,7 @@ class Recorder:
 
     def not_applicable(self, key: str, reason: str | None = None) -> None:
         step = self.op.step(key)
-        step.result, step.details = StepResult.NA, reason
+        step.result, step.details = StepResult.NOT_APPLICABLE, reason
         step.started = step.ended = repo.utcnow()
         self.flush(force=True)
 

@@ -107,6 +107,11 @@ def listing(conn: sa.Connection, *, kind: str | None, status: str | None, limit:
     return [_to_operation(r) for r in conn.execute(query)]
 
 
+def any_open(conn: sa.Connection, kind: str) -> bool:
+    """True while an operation of ``kind`` is queued or running."""
+    return conn.execute(sa.select(T.c.id).where(T.c.kind == kind, T.c.status.in_(OPEN)).limit(1)).first() is not None
+
+
 def claim(conn: sa.Connection, op_id: str, runner: str) -> bool:
     """queued -> running, for exactly one runner."""
     now = utcnow()

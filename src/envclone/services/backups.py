@@ -17,7 +17,7 @@ from envclone.errors import Forbidden, InvalidRequest
 from envclone.operations import catalog, maintenance, restore, verify
 from envclone.services import environment
 from envclone.services.context import ServiceContext
-from envclone.store import tables
+from envclone.store import server_state
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 SKIP_NEXT = "skip_next_maintenance"
@@ -92,12 +92,9 @@ def set_maintenance_time(ctx: ServiceContext, who: Principal, start: str, zone: 
 
 
 def set_skip_next(ctx: ServiceContext, skip: bool) -> None:
-    t = tables.server_state
     with ctx.db.begin() as conn:
-        conn.execute(t.delete().where(t.c.key == SKIP_NEXT))
-        conn.execute(t.insert().values(key=SKIP_NEXT, value=skip))
+        server_state.put(conn, SKIP_NEXT, skip)
 
 
 def skip_next(conn: sa.Connection) -> bool:
-    t = tables.server_state
-    return bool(conn.execute(sa.select(t.c.value).where(t.c.key == SKIP_NEXT)).scalar())
+    return bool(server_state.get(conn, SKIP_NEXT))

@@ -13,8 +13,8 @@ from envclone.auth.passwords import hash_password
 from envclone.domain.components import Component
 from envclone.domain.roles import GRANULAR_ROLES, PREDEFINED_ROLES, Role
 from envclone.services.context import ServiceContext
-from envclone.services.environment import INSTANCE_KEY, defaults
-from envclone.store import tables
+from envclone.services.environment import defaults
+from envclone.store import server_state, tables
 from envclone.store.database import bump
 
 
@@ -55,9 +55,7 @@ def _ensure_settings(conn: sa.Connection, ctx: ServiceContext) -> bool:
 
 def _ensure_instance_id(conn: sa.Connection) -> None:
     # Tells two servers apart even behind different URLs (a clone refuses source == target).
-    t = tables.server_state
-    if conn.execute(sa.select(t.c.key).where(t.c.key == INSTANCE_KEY)).first() is None:
-        conn.execute(t.insert().values(key=INSTANCE_KEY, value=uuid.uuid4().hex))
+    server_state.put_if_absent(conn, server_state.INSTANCE_ID, uuid.uuid4().hex)
 
 
 def _ensure_admin(conn: sa.Connection, ctx: ServiceContext) -> FirstAdmin | None:

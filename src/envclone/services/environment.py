@@ -18,7 +18,7 @@ from envclone.domain.components import Component
 from envclone.errors import InvalidRequest, NotFound, PayloadTooLarge
 from envclone.services.context import ServiceContext
 from envclone.services.files import blob_key, referenced
-from envclone.store import tables
+from envclone.store import server_state, tables
 from envclone.store.database import generation
 from envclone.store.repository import TableRepository
 
@@ -26,7 +26,6 @@ log = logging.getLogger("envclone.environment")
 _settings = TableRepository(tables.settings, label="setting")
 IMAGES = ("logo_image", "background_image")
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
-INSTANCE_KEY = "instance_id"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -44,9 +43,8 @@ def defaults(ctx: ServiceContext) -> dict[str, Any]:
 
 
 def instance_id(ctx: ServiceContext) -> str:
-    t = tables.server_state
     with ctx.db.read() as conn:
-        return str(conn.execute(sa.select(t.c.value).where(t.c.key == INSTANCE_KEY)).scalar())
+        return str(server_state.get(conn, server_state.INSTANCE_ID))
 
 
 def identity(ctx: ServiceContext) -> dict[str, Any]:

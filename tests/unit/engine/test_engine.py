@@ -65,7 +65,7 @@ def test_operation_runs_to_success_with_steps_progress_and_result(db: Database) 
     op = engine.submit("work", {"x": 1}, created_by="admin")
     done = engine.wait(op.id, timeout=10)
     assert done.status is OperationStatus.SUCCEEDED
-    assert [s.result for s in done.steps] == [StepResult.SUCCESS, StepResult.SUCCESS, StepResult.NA]
+    assert [s.result for s in done.steps] == [StepResult.SUCCESS, StepResult.SUCCESS, StepResult.NOT_APPLICABLE]
     assert done.progress.bytes_done == 100 and done.progress.percent == 100.0
     assert done.result["answer"] == 42 and done.ended is not None and done.seq > 0
     with db.read() as conn:

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import read_model
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
 from envclone.api.epm import render, schemas
+from envclone.api.epm.auth import authenticated
 from envclone.auth.principal import Principal
 from envclone.errors import InvalidRequest, NotFound
 from envclone.locales import translator_for
@@ -20,7 +21,7 @@ from envclone.operations.clone.options import CloneRequest
 from envclone.operations.clone.run import KIND
 from envclone.services import clone, operations
 
-who_dep = Depends(basic_or_bearer)
+who_dep = Depends(authenticated)
 PREFIX = "/interop/rest"
 
 

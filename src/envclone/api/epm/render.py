@@ -13,7 +13,14 @@ INTERMITTENT: dict[StepResult, str] = {
     StepResult.IN_PROGRESS: "In Progress",
     StepResult.SUCCESS: "Success",
     StepResult.FAILED: "Failed",
-    StepResult.NA: "NA",
+    StepResult.NOT_APPLICABLE: "NA",
+}
+# statusDetails spells the same results differently from intermittentStatus.
+DETAIL_RESULT: dict[StepResult, str] = {
+    StepResult.IN_PROGRESS: "inProgress",
+    StepResult.SUCCESS: "success",
+    StepResult.FAILED: "failed",
+    StepResult.NOT_APPLICABLE: "NA",
 }
 
 
@@ -34,7 +41,7 @@ def status_details(op: Operation, tr: Translator) -> list[dict[str, Any]] | None
     shown = [s for s in op.steps if s.result is not StepResult.PENDING]
     details = []
     for step in shown:
-        entry: dict[str, Any] = {"message": tr(step.key), "result": step.result.value}
+        entry: dict[str, Any] = {"message": tr(step.key), "result": DETAIL_RESULT[step.result]}
         if step.result is StepResult.FAILED and step.details:
             entry["failureDetails"] = step.details
         details.append(entry)

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import read_model
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
 from envclone.api.epm import clone as clone_routes
 from envclone.api.epm import jobs, render, schemas, snapshots
+from envclone.api.epm.auth import authenticated
 from envclone.auth.principal import Principal
 from envclone.errors import InvalidRequest
 from envclone.operations import maintenance
@@ -21,7 +22,7 @@ from envclone.services import backups
 
 PREFIX = "/interop/rest"
 BODY_LIMIT = 1024 * 1024
-who_dep = Depends(basic_or_bearer)
+who_dep = Depends(authenticated)
 RESTORE_OK = "Environment backup restored successfully"
 
 

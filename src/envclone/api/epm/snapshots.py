@@ -17,14 +17,15 @@ from starlette.concurrency import run_in_threadpool
 
 import envclone.api.convertors  # noqa: F401  (registers the "anytext" path convertor)
 from envclone.api.body import read_model, validate
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
+from envclone.api.epm.auth import authenticated
 from envclone.auth.principal import Principal
 from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 from envclone.services import snapshots
 from envclone.services._staging import MAX_CHUNK, ChunkSpec
 
-who_dep = Depends(basic_or_bearer)
+who_dep = Depends(authenticated)
 BODY_LIMIT = 64 * 1024
 FILES = "/{api_version}/applicationsnapshots"
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_]\w*)\s*:")

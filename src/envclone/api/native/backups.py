@@ -10,14 +10,15 @@ from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import read_model
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
+from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
 from envclone.api.native.schemas import Strict
 from envclone.auth.principal import Principal
 from envclone.operations.restore import RestoreRequest
 from envclone.services import backups
 
-who_dep = Depends(basic_or_bearer)
+who_dep = Depends(authenticated)
 LIMIT = 64 * 1024
 
 

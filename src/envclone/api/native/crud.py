@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import read_model, validate
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
+from envclone.api.native.auth import authenticated
 from envclone.api.native.paging import page_body, paging
 from envclone.api.native.schemas import Batch
 from envclone.auth.principal import Principal
@@ -45,7 +46,7 @@ def _values(model: BaseModel) -> dict[str, Any]:
 def mount(router: APIRouter, crud: Crud) -> None:
     res = crud.resource
     limit = 16 * 1024 * 1024
-    who_dep = Depends(basic_or_bearer)
+    who_dep = Depends(authenticated)
 
     async def list_route(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         limit_, offset, filters = paging(request)

@@ -8,33 +8,46 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
+from envclone.api.native.auth import authenticated
 from envclone.api.native.paging import paging
 from envclone.auth.principal import Principal
-from envclone.domain.operation import Operation
+from envclone.domain.operation import Operation, Step, StepResult
 from envclone.engine.repository import utcnow
 from envclone.errors import InvalidRequest
 from envclone.locales import Translator, translator_for
 from envclone.services import operations
 
-who_dep = Depends(basic_or_bearer)
+who_dep = Depends(authenticated)
+# The native API shows step results as it always has (the spellings EPM's statusDetails uses);
+# clients such as the CLI compare against these strings.
+STEP_RESULT: dict[StepResult, str] = {
+    StepResult.PENDING: "pending",
+    StepResult.IN_PROGRESS: "inProgress",
+    StepResult.SUCCESS: "success",
+    StepResult.FAILED: "failed",
+    StepResult.NOT_APPLICABLE: "NA",
+}
+
+
+def render_step(step: Step, tr: Translator) -> dict[str, Any]:
+    return {**step.to_json(), "result": STEP_RESULT[step.result], "message": tr(step.key)}
 
 
 def render(op: Operation, tr: Translator) -> dict[str, Any]:
     progress: dict[str, Any] = {**op.progress.to_json(), "percent": round(op.progress.percent, 1)}
-    if op.started:
-        elapsed = ((op.ended or utcnow()) - op.started).total_seconds()
-        rate = op.progress.bytes_done / elapsed if elapsed > 0 else 0.0
-        remaining = op.progress.bytes_total - op.progress.bytes_done
-        progress["bytes_per_second"] = round(rate)
-        progress["seconds_remaining"] = round(remaining / rate) if rate > 0 and not op.status.is_terminal else None
+    speed = op.throughput(utcnow())
+    if speed is not None:
+        progress["bytes_per_second"] = round(speed.bytes_per_second)
+        remaining = speed.seconds_remaining
+        progress["seconds_remaining"] = round(remaining) if remaining is not None else None
     return {
         "id": op.id,
         "number": op.seq,
         "kind": op.kind,
         "status": op.status.value,
         "parameters": op.params,
-        "steps": [{**step.to_json(), "message": tr(step.key)} for step in op.steps],
+        "steps": [render_step(step, tr) for step in op.steps],
         "progress": progress,
         "result": {k: v for k, v in op.result.items() if not k.startswith("_")},
         "error": {"code": op.error_code, "message": op.error_message} if op.error_code else None,

@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 
 import envclone.api.convertors  # noqa: F401  (registers the "anytext" path convertor)
 from envclone.api.body import read_model, validate
-from envclone.api.credentials import basic_or_bearer, context
+from envclone.api.credentials import context
 from envclone.api.native import backups, clone, operations, transfer
 from envclone.api.native import schemas as s
+from envclone.api.native.auth import authenticated
 from envclone.api.native.content import CRUDS
 from envclone.api.native.crud import mount
 from envclone.api.native.paging import page_body, paging
@@ -23,7 +24,7 @@ from envclone.auth.principal import Principal
 from envclone.errors import InvalidRequest, PayloadTooLarge
 from envclone.services import authentication, environment, files, records
 
-who_dep = Depends(basic_or_bearer)
+who_dep = Depends(authenticated)
 JSON_LIMIT = 16 * 1024 * 1024
 
 

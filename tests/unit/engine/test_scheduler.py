@@ -1,19 +1,24 @@
-"""The maintenance scheduler handles each daily slot once, in the configured zone, honours
-skipNext, and waits while another operation holds the environment."""
+"""The daily scheduler handles each slot once, in the configured zone, honours skipNext, and waits
+while another operation holds the environment; daily maintenance is its work in the server."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from envclone.auth.principal import Principal
 from envclone.domain.operation import Operation
+from envclone.engine.scheduler import DailyScheduler, latest_slot
+from envclone.errors import Conflict
 from envclone.operations import maintenance
 from envclone.server import build_context
 from envclone.services import backups, environment, operations
 from envclone.services.context import ServiceContext
-from envclone.services.scheduler import MaintenanceScheduler, latest_slot
+from envclone.services.maintenance_schedule import MaintenanceSchedule
 from envclone.settings import load_settings
+from envclone.store.database import Database
 
 ADMIN = Principal.of("admin", {"Service Administrator"})
 UTC = dt.UTC
@@ -29,7 +34,7 @@ def test_latest_slot_in_a_time_zone() -> None:
 def test_each_slot_runs_once_and_skip_next_skips_one(tmp_path: Path) -> None:
     ctx, _ = build_context(load_settings(data_dir=tmp_path, admin_password="pw-123456", scheduler=False))
     environment.update_settings(ctx, ADMIN, {"maintenance_start_time": "02:00", "maintenance_time_zone": "UTC"})
-    scheduler = MaintenanceScheduler(ctx)
+    scheduler = DailyScheduler(ctx.db, MaintenanceSchedule(ctx))
     day1 = dt.datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
     assert scheduler.tick(day1) == "idle"  # first start: nothing is run for past slots
     assert scheduler.tick(day1 + dt.timedelta(hours=2)) == "ran"
@@ -48,3 +53,48 @@ def test_each_slot_runs_once_and_skip_next_skips_one(tmp_path: Path) -> None:
 
 def _ops(ctx: ServiceContext) -> list[Operation]:
     return operations.list_operations(ctx, ADMIN, kind=None, status=None, limit=50, offset=0)
+
+
+class _FakeWork:
+    """Daily work that records what the scheduler asked of it, busy while ``busy`` is set."""
+
+    slot_key = "test_slot"
+
+    def __init__(self) -> None:
+        self.runs: list[dt.datetime] = []
+        self.busy = False
+        self.skip = False
+
+    def start_time(self) -> tuple[str, str]:
+        return "02:00", "Europe/Paris"
+
+    def take_skip(self, conn: sa.Connection) -> bool:
+        skip, self.skip = self.skip, False
+        return skip
+
+    def run(self, slot: dt.datetime) -> None:
+        if self.busy:
+            raise Conflict("busy")
+        self.runs.append(slot)
+
+    def follow_up(self) -> bool:
+        return False
+
+
+def test_a_busy_environment_delays_the_slot_without_losing_it(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    db.migrate()
+    work = _FakeWork()
+    scheduler = DailyScheduler(db, work)
+    day1 = dt.datetime(2026, 1, 10, 0, 0, tzinfo=UTC)  # 01:00 in Paris (CET)
+    assert scheduler.tick(day1) == "idle"
+    work.busy = True
+    assert scheduler.tick(day1 + dt.timedelta(hours=2)) == "waiting"
+    work.busy = False
+    assert scheduler.tick(day1 + dt.timedelta(hours=3)) == "ran"
+    assert scheduler.tick(day1 + dt.timedelta(hours=4)) == "idle"
+    assert work.runs == [dt.datetime(2026, 1, 10, 1, 0)]  # 02:00 Paris as naive UTC
+    work.skip = True
+    assert scheduler.tick(day1 + dt.timedelta(days=1, hours=2)) == "skipped"
+    assert scheduler.tick(day1 + dt.timedelta(days=1, hours=3)) == "idle"
+    assert len(work.runs) == 1

@@ -1,0 +1,72 @@
+"""Migration 0005 rewrites the step results that operation records stored in EPM's spelling, on
+SQLite and PostgreSQL, and the engine reads the records back in envclone's words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from importlib.resources import files as resource_files
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from envclone.domain.operation import StepResult
+from envclone.engine import repository as repo
+from envclone.store import tables
+from envclone.store.database import Database
+from tests.conftest import BACKENDS, database_url
+
+LEGACY_STEPS = [
+    {"key": "Validate", "result": "success", "details": None, "started": None, "ended": None},
+    {"key": "Users", "result": "NA", "details": "not selected", "started": None, "ended": None},
+    {"key": "Copy", "result": "inProgress", "details": None, "started": None, "ended": None},
+    {"key": "Verify", "result": "pending", "details": None, "started": None, "ended": None},
+]
+
+
+def _upgrade(db: Database, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(resource_files("envclone.store") / "migrations"))
+    with db.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
+
+
+def _legacy_row(op_id: str) -> dict[str, Any]:
+    return {
+        "id": op_id,
+        "kind": "cloneEnvironment",
+        "status": "failed",
+        "params": {},
+        "steps": LEGACY_STEPS,
+        "progress": {},
+        "result": {},
+        "created": dt.datetime(2026, 11, 30, 12, 0),
+    }
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_stored_legacy_step_results_read_in_envclone_words(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    db = Database(database_url(backend, tmp_path, request))
+    _upgrade(db, "0004")
+    with db.engine.begin() as conn:
+        conn.execute(tables.operations.insert(), [_legacy_row(f"{n:032X}") for n in range(3)])
+    db.migrate()
+    with db.read() as conn:
+        op = repo.load(conn, f"{1:032X}")
+        stored = conn.execute(sa.select(tables.operations.c.steps)).scalars().all()
+    assert [s.result for s in op.steps] == [
+        StepResult.SUCCESS,
+        StepResult.NOT_APPLICABLE,
+        StepResult.IN_PROGRESS,
+        StepResult.PENDING,
+    ]
+    assert op.steps[1].details == "not selected"
+    words = ["success", "not_applicable", "in_progress", "pending"]
+    assert [[s["result"] for s in steps] for steps in stored] == [words] * 3
+    db.engine.dispose()
