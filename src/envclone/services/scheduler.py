@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from envclone.auth.principal import Principal
+from envclone.domain import maintenance, verify
 from envclone.domain.roles import Role
 from envclone.errors import Conflict
-from envclone.operations import catalog, maintenance, verify
+from envclone.operations import catalog
 from envclone.services import backups, environment
 from envclone.services.context import ServiceContext
 from envclone.store import tables

@@ -7,8 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 from envclone.auth.principal import Principal
+from envclone.domain import maintenance
 from envclone.domain.operation import Operation
-from envclone.operations import maintenance
 from envclone.server import build_context
 from envclone.services import backups, environment, operations
 from envclone.services.context import ServiceContext
