@@ -74,7 +74,7 @@ def import_tree(data_dir: str, dataset: str) -> None:
 
 
 def run_backup(data_dir: str) -> dict[str, float]:
-    from envclone.operations import maintenance
+    from envclone.domain import maintenance
     from envclone.server import build_context
     from envclone.settings import load_settings
 
@@ -97,7 +97,8 @@ def run_restore(data_dir: str) -> dict[str, float]:
     """Restore Environment with storedSnapshotsAndFiles from the newest Environment Backup, after
     the file contents were deleted from the blob store: every file is read back from the archive
     (verified chunk by chunk) and written, as restic restore writes the tree."""
-    from envclone.operations import catalog, restore
+    from envclone.domain import restore
+    from envclone.operations import catalog
     from envclone.server import build_context
     from envclone.settings import load_settings
 
@@ -108,7 +109,7 @@ def run_restore(data_dir: str) -> dict[str, float]:
     assert row is not None, "no Environment Backup to restore"
     request = restore.RestoreRequest(backup_name=row["name"], stored_snapshots_and_files=True)
     start = time.perf_counter()
-    op = ctx.engine.submit(restore.KIND, request.to_params(), created_by="bench")
+    op = ctx.engine.submit(restore.KIND, request.model_dump(mode="json"), created_by="bench")
     done = ctx.engine.wait(op.id)
     seconds = time.perf_counter() - start
     if done.status.value != "succeeded":

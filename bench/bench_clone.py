@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from envclone.operations.clone.options import OPTIONS as CLONE_OPTIONS
+from envclone.domain.clone import OPTIONS as CLONE_OPTIONS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_backup import SHARED_BENCH, child

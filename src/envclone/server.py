@@ -14,11 +14,15 @@ from envclone import __version__
 from envclone.api import epm, native
 from envclone.api.errors import install_error_handlers
 from envclone.blobs.store import open_blob_store
+from envclone.domain import clone, copy, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
 from envclone.engine.scheduler import DailyScheduler
-from envclone.operations import copy, maintenance, restore, verify
-from envclone.operations.clone import apply as clone_apply
-from envclone.operations.clone import run as clone
+from envclone.operations.clone.apply import run_apply
+from envclone.operations.clone.run import run_clone
+from envclone.operations.copy import run_copy_backup
+from envclone.operations.maintenance import run_daily_maintenance
+from envclone.operations.restore import run_restore
+from envclone.operations.verify import run_verify
 from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
 from envclone.services.environment import instance_id
@@ -34,20 +38,14 @@ def build_registry() -> Registry:
     # Maintenance is exclusive too: a backup taken while a restore replaces content would be of
     # neither state, and two at once would only duplicate work.
     registry.register(
-        OperationKind(
-            maintenance.KIND, maintenance.run_daily_maintenance, maintenance.STEPS, exclusive=True, cancellable=False
-        )
+        OperationKind(maintenance.KIND, run_daily_maintenance, maintenance.STEPS, exclusive=True, cancellable=False)
     )
-    registry.register(
-        OperationKind(restore.KIND, restore.run_restore, restore.STEPS, exclusive=True, cancellable=False)
-    )
-    registry.register(OperationKind(verify.KIND, verify.run_verify, verify.STEPS))
-    registry.register(OperationKind(copy.KIND, copy.run_copy_backup, copy.STEPS))
+    registry.register(OperationKind(restore.KIND, run_restore, restore.STEPS, exclusive=True, cancellable=False))
+    registry.register(OperationKind(verify.KIND, run_verify, verify.STEPS))
+    registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
-    registry.register(OperationKind(clone.KIND, clone.run_clone, clone.STEPS, exclusive=True))
-    registry.register(
-        OperationKind(clone_apply.KIND, clone_apply.run_apply, clone_apply.STEPS, exclusive=True, cancellable=False)
-    )
+    registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True))
+    registry.register(OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, cancellable=False))
     return registry
 
 

@@ -5,7 +5,7 @@ recorded with the archive before the caller commits."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,11 +18,6 @@ from envclone.content.replace import replace_component, restore_blobs
 from envclone.domain.components import Component
 from envclone.errors import EnvcloneError
 from envclone.store import tables
-
-MAINTENANCE_KEYS = frozenset({"maintenance_start_time", "maintenance_time_zone"})
-APP_PROPERTY_KEYS = frozenset(
-    {"email_notifications", "redwood_experience", "theme", "business_process_name", "logo_image", "background_image"}
-)
 
 
 class DigestMismatch(EnvcloneError):
@@ -72,7 +67,7 @@ def replace(
 
 
 def already_equal(
-    conn: sa.Connection, blobs: BlobStore, expected: dict[str, str], components: Iterable[Component]
+    conn: sa.Connection, blobs: BlobStore, expected: Mapping[str, str], components: Iterable[Component]
 ) -> set[Component]:
     """The components whose content here already has the archive's digest and every blob it refers
     to: replacing them would change nothing a digest can see (internal ids at most), so an apply
@@ -86,7 +81,7 @@ def already_equal(
     }
 
 
-def check_digests(conn: sa.Connection, expected: dict[str, str], components: Iterable[Component]) -> None:
+def check_digests(conn: sa.Connection, expected: Mapping[str, str], components: Iterable[Component]) -> None:
     """Inside the transaction, so that a mismatch rolls everything back."""
     for component in components:
         want = expected.get(component.value)

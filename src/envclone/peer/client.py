@@ -9,6 +9,21 @@ from typing import Any
 
 import httpx
 
+from envclone.domain.components import Component
+from envclone.domain.transfer import (
+    RECEIPT_HEADER,
+    ApplyAccepted,
+    ApplyRequest,
+    ApplyStatus,
+    ChunkStored,
+    ComponentIndex,
+    ManifestStored,
+    MissingRequest,
+    MissingResponse,
+    PeerEnvironment,
+    PeerIdentity,
+)
+
 RETRIES = 4
 
 
@@ -81,20 +96,20 @@ class PeerClient:
         result: dict[str, Any] = self.request("GET", "/v1/environment/digest", retry=True)
         return result
 
-    # -- what a cloning source asks of its target -------------------------------------------------
-    def whoami(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", "/v1/auth/whoami", retry=True)
-        return result
+    # -- what a cloning source asks of its target (the peer protocol, domain.transfer) -----------
+    def whoami(self) -> PeerIdentity:
+        return PeerIdentity.model_validate(self.request("GET", "/v1/auth/whoami", retry=True))
 
-    def environment(self) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("GET", "/v1/environment", retry=True)
-        return result
+    def environment(self) -> PeerEnvironment:
+        return PeerEnvironment.model_validate(self.request("GET", "/v1/environment", retry=True))
 
     def missing(self, ids: list[str]) -> list[str]:
-        result: list[str] = self.request("POST", "/v1/transfer/missing", json={"ids": ids}, retry=True)["missing"]
-        return result
+        body = MissingRequest(ids=ids).model_dump(mode="json")
+        return MissingResponse.model_validate(
+            self.request("POST", "/v1/transfer/missing", json=body, retry=True)
+        ).missing
 
-    def put_chunk(self, chunk_id: str, size: int, blob: bytes) -> bool:
+    def put_chunk(self, chunk_id: str, size: int, blob: bytes) -> ChunkStored:
         result = self.request(
             "PUT",
             f"/v1/transfer/chunks/{chunk_id}",
@@ -103,37 +118,33 @@ class PeerClient:
             retry=True,
             headers={"content-type": "application/octet-stream"},
         )
-        return bool(result["stored"])
+        return ChunkStored.model_validate(result)
 
-    def put_manifest(self, blob: bytes) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
+    def put_manifest(self, blob: bytes) -> ManifestStored:
+        result = self.request(
             "PUT",
             "/v1/transfer/manifests",
             content=blob,
             retry=True,
             headers={"content-type": "application/octet-stream"},
         )
-        return result
+        return ManifestStored.model_validate(result)
 
-    def apply(self, body: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = self.request("POST", "/v1/transfer/apply", json=body)
-        return result
+    def apply(self, body: ApplyRequest) -> ApplyAccepted:
+        result = self.request("POST", "/v1/transfer/apply", json=body.model_dump(mode="json"))
+        return ApplyAccepted.model_validate(result)
 
-    def apply_status(self, op_id: str, receipt: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.request(
-            "GET", f"/v1/transfer/apply/{op_id}", headers={"x-envclone-receipt": receipt}, retry=True
-        )
-        return result
+    def apply_status(self, op_id: str, receipt: str) -> ApplyStatus:
+        result = self.request("GET", f"/v1/transfer/apply/{op_id}", headers={RECEIPT_HEADER: receipt}, retry=True)
+        return ApplyStatus.model_validate(result)
 
     def apply_report(self, op_id: str, receipt: str) -> bytes:
-        response = self._check(
-            self._http.get(f"/v1/transfer/apply/{op_id}/report", headers={"x-envclone-receipt": receipt})
-        )
+        response = self._check(self._http.get(f"/v1/transfer/apply/{op_id}/report", headers={RECEIPT_HEADER: receipt}))
         return response.content
 
-    def index(self, component: str) -> dict[str, str] | int:
-        result: dict[str, Any] = self.request("GET", f"/v1/transfer/index/{component}", retry=True)
-        return int(result["count"]) if "count" in result else dict(result["index"])
+    def index(self, component: Component) -> dict[str, str] | int:
+        found = ComponentIndex.model_validate(self.request("GET", f"/v1/transfer/index/{component.value}", retry=True))
+        return found.count if found.count is not None else dict(found.index or {})
 
     def operation(self, op_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", f"/v1/operations/{op_id}", retry=True)

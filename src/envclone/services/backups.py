@@ -11,10 +11,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from envclone.auth.principal import Permission, Principal
+from envclone.domain import maintenance, restore, verify
 from envclone.domain.operation import Operation
 from envclone.domain.roles import Role
 from envclone.errors import Forbidden, InvalidRequest
-from envclone.operations import catalog, maintenance, restore, verify
+from envclone.operations import catalog
 from envclone.services import environment
 from envclone.services.context import ServiceContext
 from envclone.store import server_state
@@ -61,7 +62,7 @@ def start_restore(ctx: ServiceContext, who: Principal, request: restore.RestoreR
         raise Forbidden("restoring users and predefined roles also requires the Identity Domain Administrator role")
     with ctx.db.read() as conn:
         catalog.get(conn, request.backup_name, kind=catalog.ENVIRONMENT_BACKUP)
-    return ctx.engine.submit(restore.KIND, request.to_params(), created_by=who.login)
+    return ctx.engine.submit(restore.KIND, request.model_dump(mode="json"), created_by=who.login)
 
 
 def start_verify(ctx: ServiceContext, who: Principal, name: str) -> Operation:

@@ -6,15 +6,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from envclone.auth.principal import Permission, Principal
+from envclone.domain import clone
+from envclone.domain.clone import OPTION_NAMES, CloneRequest
 from envclone.domain.operation import Operation
 from envclone.errors import InvalidRequest, NotFound
 from envclone.operations import catalog
-from envclone.operations.clone import run as clone
-from envclone.operations.clone.options import OPTIONS, CloneRequest
 from envclone.operations.clone.snapshot import find_stored
 from envclone.services.context import ServiceContext
-
-OPTION_NAMES = frozenset(o.name for o in OPTIONS)
 
 
 def check_target_url(url: str) -> str:
@@ -47,14 +45,13 @@ def checked_request(request: CloneRequest, password: str) -> CloneRequest:
 def start_clone(ctx: ServiceContext, who: Principal, request: CloneRequest, password: str) -> Operation:
     who.require(Permission.MIGRATE)
     request = checked_request(request, password)
-    named = request.snapshot_name not in (None, "", clone.ARTIFACT_SNAPSHOT) and not request.environment_backup
-    if named:
+    if request.names_snapshot:
         with ctx.db.read() as conn:
             name = str(request.snapshot_name)
             if catalog.find(conn, name) is None and find_stored(conn, name) is None:
                 raise NotFound(f"snapshot {request.snapshot_name} not found in the source environment")
     return ctx.engine.submit(
-        clone.KIND, request.to_params(), created_by=who.login, secrets={"target_password": password}
+        clone.KIND, request.model_dump(mode="json"), created_by=who.login, secrets={"target_password": password}
     )
 
 

@@ -14,12 +14,13 @@ from blake3 import blake3
 from envclone.auth.principal import Permission, Principal
 from envclone.auth.tokens import utcnow
 from envclone.blobs.store import BlobWriter
+from envclone.domain.files import FileArea
 from envclone.errors import InvalidFileName, InvalidRequest
 from envclone.services.context import ServiceContext
 from envclone.store import tables
 from envclone.store.repository import Page, TableRepository
 
-AREAS = ("inbox", "outbox", "snapshots")
+AREAS = tuple(area.value for area in FileArea)
 _files = TableRepository(tables.files)
 # Colons are allowed: EPM names copied backups "2022-03-10T06:37:48_Artifact_Snapshot.zip".
 _NAME = re.compile(r"^[^/\\\x00-\x1f\x7f*?\"<>|]{1,255}$")

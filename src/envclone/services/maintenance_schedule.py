@@ -9,9 +9,10 @@ import datetime as dt
 import sqlalchemy as sa
 
 from envclone.auth.principal import Principal
+from envclone.domain import maintenance, verify
 from envclone.domain.roles import Role
 from envclone.engine import repository as operations_repo
-from envclone.operations import catalog, maintenance, verify
+from envclone.operations import catalog
 from envclone.services import backups, environment
 from envclone.services.context import ServiceContext
 from envclone.store import server_state

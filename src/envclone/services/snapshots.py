@@ -15,9 +15,12 @@ import sqlalchemy as sa
 from envclone.archive import export_archive
 from envclone.archive.package import MAGIC
 from envclone.auth.principal import Permission, Principal
+from envclone.domain import copy
+from envclone.domain.files import FileArea
 from envclone.domain.operation import Operation
 from envclone.errors import Conflict, InvalidRequest, NotFound
-from envclone.operations import catalog, copy
+from envclone.operations import catalog
+from envclone.operations.copy import name_taken
 from envclone.services import files, operations
 from envclone.services._pipe import stream_writer
 from envclone.services._staging import ChunkReceiver, ChunkSpec, Staging
@@ -26,11 +29,10 @@ from envclone.store import tables
 from envclone.store.repository import TableRepository
 
 LATEST_ARTIFACT_SNAPSHOT = "Artifact Snapshot"
-SNAPSHOTS = copy.AREA
 OUTBOX = "outbox/"
 ARCHIVE, SNAPSHOT, INBOX, OUTBOX_FILE = "archive", "snapshot", "inbox", "outbox"
 _files = TableRepository(tables.files)
-_AREA_KIND = {SNAPSHOTS: SNAPSHOT, "inbox": INBOX, "outbox": OUTBOX_FILE}
+_AREA_KIND = {FileArea.SNAPSHOTS.value: SNAPSHOT, "inbox": INBOX, "outbox": OUTBOX_FILE}
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def _archive_item(conn: sa.Connection) -> Stored | None:
 def list_stored(ctx: ServiceContext, who: Principal) -> list[Stored]:
     who.require(Permission.READ_CONTENT)
     t = tables.files
-    order = sa.case({SNAPSHOTS: 0, "inbox": 1, "outbox": 2}, value=t.c.area)
+    order = sa.case({FileArea.SNAPSHOTS.value: 0, "inbox": 1, "outbox": 2}, value=t.c.area)
     with ctx.db.read() as conn:
         latest = _archive_item(conn)
         rows = conn.execute(sa.select(t).where(t.c.area.in_(_AREA_KIND)).order_by(order, t.c.name)).all()
@@ -76,7 +78,7 @@ def _find(conn: sa.Connection, name: str) -> Stored | None:
         return _archive_item(conn)
     t = tables.files
     in_outbox = name.startswith(OUTBOX)
-    keys = [("outbox", name.removeprefix(OUTBOX))] if in_outbox else [(SNAPSHOTS, name), ("inbox", name)]
+    keys = [("outbox", name.removeprefix(OUTBOX))] if in_outbox else [(FileArea.SNAPSHOTS.value, name), ("inbox", name)]
     for area, file_name in keys:
         row = conn.execute(sa.select(t).where(t.c.area == area, t.c.name == file_name)).first()
         if row is not None:
@@ -128,7 +130,7 @@ def _upload_name(name: str) -> str:
 
 def _taken(ctx: ServiceContext, name: str) -> None:
     with ctx.db.read() as conn:
-        if copy.name_taken(conn, name):
+        if name_taken(conn, name):
             raise Conflict(f"a file or snapshot named {name} already exists; delete it first")
 
 
@@ -155,7 +157,7 @@ def finish_chunk(ctx: ServiceContext, receiver: ChunkReceiver, area: str | None 
         try:
             with staging.part.open("rb") as src:
                 is_package = src.read(len(MAGIC)) == MAGIC
-            target = area or (SNAPSHOTS if is_package else "inbox")
+            target = area or (FileArea.SNAPSHOTS.value if is_package else "inbox")
             _taken(ctx, staging.name)
             upload = files.Upload(ctx, files.check_area(target), staging.name)
             try:
@@ -178,7 +180,7 @@ def start_restore_backup(ctx: ServiceContext, who: Principal, backup_name: str, 
     name = _upload_name(target or copy.default_target(backup_name))
     _taken(ctx, name)
     request = copy.CopyRequest(backup_name=backup_name, target_name=name)
-    return ctx.engine.submit(copy.KIND, request.to_params(), created_by=who.login)
+    return ctx.engine.submit(copy.KIND, request.model_dump(mode="json"), created_by=who.login)
 
 
 def get_restore_backup(ctx: ServiceContext, who: Principal, number: int) -> Operation:

@@ -4,21 +4,19 @@ Requires the migration permission, plus Identity Domain Administrator to replace
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
 from envclone.archive import accept_chunk, accept_manifest, load_manifest, missing_chunks
 from envclone.auth import tokens
 from envclone.auth.principal import Permission, Principal
 from envclone.content.diff import index_db
+from envclone.domain import clone
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation
+from envclone.domain.transfer import MAX_IDS, ApplyRequest, ManifestStored
 from envclone.errors import InvalidCredentials, InvalidRequest
-from envclone.operations.clone import apply
 from envclone.services.context import ServiceContext
 
-MAX_IDS = 20000
 RECEIPT_SECONDS = 7 * 24 * 3600
 
 
@@ -34,44 +32,28 @@ def receive_chunk(ctx: ServiceContext, who: Principal, chunk_id: str, size: int,
     return accept_chunk(ctx.blobs, chunk_id, size, blob)
 
 
-def receive_manifest(ctx: ServiceContext, who: Principal, blob: bytes) -> dict[str, Any]:
+def receive_manifest(ctx: ServiceContext, who: Principal, blob: bytes) -> ManifestStored:
     who.require(Permission.MIGRATE)
     manifest = accept_manifest(ctx.blobs, blob)
-    return {"archive_id": manifest.archive_id, **manifest.counts()}
+    return ManifestStored(archive_id=manifest.archive_id, **manifest.counts())
 
 
-def start_apply(
-    ctx: ServiceContext,
-    who: Principal,
-    archive_id: str,
-    components: list[str],
-    keep_settings: list[str],
-    digests: dict[str, str],
-    source: dict[str, Any],
-) -> tuple[Operation, str]:
+def start_apply(ctx: ServiceContext, who: Principal, request: ApplyRequest) -> tuple[Operation, str]:
     """Submit the apply and return it with its receipt: a token that reads this one operation's
     status and nothing else. The apply may replace the very users the source logged in as
     (migrateUsers), so the source cannot count on them after. The receipt is written in the same
     transaction as the operation, so there is never an apply running that nobody can follow."""
     who.require(Permission.MIGRATE)
-    chosen = [Component(c) for c in components]
-    if Component.USERS in chosen:
+    if Component.USERS in request.components:
         who.require(Permission.MIGRATE_USERS)
-    load_manifest(ctx.blobs, archive_id)  # present and intact before anything is recorded
-    params = {
-        "archive_id": archive_id,
-        "components": components,
-        "keep_settings": keep_settings,
-        "digests": digests,
-        "source": source,
-    }
+    load_manifest(ctx.blobs, request.archive_id)  # present and intact before anything is recorded
     receipts: list[str] = []
 
     def issue_receipt(conn: sa.Connection, op: Operation) -> None:
         receipt, _ = tokens.issue(conn, who.login, kind=receipt_kind(op.id), ttl_seconds=RECEIPT_SECONDS)
         receipts.append(receipt)
 
-    op = ctx.engine.submit(apply.KIND, params, created_by=who.login, also=issue_receipt)
+    op = ctx.engine.submit(clone.APPLY_KIND, request.model_dump(mode="json"), created_by=who.login, also=issue_receipt)
     return op, receipts[0]
 
 
@@ -88,7 +70,7 @@ def apply_status(ctx: ServiceContext, op_id: str, receipt: str) -> Operation:
 
 def apply_report(ctx: ServiceContext, op_id: str, receipt: str) -> bytes:
     apply_status(ctx, op_id, receipt)  # checks the receipt
-    return ctx.blobs.get(apply.report_key(op_id))
+    return ctx.blobs.get(clone.report_key(op_id))
 
 
 def component_index(ctx: ServiceContext, who: Principal, component: str) -> dict[str, str] | int:

@@ -9,10 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from envclone.auth.principal import Principal
+from envclone.domain import maintenance
 from envclone.domain.operation import Operation
 from envclone.engine.scheduler import DailyScheduler, latest_slot
 from envclone.errors import Conflict
-from envclone.operations import maintenance
 from envclone.server import build_context
 from envclone.services import backups, environment, operations
 from envclone.services.context import ServiceContext

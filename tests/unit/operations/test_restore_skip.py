@@ -9,7 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from envclone.auth.principal import Principal
-from envclone.operations import catalog, maintenance, restore
+from envclone.domain import maintenance, restore
+from envclone.operations import catalog
 from envclone.server import build_context
 from envclone.services import files, records
 from envclone.services.context import ServiceContext
@@ -45,13 +46,13 @@ def test_restore_skips_what_is_equal_and_repairs_missing_file_contents(tmp_path:
     with ctx.db.read() as conn:
         backup = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
     assert backup is not None
-    everything = restore.RestoreRequest(backup["name"], users=True, stored_snapshots_and_files=True)
+    everything = restore.RestoreRequest(backup_name=backup["name"], users=True, stored_snapshots_and_files=True)
 
     seqs = record_seqs(ctx)
-    run(ctx, restore.KIND, everything.to_params())
+    run(ctx, restore.KIND, everything.model_dump(mode="json"))
     assert record_seqs(ctx) == seqs  # nothing differed: the records were not rewritten
 
     content = ctx.blobs.path(f"files/{row['hash']}")  # type: ignore[attr-defined]
     content.unlink()  # a damaged store: the row is there, its content is not
-    run(ctx, restore.KIND, everything.to_params())
+    run(ctx, restore.KIND, everything.model_dump(mode="json"))
     assert content.read_bytes() == b"a,b\n" * 5000

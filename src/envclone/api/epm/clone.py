@@ -15,10 +15,9 @@ from envclone.api.credentials import context
 from envclone.api.epm import render, schemas
 from envclone.api.epm.auth import authenticated
 from envclone.auth.principal import Principal
+from envclone.domain.clone import KIND, CloneRequest
 from envclone.errors import InvalidRequest, NotFound
 from envclone.locales import translator_for
-from envclone.operations.clone.options import CloneRequest
-from envclone.operations.clone.run import KIND
 from envclone.services import clone, operations
 
 who_dep = Depends(authenticated)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from envclone.operations.clone.options import OPTIONS
+from envclone.domain.clone import OPTION_NAMES
 
 
 def _lifted(data: Any, names: frozenset[str]) -> Any:
@@ -136,9 +136,7 @@ class CloneParameters(Lenient):
 
 
 # Every clone option, plus the choice of archive and the option's older name for migrateUsers.
-CLONE_OPTIONS = frozenset(
-    {o.name for o in OPTIONS} | {"snapshotName", "environmentBackup", "usersAndPreDefinedRoles"}
-)
+CLONE_OPTIONS = frozenset(OPTION_NAMES | {"snapshotName", "environmentBackup", "usersAndPreDefinedRoles"})
 
 
 class CloneRequestBody(Lenient):

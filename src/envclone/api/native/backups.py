@@ -15,7 +15,7 @@ from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
 from envclone.api.native.schemas import Strict
 from envclone.auth.principal import Principal
-from envclone.operations.restore import RestoreRequest
+from envclone.domain.restore import RestoreRequest
 from envclone.services import backups
 
 who_dep = Depends(authenticated)
@@ -68,7 +68,9 @@ def build_router() -> APIRouter:
     @router.post("/restore", status_code=202)
     async def restore(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, RestoreBody, LIMIT)
-        op = await run_in_threadpool(backups.start_restore, context(request), who, RestoreRequest(**body.model_dump()))
+        op = await run_in_threadpool(
+            backups.start_restore, context(request), who, RestoreRequest.model_validate(body.model_dump())
+        )
         return render(op, translator(request))
 
     @router.post("/maintenance/run", status_code=202)

@@ -15,7 +15,7 @@ from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
 from envclone.api.native.schemas import Strict
 from envclone.auth.principal import Principal
-from envclone.operations.clone.options import CloneRequest
+from envclone.domain.clone import CloneRequest
 from envclone.services import clone, clone_preview
 
 who_dep = Depends(authenticated)
@@ -30,9 +30,7 @@ class CloneBody(Strict):
     options: dict[str, bool] = Field(default_factory=dict)
 
     def request(self) -> CloneRequest:
-        return CloneRequest(
-            self.target_url, self.target_user, self.snapshot_name, self.environment_backup, dict(self.options)
-        )
+        return CloneRequest.model_validate(self.model_dump(exclude={"target_password"}))
 
 
 def build_router() -> APIRouter:

@@ -1,50 +1,64 @@
 """/v1/transfer: what a cloning source calls on its target — have/want, chunk and manifest
-upload (verified on arrival), and the atomic apply that returns an operation."""
+upload (verified on arrival), and the atomic apply that returns an operation. The bodies are the
+peer protocol's models (domain.transfer); this module only parses, calls the service and renders."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import read_model
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
-from envclone.api.native.schemas import Strict
 from envclone.auth.principal import Principal
+from envclone.domain.transfer import (
+    RECEIPT_HEADER,
+    ApplyAccepted,
+    ApplyRequest,
+    ApplyStatus,
+    ChunkStored,
+    ComponentIndex,
+    ManifestStored,
+    MissingRequest,
+    MissingResponse,
+)
 from envclone.errors import InvalidRequest, NotAuthenticated, PayloadTooLarge
 from envclone.services import transfer
 
 who_dep = Depends(authenticated)
 MAX_CHUNK_BLOB = 64 * 1024 * 1024
 MAX_MANIFEST_BLOB = 256 * 1024 * 1024
-ComponentName = Literal[
-    "artifacts",
-    "users",
-    "configuration",
-    "jobs",
-    "jobConsole",
-    "applicationAudit",
-    "dataManagement",
-    "files",
-    "settings",
-]
-Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
-class MissingBody(Strict):
-    ids: list[Hex64] = Field(max_length=transfer.MAX_IDS)
+def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The request body for OpenAPI. Bodies are read by read_model, not by FastAPI, so that size
+    limits and error shapes stay the API's own; nested definitions are inlined because OpenAPI
+    cannot resolve a schema's own ``$defs``."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
 
 
-class ApplyBody(Strict):
-    archive_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
-    components: list[ComponentName] = Field(min_length=1)
-    keep_settings: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list)
-    digests: dict[ComponentName, Hex64] = Field(default_factory=dict)
-    source: dict[str, Any] = Field(default_factory=dict)
+def _receipt(request: Request) -> str:
+    receipt = request.headers.get(RECEIPT_HEADER, "")
+    if not receipt:
+        raise NotAuthenticated("send the apply's receipt in X-Envclone-Receipt")
+    return receipt
 
 
 async def _body(request: Request, limit: int) -> bytes:
@@ -59,60 +73,51 @@ async def _body(request: Request, limit: int) -> bytes:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/transfer", tags=["transfer"])
 
-    @router.post("/missing")
-    async def missing(request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        body = await read_model(request, MissingBody, 4 * 1024 * 1024)
-        return {"missing": await run_in_threadpool(transfer.missing, context(request), who, body.ids)}
+    @router.post("/missing", openapi_extra=_body_schema(MissingRequest))
+    async def missing(request: Request, who: Principal = who_dep) -> MissingResponse:
+        body = await read_model(request, MissingRequest, 4 * 1024 * 1024)
+        return MissingResponse(missing=await run_in_threadpool(transfer.missing, context(request), who, body.ids))
 
     @router.put("/chunks/{chunk_id}", status_code=201)
-    async def put_chunk(chunk_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def put_chunk(chunk_id: str, request: Request, who: Principal = who_dep) -> ChunkStored:
         size = request.query_params.get("size", "")
         if not size.isdigit():
             raise InvalidRequest("size (the chunk's content length) is required")
         blob = await _body(request, MAX_CHUNK_BLOB)
         new = await run_in_threadpool(transfer.receive_chunk, context(request), who, chunk_id, int(size), blob)
-        return {"id": chunk_id, "stored": new}
+        return ChunkStored(id=chunk_id, stored=new)
 
     @router.put("/manifests", status_code=201)
-    async def put_manifest(request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def put_manifest(request: Request, who: Principal = who_dep) -> ManifestStored:
         blob = await _body(request, MAX_MANIFEST_BLOB)
         return await run_in_threadpool(transfer.receive_manifest, context(request), who, blob)
 
-    @router.post("/apply", status_code=202)
+    # The apply's answers are the whole rendered operation; the models name the part a source reads.
+    @router.post(
+        "/apply",
+        status_code=202,
+        openapi_extra=_body_schema(ApplyRequest),
+        responses={202: {"model": ApplyAccepted}},
+    )
     async def apply(request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        body = await read_model(request, ApplyBody, 1024 * 1024)
-        op, receipt = await run_in_threadpool(
-            transfer.start_apply,
-            context(request),
-            who,
-            body.archive_id,
-            list(body.components),
-            body.keep_settings,
-            {str(k): v for k, v in body.digests.items()},
-            body.source,
-        )
+        body = await read_model(request, ApplyRequest, 1024 * 1024)
+        op, receipt = await run_in_threadpool(transfer.start_apply, context(request), who, body)
         return {**render(op, translator(request)), "receipt": receipt}
 
-    @router.get("/apply/{op_id}")
+    @router.get("/apply/{op_id}", responses={200: {"model": ApplyStatus}})
     async def apply_status(op_id: str, request: Request) -> dict[str, Any]:
         """Authenticated by the receipt the apply returned, not by a login (see services.transfer)."""
-        receipt = request.headers.get("x-envclone-receipt", "")
-        if not receipt:
-            raise NotAuthenticated("send the apply's receipt in X-Envclone-Receipt")
-        op = await run_in_threadpool(transfer.apply_status, context(request), op_id, receipt)
+        op = await run_in_threadpool(transfer.apply_status, context(request), op_id, _receipt(request))
         return render(op, translator(request))
 
     @router.get("/apply/{op_id}/report")
     async def apply_report(op_id: str, request: Request) -> Response:
-        receipt = request.headers.get("x-envclone-receipt", "")
-        if not receipt:
-            raise NotAuthenticated("send the apply's receipt in X-Envclone-Receipt")
-        data = await run_in_threadpool(transfer.apply_report, context(request), op_id, receipt)
+        data = await run_in_threadpool(transfer.apply_report, context(request), op_id, _receipt(request))
         return Response(data, media_type="application/json")
 
-    @router.get("/index/{component}")
-    async def component_index(component: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get("/index/{component}", response_model_exclude_none=True)
+    async def component_index(component: str, request: Request, who: Principal = who_dep) -> ComponentIndex:
         index = await run_in_threadpool(transfer.component_index, context(request), who, component)
-        return {"count": index} if isinstance(index, int) else {"index": index}
+        return ComponentIndex(count=index) if isinstance(index, int) else ComponentIndex(index=index)
 
     return router

@@ -1,6 +1,6 @@
-"""Sending an archive to a target: have/want in batches, then only the missing chunks, several at
-a time, then the manifest. Every call is idempotent, so after a dropped connection the same call
-(or a whole new clone) sends only what the target still lacks."""
+"""Sending an archive to a target once have/want (plan.py) has told what it lacks: only the missing
+chunks, several at a time, then the manifest. Every call is idempotent, so after a dropped
+connection the same call (or a whole new clone) sends only what the target still lacks."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from envclone.archive import Manifest, chunk_ids, chunk_key
 from envclone.blobs.store import BlobStore
 from envclone.peer import PeerClient
 
-ASK_BATCH = 5000
 PARALLEL = 6
 
 
@@ -28,18 +27,15 @@ def send_archive(
     blobs: BlobStore,
     peer: PeerClient,
     manifest: Manifest,
+    missing: list[str],
     on_done: Callable[[int], None],
     check: Callable[[], None],
 ) -> SendStats:
-    """``on_done(n)`` counts logical bytes done, the target's own included; ``check`` may raise
-    to stop (cancel)."""
+    """``missing``: the chunks the target lacks; ``on_done(n)`` counts logical bytes done, the
+    target's own included; ``check`` may raise to stop (cancel)."""
     sizes = {ref.id: ref.size for _, entry in manifest.entries() for ref in entry.chunks}
     ids = chunk_ids(manifest)
     stats = SendStats(chunks=len(ids), bytes_total=sum(sizes.values()))
-    missing: list[str] = []
-    for start in range(0, len(ids), ASK_BATCH):
-        check()
-        missing.extend(peer.missing(ids[start : start + ASK_BATCH]))
     absent = set(missing)
     on_done(sum(size for cid, size in sizes.items() if cid not in absent))
 

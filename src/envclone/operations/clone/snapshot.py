@@ -21,19 +21,18 @@ from envclone.content.apply import opener
 from envclone.content.digest import compute_component
 from envclone.content.replace import replace_component
 from envclone.domain.components import Component
+from envclone.domain.files import FileArea
 from envclone.operations import catalog
 from envclone.operations.context import OperationContext
 from envclone.store import tables
 from envclone.store.database import Database
-
-AREA = "snapshots"
 
 
 def find_stored(conn: sa.Connection, name: str) -> dict[str, Any] | None:
     """The files row of a stored snapshot named ``name`` (the ``.zip`` may be left out)."""
     t = tables.files
     for candidate in (name, f"{name}.zip"):
-        row = conn.execute(sa.select(t).where(t.c.area == AREA, t.c.name == candidate)).first()
+        row = conn.execute(sa.select(t).where(t.c.area == FileArea.SNAPSHOTS.value, t.c.name == candidate)).first()
         if row is not None:
             return dict(row._mapping)
     return None

@@ -5,8 +5,7 @@ written and verified; a damaged backup or a cancel leaves no file behind."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
-from typing import Any, BinaryIO, cast
+from typing import BinaryIO, cast
 
 import sqlalchemy as sa
 from blake3 import blake3
@@ -14,6 +13,8 @@ from blake3 import blake3
 from envclone.archive import export_archive, load_manifest
 from envclone.archive.package import package_size
 from envclone.blobs.store import BlobWriter
+from envclone.domain.copy import STEP, CopyRequest
+from envclone.domain.files import FileArea
 from envclone.domain.operation import Operation
 from envclone.engine import Recorder
 from envclone.errors import Conflict
@@ -22,28 +23,9 @@ from envclone.operations.context import OperationContext
 from envclone.store import tables
 from envclone.store.repository import TableRepository
 
-KIND = "restoreBackup"
-STEP = "Copying backup into the environment"
-STEPS = (STEP,)
-AREA = "snapshots"  # the file area of stored snapshots (services.files.AREAS)
 # Names a stored snapshot must not take: a file of the same name in either area would shadow it.
-CLASHING_AREAS = (AREA, "inbox")
+CLASHING_AREAS = (FileArea.SNAPSHOTS.value, FileArea.INBOX.value)
 _files = TableRepository(tables.files)
-
-
-@dataclass(frozen=True)
-class CopyRequest:
-    backup_name: str
-    target_name: str
-
-    def to_params(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def default_target(backup_name: str) -> str:
-    """EPM's convention: the backup's timestamp, an underscore, its kind's suffix
-    (``2022-03-10T06:37:48_Artifact_Snapshot.zip``)."""
-    return backup_name.replace("/", "_")
 
 
 class _Sink:
@@ -76,7 +58,7 @@ def name_taken(conn: sa.Connection, name: str) -> bool:
 
 def _publish(ctx: OperationContext, name: str, sink: _Sink, writer: BlobWriter) -> None:
     row = {
-        "area": AREA,
+        "area": FileArea.SNAPSHOTS.value,
         "name": name,
         "size": sink.size,
         "hash": sink.digest,
@@ -92,7 +74,7 @@ def _publish(ctx: OperationContext, name: str, sink: _Sink, writer: BlobWriter) 
 
 
 def run_copy_backup(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
-    request = CopyRequest(**op.params)
+    request = CopyRequest.model_validate(op.params)
     with ctx.db.read() as conn:
         row = catalog.get(conn, request.backup_name)
     with rec.step(STEP):

@@ -6,17 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from envclone.archive import gc
+from envclone.domain.maintenance import BACKUP_STEP, RETENTION_STEP, SNAPSHOT_STEP
 from envclone.domain.operation import Operation
 from envclone.engine import Recorder
 from envclone.operations import catalog
 from envclone.operations.archiving import ALL_COMPONENTS, ARTIFACT_SNAPSHOT_COMPONENTS, write_archive
 from envclone.operations.context import OperationContext
-
-KIND = "dailyMaintenance"
-SNAPSHOT_STEP = "Creating Artifact Snapshot"
-BACKUP_STEP = "Creating Environment Backup"
-RETENTION_STEP = "Applying the retention policy"
-STEPS = (SNAPSHOT_STEP, BACKUP_STEP, RETENTION_STEP)
 
 
 def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -> None:

@@ -1,5 +1,6 @@
-"""Restore Environment: replace this environment's content with an Environment Backup's."""
+"""Restore Environment: replace this environment's content with an Environment Backup's. The kind,
+steps and request are domain.restore's."""
 
-from envclone.operations.restore.run import KIND, STEPS, RestoreRequest, run_restore
+from envclone.operations.restore.run import run_restore
 
-__all__ = ["KIND", "STEPS", "RestoreRequest", "run_restore"]
+__all__ = ["run_restore"]

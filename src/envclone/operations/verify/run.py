@@ -7,14 +7,11 @@ import datetime as dt
 
 from envclone.archive import ArchiveError, ArchiveReader, load_manifest
 from envclone.domain.operation import Operation
+from envclone.domain.verify import STEP
 from envclone.engine import Recorder
 from envclone.errors import EnvcloneError
 from envclone.operations import catalog
 from envclone.operations.context import OperationContext
-
-KIND = "verifyBackup"
-STEP = "Verifying backup"
-STEPS = (STEP,)
 
 
 class ArchiveDamaged(EnvcloneError):

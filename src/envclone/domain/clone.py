@@ -1,14 +1,28 @@
-"""The clone request, resolved: each documented option with its default, the service types it
-applies to (NA elsewhere), the component or settings it carries, and the version rules."""
+"""Clone Environment as the rest of the code names it: the kinds of the source's operation and the
+target's apply, their steps, the request with its documented options (defaults, the service types
+they apply to, what they carry) and EPM's version rule. Pure: no I/O."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from envclone.content.apply import APP_PROPERTY_KEYS, MAINTENANCE_KEYS
+from pydantic import BaseModel, ConfigDict, Field
+
 from envclone.domain.components import Component
 from envclone.domain.service import ServiceType
+from envclone.domain.settings_keys import APP_PROPERTY_KEYS, MAINTENANCE_KEYS
+
+KIND = "cloneEnvironment"  # the source's operation
+APPLY_KIND = "applyClone"  # the target's side of it
+
+VALIDATE = "Validation before initiating clone"
+LOGIN = "Login to target environment"
+VERSION = "Validating target environment version"
+SERVICE = "Validating target service environment"
+RECREATE = "Performing recreate service on target environment"
+MIGRATION = "Migration status"
+# What a snapshot name means when none is given: the latest maintenance Artifact Snapshot.
+ARTIFACT_SNAPSHOT = "Artifact Snapshot"
 
 ALL = frozenset(ServiceType)
 AUDITED = frozenset(
@@ -42,19 +56,22 @@ OPTIONS: tuple[Option, ...] = (
         "appProperties", True, frozenset({ServiceType.ACCOUNT_RECONCILIATION}), None, "Cloning application properties"
     ),
 )
+OPTION_NAMES = frozenset(o.name for o in OPTIONS)
 ALWAYS = (Component.ARTIFACTS, Component.CONFIGURATION, Component.JOBS, Component.SETTINGS)
+STEPS = (VALIDATE, LOGIN, VERSION, SERVICE, RECREATE, *(o.step for o in OPTIONS), MIGRATION)
+APPLY_STEPS = (RECREATE,)
 
 
-@dataclass(frozen=True)
-class CloneRequest:
+class CloneRequest(BaseModel):
+    """The clone operation's parameters (its dump); the target password travels apart, as a secret."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     target_url: str
     target_user: str
     snapshot_name: str | None = None
     environment_backup: bool = False
-    options: dict[str, bool] = field(default_factory=dict)  # as given; defaults applied by `effective`
-
-    def to_params(self) -> dict[str, Any]:
-        return asdict(self)
+    options: dict[str, bool] = Field(default_factory=dict)  # as given; defaults applied by `effective`
 
     def effective(self, service_type: ServiceType) -> dict[str, bool | None]:
         """Each option's value, or None where it does not apply to the source's service type."""
@@ -81,6 +98,11 @@ class CloneRequest:
             keep |= APP_PROPERTY_KEYS
         return sorted(keep)
 
+    @property
+    def names_snapshot(self) -> bool:
+        """A snapshot other than the latest Artifact Snapshot is named (and must exist)."""
+        return self.snapshot_name not in (None, "", ARTIFACT_SNAPSHOT) and not self.environment_backup
+
 
 def months(version: str) -> int:
     year, month = version.split(".")[:2]
@@ -99,3 +121,8 @@ def version_problem(source: str, target: str, *, environment_backup: bool) -> st
     else:
         allowed = "an Artifact Snapshot can be cloned only to a version at most one older or newer"
     return f"the target runs version {target} and the source {source}: {allowed}"
+
+
+def report_key(op_id: str) -> str:
+    """Where a clone's change report is kept, on the target (by its apply) and on the source."""
+    return f"reports/{op_id}.json"

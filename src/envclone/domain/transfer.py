@@ -1,0 +1,112 @@
+"""The peer protocol: what crosses between a cloning source and its target, one pydantic model per
+body, used by both ends (peer.client sends and reads them; the native API's /v1/transfer routes
+validate and answer them). Pure models: no I/O, no HTTP paths."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from envclone.domain.components import Component
+from envclone.domain.operation import OperationStatus
+
+MAX_IDS = 20000  # chunk ids one have/want question may carry
+RECEIPT_HEADER = "x-envclone-receipt"  # carries the apply's receipt: the only credential for its status
+Hex64 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class PeerModel(BaseModel):
+    """A body one end writes whole: unknown fields are refused, so that typos do not pass."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PeerView(BaseModel):
+    """The part of a larger answer (a rendered operation, an identity) that a source reads; the rest
+    is for other clients, so it is ignored rather than refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class MissingRequest(PeerModel):
+    ids: list[Hex64] = Field(max_length=MAX_IDS)
+
+
+class MissingResponse(PeerModel):
+    missing: list[str]
+
+
+class ChunkStored(PeerModel):
+    id: str
+    stored: bool  # False: the target already held it
+
+
+class ManifestStored(PeerModel):
+    archive_id: str
+    components: int
+    entries: int
+    chunks: int
+    unique_chunks: int
+    bytes: int
+
+
+class ApplyRequest(PeerModel):
+    """Apply an archive whose chunks and manifest were sent: the chosen components replaced, the
+    settings keys the target keeps, the source's digests to check before committing."""
+
+    archive_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    components: list[Component] = Field(min_length=1)
+    keep_settings: list[Annotated[str, StringConstraints(max_length=64)]] = Field(default_factory=list)
+    digests: dict[Component, Hex64] = Field(default_factory=dict)
+    source: dict[str, Any] = Field(default_factory=dict)  # who sent it, for the target's record
+
+
+class ApplyResult(PeerView):
+    """What the target's apply records as its result (and a source compares with its own)."""
+
+    archive_id: str | None = None
+    components: list[Component] = Field(default_factory=list)
+    digests: dict[str, str] = Field(default_factory=dict)  # after the apply, per component
+    changes: dict[str, Any] = Field(default_factory=dict)  # per component: counts, no objects
+
+
+class ApplyError(PeerView):
+    code: str | None = None
+    message: str | None = None
+
+
+class ApplyStatus(PeerView):
+    """The apply operation as its source polls it (GET /v1/transfer/apply/{id})."""
+
+    id: str
+    status: OperationStatus
+    result: ApplyResult = Field(default_factory=ApplyResult)
+    error: ApplyError | None = None
+
+
+class ApplyAccepted(ApplyStatus):
+    """The submitted apply, with the receipt that alone reads its status and report."""
+
+    receipt: str
+
+
+class ComponentIndex(PeerModel):
+    """One component of the target as a preview compares it: a count for records, else key -> hash."""
+
+    count: int | None = None
+    index: dict[str, str] | None = None
+
+
+class PeerIdentity(PeerView):
+    """Who the source is logged in as on the target (GET /v1/auth/whoami)."""
+
+    roles: list[str] = Field(default_factory=list)
+
+
+class PeerEnvironment(PeerView):
+    """The target environment as its clone checks it (GET /v1/environment)."""
+
+    instance_id: str | None = None
+    version: str | None = None
+    service_type: str | None = None

@@ -1,0 +1,88 @@
+"""The one sequence that applies an archive to this environment, whoever asks (a restore, a
+clone's target; next a project import or a job run): leave what already has the archive's digest,
+put blobs, replace the rest in one transaction checked against the expected digests, then drop the
+blobs nothing refers to. Any failure leaves the environment as it was. It knows no request shape:
+callers pass the archive, the components, the kept settings and the digests, and add their own
+steps through a hook; ``content.apply`` holds the building blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from envclone.archive import ArchiveReader, Manifest, load_manifest
+from envclone.content import apply
+from envclone.content.replace import drop_unreferenced_blobs
+from envclone.domain.components import Component
+from envclone.engine import Recorder
+from envclone.errors import Conflict
+from envclone.operations.context import OperationContext
+
+
+@dataclass(frozen=True)
+class ArchiveApply:
+    manifest_id: str
+    components: Sequence[Component]  # chosen; replaced in this order unless a hook orders them
+    digests: Mapping[str, str]  # expected after the apply, per component value
+    step: str  # the step the whole sequence reports as
+    changed_meanwhile: str  # the conflict's message if unchanged content changes before the commit
+    keep_settings: frozenset[str] = frozenset()  # settings keys that keep this environment's values
+
+
+class Applying:
+    """The open transaction, as a hook sees it: what is being replaced, and the replacing."""
+
+    def __init__(
+        self, conn: sa.Connection, reader: ArchiveReader, changing: list[Component], keep: frozenset[str]
+    ) -> None:
+        self.conn, self.changing = conn, changing
+        self._reader, self._keep = reader, keep
+
+    def replace(self, component: Component) -> None:
+        """Replace one chosen component; nothing for one that is already equal or not chosen."""
+        if component in self.changing:
+            keep = self._keep if component is Component.SETTINGS else frozenset()
+            apply.replace(self.conn, self._reader, component, keep_settings=keep)
+
+    def replace_all(self) -> None:
+        for component in self.changing:
+            self.replace(component)
+
+
+Hook = Callable[[Applying], None]
+
+
+def apply_archive(
+    ctx: OperationContext, rec: Recorder, request: ArchiveApply, in_transaction: Hook = Applying.replace_all
+) -> Manifest:
+    """Apply ``request``; ``in_transaction`` replaces the changing components (all of them, by
+    default) and may report steps or read the content before and after, inside the transaction."""
+    manifest = load_manifest(ctx.blobs, request.manifest_id)
+    chosen = list(request.components)
+    rec.plan(bytes_total=_bytes(manifest, chosen))
+    with ctx.db.read() as conn:
+        # What already has the archive's digest (and all its file contents) is neither read from
+        # the archive nor rewritten: a clone of an unchanged source, a restore of what is there.
+        same = apply.already_equal(conn, ctx.blobs, request.digests, chosen)
+    changing = [c for c in chosen if c not in same]
+    with ArchiveReader(ctx.blobs, manifest) as reader, rec.step(request.step):
+        apply.put_blobs(ctx.blobs, reader, changing, lambda n: rec.advance(nbytes=n))
+        rec.advance(nbytes=_bytes(manifest, same))
+        with ctx.db.begin() as conn:
+            if apply.already_equal(conn, ctx.blobs, request.digests, same) != same:
+                raise Conflict(request.changed_meanwhile)
+            in_transaction(Applying(conn, reader, changing, request.keep_settings))
+            # The unchanged ones were re-checked above in this transaction; settings deliberately
+            # differ from the archive when keys were kept.
+            kept = request.keep_settings
+            apply.check_digests(conn, request.digests, [c for c in changing if not (c is Component.SETTINGS and kept)])
+        with ctx.blob_refs, ctx.db.read() as conn:
+            drop_unreferenced_blobs(conn, ctx.blobs)
+    return manifest
+
+
+def _bytes(manifest: Manifest, components: Sequence[Component] | set[Component]) -> int:
+    values = {c.value for c in components}
+    return sum(e.size for c, e in manifest.entries() if c in values)

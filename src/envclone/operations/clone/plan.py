@@ -1,0 +1,145 @@
+"""One clone's plan, worked out the same way by the clone (run.py) and by its dry run
+(services.clone_preview): the archive to send, the login and its roles, the checks of the target,
+the manifest to send and what the target lacks of it. The run raises a failed check inside its
+step; the preview records it and goes on. Nothing here writes to the target."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from envclone.archive import Manifest, chunk_ids
+from envclone.domain.clone import ARTIFACT_SNAPSHOT, LOGIN, SERVICE, VERSION, CloneRequest, version_problem
+from envclone.domain.components import Component
+from envclone.domain.roles import Role
+from envclone.domain.transfer import PeerEnvironment
+from envclone.errors import EnvcloneError, Forbidden, InvalidRequest, NotFound
+from envclone.operations import catalog
+from envclone.operations.archiving import ARTIFACT_SNAPSHOT_COMPONENTS, compose, write_archive
+from envclone.operations.clone.errors import ServiceTypeMismatch, TargetLoginFailed, TargetUnreachable, VersionMismatch
+from envclone.operations.clone.snapshot import find_stored, stored_archive
+from envclone.operations.context import OperationContext
+from envclone.peer import PeerClient, PeerError
+from envclone.store import server_state
+
+ASK_BATCH = 5000  # chunk ids per have/want question (the target takes up to domain.transfer.MAX_IDS)
+TARGET_CHECKS = (LOGIN, VERSION, SERVICE)  # after the login, each in its step
+
+
+@dataclass(frozen=True)
+class Failure:
+    error: EnvcloneError  # what the clone raises
+    summary: str  # what the preview reports
+
+
+class ClonePlan:
+    def __init__(self, ctx: OperationContext, request: CloneRequest) -> None:
+        self.ctx, self.request = ctx, request
+        self.service_type = ctx.settings.service_type
+        self.options = request.effective(self.service_type)
+        self.components = request.components(self.service_type)
+        self.keep_settings = request.keep_settings(self.service_type)
+
+    def archive(self) -> dict[str, Any]:
+        """The catalogue row of the archive to clone from (EPM: the last maintenance snapshot unless
+        a snapshot or the Environment Backup is named; a named snapshot is a backup of the catalogue
+        or a stored snapshot, see snapshot.py)."""
+        request, ctx = self.request, self.ctx
+        stored: dict[str, Any] | None = None
+        with ctx.db.read() as conn:
+            if request.environment_backup:
+                row = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
+            elif request.snapshot_name in (None, "", ARTIFACT_SNAPSHOT):
+                row = catalog.latest(conn, catalog.ARTIFACT_SNAPSHOT)
+            else:
+                row = catalog.find(conn, str(request.snapshot_name))
+                stored = None if row is not None else find_stored(conn, str(request.snapshot_name))
+        if row is None and stored is not None:
+            return stored_archive(ctx, stored)
+        if row is None:
+            if request.names_snapshot:
+                raise NotFound(f"snapshot {request.snapshot_name} not found in the source environment")
+            row = self._fresh_snapshot(
+                catalog.ENVIRONMENT_BACKUP if request.environment_backup else catalog.ARTIFACT_SNAPSHOT
+            )
+        return row
+
+    def _fresh_snapshot(self, kind: str) -> dict[str, Any]:
+        """No daily maintenance has run yet: take the snapshot now rather than refuse."""
+        created = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+        components = ARTIFACT_SNAPSHOT_COMPONENTS if kind == catalog.ARTIFACT_SNAPSHOT else tuple(Component)
+        with self.ctx.db.snapshot() as conn:
+            written = write_archive(self.ctx, conn, kind, components, created, lambda _n: None)
+        with self.ctx.db.read() as conn:
+            return catalog.get(conn, written.name)
+
+    def login(self, peer: PeerClient) -> PeerEnvironment:
+        """Log in to the target, check the roles the clone needs there, and describe it."""
+        user = self.request.target_user
+        try:
+            who = peer.whoami()
+        except PeerError as exc:
+            if exc.status == 0:
+                raise TargetUnreachable(f"cannot reach the target environment at {peer.url}") from None
+            if exc.status == 401:
+                raise TargetLoginFailed(f"login to the target environment as {user} failed") from None
+            raise TargetLoginFailed(f"login to the target environment failed: {exc.message}") from None
+        roles = set(who.roles)
+        if Role.SERVICE_ADMINISTRATOR.value not in roles:
+            raise Forbidden(f"{user} is not a Service Administrator in the target environment")
+        if self.options["migrateUsers"] and Role.IDENTITY_DOMAIN_ADMINISTRATOR.value not in roles:
+            raise Forbidden(f"migrateUsers needs {user} to be Identity Domain Administrator in the target")
+        return peer.environment()
+
+    def check(self, step: str, target: PeerEnvironment, row: dict[str, Any]) -> Failure | None:
+        """One of TARGET_CHECKS: the target is another environment, of a version the archive may go
+        to, of the same service type."""
+        if step == LOGIN:
+            with self.ctx.db.read() as conn:
+                here = str(server_state.get(conn, server_state.INSTANCE_ID))
+            if target.instance_id != here:
+                return None
+            same = "the target environment is this environment"
+            return Failure(InvalidRequest(f"{same}: clone to another one"), same)
+        if step == VERSION:
+            backup = row["kind"] == catalog.ENVIRONMENT_BACKUP
+            problem = version_problem(self.ctx.settings.version, str(target.version), environment_backup=backup)
+            return Failure(VersionMismatch(problem), problem) if problem else None
+        if step == SERVICE:
+            if target.service_type == self.service_type.value:
+                return None
+            other = f"the target is a {target.service_type} environment"
+            message = (
+                f"{other} and the source a {self.service_type.value} environment: "
+                "clone only between environments of the same service type"
+            )
+            return Failure(ServiceTypeMismatch(message), other)
+        raise ValueError(f"no target check named {step!r}")
+
+    def require(self, step: str, target: PeerEnvironment, row: dict[str, Any]) -> None:
+        failure = self.check(step, target, row)
+        if failure is not None:
+            raise failure.error
+
+    def to_send(self, row: dict[str, Any], base: Manifest) -> tuple[Manifest, dict[str, str]]:
+        """The manifest to send and its digests: the archive's own when it holds every component,
+        else composed with the records or files it lacks, read live from this environment."""
+        held = {c for c, _ in base.entries()}
+        if all(c.value in held for c in self.components):
+            recorded = row["digests"]
+            return base, {c.value: recorded[c.value] for c in self.components if c.value in recorded}
+        with self.ctx.db.snapshot() as conn:
+            composed = compose(self.ctx, conn, base, row["digests"], self.components, lambda _n: None)
+        return composed.manifest, composed.digests
+
+    def missing(self, peer: PeerClient, manifest: Manifest, check: Callable[[], None] = lambda: None) -> list[str]:
+        """Have/want: the manifest's chunks the target lacks, asked in batches; ``check`` may raise
+        between them to stop (cancel)."""
+        ids = chunk_ids(manifest)
+        missing: list[str] = []
+        for start in range(0, len(ids), ASK_BATCH):
+            check()
+            missing.extend(peer.missing(ids[start : start + ASK_BATCH]))
+        return missing
