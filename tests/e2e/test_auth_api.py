@@ -9,21 +9,19 @@ import datetime as dt
 import functools
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests import builders
+from tests.builders import tag
 from tests.conftest import ADMIN_PASSWORD, LiveServer
+from tests.e2e.client import digest, error_of, ok
 
 # Every password and token this module sends; none may appear in the server log.
 SECRETS: set[str] = {ADMIN_PASSWORD, "wrong-Passw0rd-91", "whatever-Passw0rd-92", "anything-Passw0rd-93"}
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:10]
 
 
 def secret() -> str:
@@ -32,33 +30,14 @@ def secret() -> str:
     return value
 
 
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json() if response.content else None
-
-
-def error_of(response: httpx.Response) -> tuple[int, str]:
-    return response.status_code, response.json()["error"]["code"]
-
-
-def digest(http: httpx.Client) -> dict[str, Any]:
-    body: dict[str, Any] = ok(http.get("/v1/environment/digest"))
-    return body
-
-
 @pytest.fixture(scope="module")
-def admin(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
+def admin(http: httpx.Client) -> httpx.Client:
+    return http
 
 
 def make_user(admin: httpx.Client, *roles: str, enabled: bool = True) -> tuple[str, str]:
-    login, password = f"u-{tag()}", secret()
-    ok(admin.post("/v1/users", json={"login": login, "password": password, "enabled": enabled}), 201)
-    for role in roles:
-        assignment = {"principal_kind": "user", "principal_name": login, "role_name": role}
-        ok(admin.post("/v1/role-assignments", json=assignment), 201)
-    return login, password
+    # Every password goes through secret(), so that the log check looks for it.
+    return builders.make_user(admin, *roles, password=secret(), enabled=enabled)
 
 
 def basic(login: str, password: str) -> dict[str, str]:

@@ -6,36 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from blake3 import blake3
 
+from tests.builders import tag
 from tests.conftest import LiveServer
+from tests.e2e.client import digest, error_of, ok
 
 MIB = 1024 * 1024
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json() if response.content else None
-
-
-def error_of(response: httpx.Response) -> tuple[int, str]:
-    return response.status_code, response.json()["error"]["code"]
-
-
-def digest(http: httpx.Client) -> dict[str, Any]:
-    body: dict[str, Any] = ok(http.get("/v1/environment/digest"))
-    return body
 
 
 def blob_path(server: LiveServer, content_hash: str) -> Path:
@@ -44,12 +26,6 @@ def blob_path(server: LiveServer, content_hash: str) -> Path:
 
 def all_names(http: httpx.Client, area: str) -> list[str]:
     return [f["name"] for f in ok(http.get(f"/v1/files/{area}", params={"limit": 1000}))["items"]]
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.mark.parametrize("area", ["inbox", "outbox"])

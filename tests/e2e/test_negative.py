@@ -11,25 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import LiveServer
+from tests.builders import tag
+from tests.e2e.client import digest, ok
 
 MIB = 1024 * 1024
 JSON = {"content-type": "application/json"}
 FULL: dict[str, Any] = {"definition": {}, "acl": [], "translations": {}}
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json() if response.content else None
-
-
-def digest(http: httpx.Client) -> dict[str, Any]:
-    body: dict[str, Any] = ok(http.get("/v1/environment/digest"))
-    return body
 
 
 @dataclass(frozen=True)
@@ -41,12 +28,6 @@ class Existing:
     repository: str
     job: str
     config: str
-
-
-@pytest.fixture(scope="module")
-def http(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

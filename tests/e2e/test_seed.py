@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from envclone.cli.main import app
 from envclone.content.seeddata import COUNTS, Section, SeedData, Size
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
+from tests.e2e.client import digests, ok
 
 SMALL = COUNTS[Size.SMALL]
 SAME_EITHER_WAY = ("artifacts", "configuration", "jobs", "applicationAudit", "jobConsole", "dataManagement")
@@ -28,19 +29,13 @@ def seed_api(server: LiveServer, *extra: str) -> Any:
     )
 
 
-def ok(response: httpx.Response) -> Any:
-    assert response.status_code == 200, f"{response.request.url}: {response.text}"
-    return response.json()
-
-
 def total(http: httpx.Client, path: str, **filters: str) -> int:
     return int(ok(http.get(path, params={"limit": 1, **filters}))["total"])
 
 
 def components(server: LiveServer) -> dict[str, str]:
     with server.client() as http:
-        result: dict[str, str] = ok(http.get("/v1/environment/digest"))["components"]
-        return result
+        return digests(http)
 
 
 def files_of(server: LiveServer) -> list[tuple[str, str, int, str]]:

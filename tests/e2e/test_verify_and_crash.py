@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sqlite3
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,39 +15,27 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from envclone.archive import BlobChunkStore, load_manifest
 from envclone.blobs.local import LocalBlobStore
+from tests.builders import COMPONENTS, RECORD_KINDS, seed_directly, tag
 from tests.conftest import BACKENDS, LiveServer, database_url
-from tests.e2e.epm.test_restore_environment import (
-    COMPONENTS,
+from tests.e2e.client import (
     RESTORE,
     RESTORE_STEP,
     completed,
-    components,
+    digests,
     ok,
     poll,
     recorded_digests,
     run_maintenance,
-    seed_directly,
     started,
-    tag,
+    wait_operation,
+    wait_restore_transaction,
 )
+from tests.e2e.conftest import seeded_server
 
-DEADLINE = 60.0
-TERMINAL = {"succeeded", "failed", "cancelled"}
 BULK_RECORDS = 40_000
-
-
-def wait_operation(http: httpx.Client, op_id: str, deadline: float = DEADLINE) -> dict[str, Any]:
-    end = time.monotonic() + deadline
-    while True:
-        op: dict[str, Any] = ok(http.get(f"/v1/operations/{op_id}"))
-        if op["status"] in TERMINAL:
-            return op
-        assert time.monotonic() < end, f"operation {op_id} still {op['status']} after {deadline}s"
-        time.sleep(0.05)  # pacing only
 
 
 def chunk_path(server: LiveServer, chunk_id: str) -> Path:
@@ -100,16 +86,9 @@ class Env:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    tmp = tmp_path_factory.mktemp(f"verify-{request.param}")
-    url = database_url(request.param, tmp, request)
-    seed_directly(tmp / "data", url, "small")
-    server = LiveServer(tmp / "data", url).start()
-    try:
-        with server.client() as http:
-            backup = run_maintenance(http, server)["environmentBackup"]
-            yield Env(server, http, backup, ok(http.get(f"/v1/backups/{backup}"))["manifest_id"])
-    finally:
-        server.stop()
+    with seeded_server(request, tmp_path_factory, "verify", request.param) as server, server.client() as http:
+        backup = run_maintenance(http, server)["environmentBackup"]
+        yield Env(server, http, backup, ok(http.get(f"/v1/backups/{backup}"))["manifest_id"])
 
 
 def test_verify_a_sound_backup(env: Env) -> None:
@@ -151,7 +130,7 @@ def test_restore_from_a_damaged_backup_changes_nothing(env: Env) -> None:
     ok(http.post("/v1/projects", json={"name": f"after-{tag()}"}), 201)
     ok(http.patch("/v1/settings", json={"theme": f"t-{tag()}"}))
     ok(http.post("/v1/records/jobConsole", json={"items": [{"action": "late"}]}), 201)
-    before = components(http)
+    before = digests(http)
     assert before != recorded
     chunk = chunks_of(server, env.manifest_id, "artifacts", "metadata_objects.jsonl")[-1]
     with damaged(server, chunk):
@@ -163,44 +142,19 @@ def test_restore_from_a_damaged_backup_changes_nothing(env: Env) -> None:
         final = poll(http, href)
         assert final["status"] > 0 and chunk in final["details"], final
         assert final["intermittentStatus"][0] == {RESTORE_STEP: "Failed"}, final
-        assert components(http) == before
+        assert digests(http) == before
     # Repaired, the same backup restores.
     final = ok(http.get(href))
     assert final["status"] > 0  # a failed job stays failed
     href, _ = started(ok(http.post(RESTORE, json={"backupName": env.backup})), server)
     assert poll(http, href) == completed(users=False, files=False, start_time=True)
-    after = components(http)
+    after = digests(http)
     assert {c: after[c] for c in COMPONENTS if c not in ("users", "files")} == {
         c: recorded[c] for c in COMPONENTS if c not in ("users", "files")
     }
 
 
 # --- a server killed in the middle of a restore -----------------------------------------------------
-def restore_transaction_open(db_url: str) -> bool:
-    """Whether a transaction that replaces content is open in the database right now: on SQLite the
-    write lock is held; on PostgreSQL some session holds a write lock on metadata_objects."""
-    if db_url.startswith("sqlite"):
-        probe = sqlite3.connect(db_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-        try:
-            probe.execute("BEGIN IMMEDIATE")
-            probe.execute("ROLLBACK")
-            return False
-        except sqlite3.OperationalError:
-            return True
-        finally:
-            probe.close()
-    engine = sa.create_engine(db_url)
-    try:
-        with engine.connect() as conn:
-            held = conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'relation' AND mode = 'RowExclusiveLock' "
-                "AND relation = 'metadata_objects'::regclass AND pid <> pg_backend_pid()"
-            ).scalar()
-            return bool(held)
-    finally:
-        engine.dispose()
-
-
 def add_bulk_records(http: httpx.Client, count: int) -> None:
     """Append many audit records, so that restoring the environment takes seconds, not a moment
     (a medium seed would too, at several times the cost of taking its backup)."""
@@ -226,21 +180,16 @@ def test_server_killed_during_a_restore(
             ok(http.post("/v1/users", json={"login": f"late-{tag()}"}), 201)
             ok(http.post("/v1/configuration-objects", json={"type": 44, "name": f"late-{tag()}"}), 201)
             ok(http.post("/v1/jobs", json={"name": f"late-{tag()}", "job_type": "Backup"}), 201)
-            for kind in ("applicationAudit", "jobConsole", "dataManagement"):
+            for kind in RECORD_KINDS:
                 ok(http.post(f"/v1/records/{kind}", json={"items": [{"action": f"late-{tag()}"}]}), 201)
             ok(http.put(f"/v1/files/inbox/late-{tag()}.csv", content=os.urandom(4096)), 201)
             ok(http.patch("/v1/settings", json={"theme": f"t-{tag()}"}))
-            before = components(http)
+            before = digests(http)
             assert {c for c in COMPONENTS if before[c] != recorded[c]} == set(COMPONENTS)
 
             every = {"usersAndPreDefinedRoles": True, "storedSnapshotsAndFiles": True}
             href, job = started(ok(http.post(RESTORE, json={"backupName": backup, "parameters": every})), first)
-            end, seen = time.monotonic() + DEADLINE, 0
-            while seen < 3:  # three probes in a row: the restore's transaction is open
-                assert time.monotonic() < end, "the restore's transaction was never seen"
-                assert ok(http.get(href))["status"] == -1, "the restore ended before the server could be killed"
-                seen = seen + 1 if restore_transaction_open(url) else 0
-                time.sleep(0.01)  # pacing only
+            wait_restore_transaction(http, href, url)
             assert ok(http.get(href))["status"] == -1
         assert first.process is not None
         first.process.kill()
@@ -248,7 +197,7 @@ def test_server_killed_during_a_restore(
 
         second = LiveServer(tmp / "data", url).start()
         with second.client() as http:
-            after = components(http)
+            after = digests(http)
             mixed = {
                 c: ("before" if after[c] == before[c] else "backup" if after[c] == recorded[c] else "neither")
                 for c in COMPONENTS

@@ -19,17 +19,15 @@ from hypothesis import strategies as st
 from envclone.auth.principal import Principal
 from envclone.content.digest import compute_component
 from envclone.domain.components import Component
-from envclone.server import build_context
 from envclone.services import content_resources, environment, records
 from envclone.services import resource as svc
 from envclone.services.context import ServiceContext
-from envclone.settings import load_settings
 from envclone.store import tables
 from envclone.store.repository import TableRepository
+from tests.builders import RECORD_KINDS, make_context
 
 ADMIN = Principal.of("admin", {"Service Administrator"})
 PROJECT = "0123456789ABCDEF0123456789ABCDEF"
-RECORD_KINDS = ("applicationAudit", "jobConsole", "dataManagement")
 _users = TableRepository(tables.users)
 _records = TableRepository(tables.records, label="record")
 
@@ -41,9 +39,7 @@ class Pair:
 
 
 def _environment(root: Path) -> ServiceContext:
-    ctx, _admin = build_context(
-        load_settings(data_dir=root, database_url=f"sqlite:///{root / 'envclone.db'}", admin_password="Pr0perty-secret")
-    )
+    ctx = make_context(root, database_url=f"sqlite:///{root / 'envclone.db'}", admin_password="Pr0perty-secret")
     svc.create_item(
         ctx, ADMIN, content_resources.PROJECTS, {"id": PROJECT, "name": "Plan", "description": "", "owner": ""}
     )

@@ -7,44 +7,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-import pytest
-
-from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
-from tests.e2e.clone import (
-    TARGET_PASSWORD,
-    Servers,
-    all_operation_ids,
-    clone_ops,
-    digests,
-    give_own_content,
-    latest_clone,
-    tag,
-)
-
-
-@dataclass
-class Pair:
-    source: LiveServer
-    target: LiveServer
-    src: httpx.Client
-    tgt: httpx.Client
-
-
-@pytest.fixture(scope="module")
-def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    servers = Servers(request, tmp_path_factory)
-    try:
-        source = servers.start(demo=True)
-        target = servers.start(password=TARGET_PASSWORD)
-        with source.client() as src, target.client(ADMIN, TARGET_PASSWORD) as tgt:
-            yield Pair(source, target, src, tgt)
-    finally:
-        servers.stop_all()
+from tests.builders import make_environment, tag
+from tests.conftest import ADMIN, ADMIN_PASSWORD
+from tests.e2e.client import digests, operation_ids
+from tests.e2e.clone import clone_ops, latest_clone
+from tests.e2e.conftest import TARGET_PASSWORD, ServerPair
 
 
 @dataclass(frozen=True)
@@ -64,13 +34,13 @@ def envclone(*args: str, timeout: float = 300) -> Run:
     return Run(done.returncode, " ".join(raw.split()), raw)
 
 
-def clone_command(pair: Pair, password: str, *options: str) -> tuple[str, ...]:
+def clone_command(pair: ServerPair, password: str, *options: str) -> tuple[str, ...]:
     target = (f"TARGET_USERNAME={ADMIN}", f"TARGET_PASSWORD={password}", f"TARGET_URL={pair.target.url}")
     return ("cloneEnvironment", *target, *options, "--url", pair.source.url, "-u", ADMIN, "-p", ADMIN_PASSWORD)
 
 
-def test_clone_environment_exits_0_and_the_digests_match(pair: Pair) -> None:
-    give_own_content(pair.tgt, start_time="07:15")
+def test_clone_environment_exits_0_and_the_digests_match(pair: ServerPair) -> None:
+    make_environment(pair.tgt, start_time="07:15")
     before = digests(pair.tgt)
     run = envclone(*clone_command(pair, TARGET_PASSWORD, "DataManagement=false"))
     assert run.code == 0, run.raw
@@ -86,7 +56,7 @@ def test_clone_environment_exits_0_and_the_digests_match(pair: Pair) -> None:
     assert {c: before[c] for c in kept} != {c: theirs[c] for c in kept}
 
 
-def test_a_failing_clone_exits_non_zero_with_the_details(pair: Pair) -> None:
+def test_a_failing_clone_exits_non_zero_with_the_details(pair: ServerPair) -> None:
     wrong = f"Wrong-{tag()}"
     before = digests(pair.tgt)
     run = envclone(*clone_command(pair, wrong))
@@ -98,9 +68,9 @@ def test_a_failing_clone_exits_non_zero_with_the_details(pair: Pair) -> None:
     assert digests(pair.tgt) == before
 
 
-def test_dry_run_prints_the_preview_and_changes_nothing(pair: Pair) -> None:
-    give_own_content(pair.tgt)
-    before, source_clones, target_ops = digests(pair.tgt), clone_ops(pair.src), all_operation_ids(pair.tgt)
+def test_dry_run_prints_the_preview_and_changes_nothing(pair: ServerPair) -> None:
+    make_environment(pair.tgt)
+    before, source_clones, target_ops = digests(pair.tgt), clone_ops(pair.src), operation_ids(pair.tgt)
     run = envclone(*clone_command(pair, TARGET_PASSWORD, "storedSnapshotsAndFiles=true"), "--dry-run")
     assert run.code == 0, run.raw
     assert "ok Login to target environment" in run.out and "fails" not in run.out, run.raw
@@ -111,10 +81,10 @@ def test_dry_run_prints_the_preview_and_changes_nothing(pair: Pair) -> None:
     assert "would send" in run.out, run.raw
     assert TARGET_PASSWORD not in run.raw
     assert digests(pair.tgt) == before
-    assert clone_ops(pair.src) == source_clones and all_operation_ids(pair.tgt) == target_ops
+    assert clone_ops(pair.src) == source_clones and operation_ids(pair.tgt) == target_ops
 
 
-def test_dry_run_with_a_wrong_password_shows_the_failing_check(pair: Pair) -> None:
+def test_dry_run_with_a_wrong_password_shows_the_failing_check(pair: ServerPair) -> None:
     before = digests(pair.tgt)
     run = envclone(*clone_command(pair, f"Wrong-{tag()}"), "--dry-run")
     assert "fails Login to target environment" in run.out, run.raw

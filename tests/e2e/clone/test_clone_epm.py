@@ -8,53 +8,47 @@ a transfer interrupted by killing the target. The main scenario runs on SQLite a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 
+from tests.builders import COMPONENTS, RECORD_KINDS, b64, make_environment, make_user, seed_directly, tag
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer, free_port
+from tests.e2e.client import (
+    RESTORE,
+    digests,
+    epm_error,
+    ok,
+    operation_ids,
+    run_maintenance,
+    sqlite_bytes,
+    wait_job,
+)
 from tests.e2e.clone import (
     CLONE,
-    COMPONENTS,
     DOCUMENTED,
     LOGIN,
     MIGRATION,
     OPTION_STEPS,
-    PREFIX,
-    RECORD_KINDS,
     RECREATE,
     SERVICE,
     STATUS,
-    TARGET_PASSWORD,
     VERSION,
-    Servers,
-    add_user,
-    all_operation_ids,
-    b64,
     can_log_in,
     check_failed,
     check_started,
     check_succeeded,
     clone_ops,
-    digests,
     epm_body,
-    epm_error,
-    give_own_content,
     latest_clone,
-    ok,
     poll_status,
-    sqlite_bytes,
-    tag,
 )
+from tests.e2e.conftest import TARGET_PASSWORD, Servers
 
 # --- the document's samples, character for character ------------------------------------------------
 EXAMPLE_PAYLOAD = """{
@@ -114,17 +108,10 @@ def env_of(server: LiveServer, password: str) -> Env:
     return Env(server, server.client(ADMIN, password), password)
 
 
-@pytest.fixture(scope="module")
-def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    started = Servers(request, tmp_path_factory)
-    yield started
-    started.stop_all()
-
-
 def _source(servers: Servers, backend: str = "sqlite", *, demo: bool = True, **kwargs: Any) -> Env:
     source = env_of(servers.start(backend, demo=demo, **kwargs), ADMIN_PASSWORD)
     if not demo:
-        give_own_content(source.http)
+        make_environment(source.http)
     # Before the first clone takes its snapshot: a start time the targets do not have.
     ok(source.http.patch("/v1/settings", json={"maintenance_start_time": SOURCE_START_TIME, "theme": "Source theme"}))
     return source
@@ -201,7 +188,7 @@ def prepare_target(target: Env, source: Env) -> tuple[dict[str, str], str]:
     """Content of the target's own in every component, and a fresh admin password; returns the
     target's digests, each checked to differ from the source's, and the tag of its own content."""
     minute = int(tag()[:4], 16) % 60
-    mark = give_own_content(target.http, start_time=f"07:{minute:02d}")
+    mark = make_environment(target.http, start_time=f"07:{minute:02d}")
     target.new_password()
     before, theirs = digests(target.http), digests(source.http)
     assert {c for c in COMPONENTS if before[c] == theirs[c]} == set(), (before, theirs)
@@ -363,10 +350,10 @@ def test_the_curl_sample_unfilled_is_refused(pair: Pair) -> None:
     body = CURL_BODY.replace("https://<BASE URL>", target.server.url).replace(
         "<TARGET-BASE64ENCODED-PASSWORD>", b64(target.password)
     )
-    ops, theirs = all_operation_ids(source.http), digests(target.http)
+    ops, theirs = operation_ids(source.http), digests(target.http)
     details = epm_error(source.http.post(CLONE, content=body, headers={"Content-Type": "application/json"}), 422)
     assert "true" in details.lower() or "bool" in details.lower(), details
-    assert all_operation_ids(source.http) == ops and digests(target.http) == theirs
+    assert operation_ids(source.http) == ops and digests(target.http) == theirs
 
 
 # --- status localization ----------------------------------------------------------------------------
@@ -494,14 +481,14 @@ class Unchanged:
 
     @classmethod
     def of(cls, source: Env, target: Env) -> Unchanged:
-        return cls(Pair(source, target), digests(source.http), digests(target.http), all_operation_ids(target.http))
+        return cls(Pair(source, target), digests(source.http), digests(target.http), operation_ids(target.http))
 
     def check(self) -> None:
         source, target = self.pair.source, self.pair.target
         assert digests(source.http) == self.source_digests
         assert digests(target.http) == self.target_digests
         if target is not source:  # the source records its own (failed) clone
-            assert all_operation_ids(target.http) == self.target_ops, "the target started an apply"
+            assert operation_ids(target.http) == self.target_ops, "the target started an apply"
 
 
 def failing(source: Env, target: Env, body: dict[str, Any], step: str, code: int) -> str:
@@ -527,10 +514,10 @@ def test_unreachable_target_fails_at_login_and_a_second_clone_meanwhile_is_409(p
     body = {**epm_body(target.server, target.password), "targetURL": closed}
     check_started(ok(source.http.post(CLONE, json=body)), source.server)
     # The first clone is still trying to reach the target: a second one is refused.
-    ops = all_operation_ids(source.http)
+    ops = operation_ids(source.http)
     details = epm_error(source.http.post(CLONE, json=epm_body(target.server, target.password)), 409)
     assert "cloneEnvironment" in details, details
-    assert all_operation_ids(source.http) == ops
+    assert operation_ids(source.http) == ops
     final = poll_status(source.http)
     details = check_failed(final, LOGIN, 12)
     assert "127.0.0.1" in details and "reach" in details, details
@@ -547,7 +534,7 @@ def test_wrong_target_password_fails_at_login(pair: Pair) -> None:
 
 def test_target_user_must_be_a_service_administrator(pair: Pair) -> None:
     source, target = pair.source, pair.target
-    login, password = add_user(target.http, ("Power User", "Identity Domain Administrator"))
+    login, password = make_user(target.http, "Power User", "Identity Domain Administrator")
     body = {**epm_body(target.server, password), "targetUserName": login}
     details = failing(source, target, body, LOGIN, 7)
     assert login in details and "Service Administrator" in details, details
@@ -555,7 +542,7 @@ def test_target_user_must_be_a_service_administrator(pair: Pair) -> None:
 
 def test_migrate_users_needs_an_identity_domain_administrator(pair: Pair) -> None:
     source, target = pair.source, pair.target
-    login, password = add_user(target.http, ("Service Administrator",))
+    login, password = make_user(target.http, "Service Administrator")
     body = {**epm_body(target.server, password, {"migrateUsers": "true"}), "targetUserName": login}
     details = failing(source, target, body, LOGIN, 7)
     assert login in details and "Identity Domain Administrator" in details, details
@@ -585,11 +572,11 @@ def test_source_equal_to_target_is_refused(pair: Pair) -> None:
 def test_snapshot_not_found_is_a_synchronous_404(pair: Pair) -> None:
     source, target = pair.source, pair.target
     unchanged = Unchanged.of(source, target)
-    ops, status = all_operation_ids(source.http), source.http.get(STATUS).json()
+    ops, status = operation_ids(source.http), source.http.get(STATUS).json()
     body = epm_body(target.server, target.password, {"snapshotName": "No such snapshot"})
     details = epm_error(source.http.post(CLONE, json=body), 404)
     assert "No such snapshot" in details, details
-    assert all_operation_ids(source.http) == ops and source.http.get(STATUS).json() == status
+    assert operation_ids(source.http) == ops and source.http.get(STATUS).json() == status
     unchanged.check()
 
 
@@ -618,33 +605,25 @@ def test_bad_requests_are_refused_before_anything_starts(pair: Pair, case: str, 
         "unknown boolean word": {**good, "parameters": {"migrateUsers": "yes"}},
     }
     body = bodies[case]
-    ops, theirs = all_operation_ids(source.http), digests(target.http)
+    ops, theirs = operation_ids(source.http), digests(target.http)
     headers = {"Content-Type": "application/json"}
     content = body if isinstance(body, str) else json.dumps(body)
     details = epm_error(source.http.post(CLONE, content=content, headers=headers), http_status)
     assert details
-    assert all_operation_ids(source.http) == ops and digests(target.http) == theirs
+    assert operation_ids(source.http) == ops and digests(target.http) == theirs
 
 
 def test_clone_while_a_restore_runs_is_409(pg_pair: Pair, pair: Pair) -> None:
     """On a PostgreSQL source, where a request is not held behind the restore's write transaction
     (on SQLite it waits for it and may then be accepted, once the restore has ended)."""
     source, target = pg_pair.source, pair.target
-    body = ok(source.http.post(f"{PREFIX}/v2/maintenance/rundailymaintenance"))
-    end = time.monotonic() + 60
-    while ok(source.http.get(body["links"][0]["href"]))["status"] == -1:
-        assert time.monotonic() < end
-        time.sleep(0.1)
-    backup = ok(source.http.get("/v1/operations", params={"limit": 1}))["items"][0]["result"]["environmentBackup"]
-    theirs, ops = digests(target.http), all_operation_ids(target.http)
-    started = ok(source.http.post(f"{PREFIX}/v1/services/restoreenvironment", json={"backupName": backup}))
+    backup = run_maintenance(source.http, source.server)["environmentBackup"]
+    theirs, ops = digests(target.http), operation_ids(target.http)
+    started = ok(source.http.post(RESTORE, json={"backupName": backup}))
     details = epm_error(source.http.post(CLONE, json=epm_body(target.server, target.password)), 409)
     assert "restoreEnvironment" in details, details
-    end = time.monotonic() + 60
-    while ok(source.http.get(started["links"][0]["href"]))["status"] == -1:
-        assert time.monotonic() < end
-        time.sleep(0.1)
-    assert digests(target.http) == theirs and all_operation_ids(target.http) == ops
+    wait_job(source.http, started["links"][0]["href"], deadline=60)
+    assert digests(target.http) == theirs and operation_ids(target.http) == ops
 
 
 # --- the target password stays secret ---------------------------------------------------------------
@@ -676,13 +655,6 @@ def test_the_target_password_appears_nowhere(pair: Pair) -> None:
 
 
 # --- an interrupted transfer ------------------------------------------------------------------------
-def seed_directly(data_dir: Path, db_url: str, size: str) -> None:
-    env = {**os.environ, "ENVCLONE_ADMIN_PASSWORD": ADMIN_PASSWORD, "ENVCLONE_DATABASE_URL": db_url}
-    command = [sys.executable, "-m", "envclone.cli.main", "seed", "--size", size, "--data-dir", str(data_dir)]
-    done = subprocess.run(command, env=env, capture_output=True, timeout=600)
-    assert done.returncode == 0, done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
-
-
 FILES_ONLY = {"storedSnapshotsAndFiles": True, "dataManagement": False, "jobConsole": False, "applicationAudit": False}
 
 

@@ -6,31 +6,15 @@ report, whose counts must be the ones the preview predicted."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
-from tests.e2e.clone import (
-    COMPONENTS,
-    DOCUMENTED,
-    LOGIN,
-    RECORD_KINDS,
-    TARGET_PASSWORD,
-    VALIDATE,
-    Servers,
-    all_operation_ids,
-    b64,
-    clone_ops,
-    digests,
-    give_own_content,
-    ok,
-    tag,
-    wait_operation,
-)
+from tests.builders import COMPONENTS, RECORD_KINDS, b64, make_environment, tag
+from tests.conftest import ADMIN, ADMIN_PASSWORD
+from tests.e2e.client import digests, ok, operation_ids, wait_operation
+from tests.e2e.clone import DOCUMENTED, LOGIN, VALIDATE, clone_ops
+from tests.e2e.conftest import TARGET_PASSWORD, ServerPair
 
 COUNTS = ("created", "replaced", "removed", "unchanged")
 WITH_FILES = {"storedSnapshotsAndFiles": True}
@@ -47,27 +31,9 @@ CARRIED = (
 )
 
 
-@dataclass
-class Pair:
-    source: LiveServer
-    target: LiveServer
-    src: httpx.Client
-    tgt: httpx.Client
-
-    def body(self, password: str = TARGET_PASSWORD, **extra: Any) -> dict[str, Any]:
-        return {"target_url": self.target.url, "target_user": ADMIN, "target_password": password, **extra}
-
-
-@pytest.fixture(scope="module")
-def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    servers = Servers(request, tmp_path_factory)
-    try:
-        source = servers.start(demo=True)
-        target = servers.start(password=TARGET_PASSWORD)
-        with source.client() as src, target.client(ADMIN, TARGET_PASSWORD) as tgt:
-            yield Pair(source, target, src, tgt)
-    finally:
-        servers.stop_all()
+def clone_body(pair: ServerPair, password: str = TARGET_PASSWORD, **extra: Any) -> dict[str, Any]:
+    """A native clone request from the pair's source to its target."""
+    return {"target_url": pair.target.url, "target_user": ADMIN, "target_password": password, **extra}
 
 
 def counts(change: dict[str, Any]) -> dict[str, int]:
@@ -79,11 +45,11 @@ def no_secret(text: str, *secrets: str) -> None:
         assert secret not in text and b64(secret) not in text, f"{secret!r} in {text[:300]}"
 
 
-def test_preview_predicts_the_clone_and_the_report_confirms_it(pair: Pair) -> None:
-    give_own_content(pair.tgt, start_time="07:30")
-    before, source_ops, target_ops = digests(pair.tgt), clone_ops(pair.src), all_operation_ids(pair.tgt)
+def test_preview_predicts_the_clone_and_the_report_confirms_it(pair: ServerPair) -> None:
+    make_environment(pair.tgt, start_time="07:30")
+    before, source_ops, target_ops = digests(pair.tgt), clone_ops(pair.src), operation_ids(pair.tgt)
 
-    response = pair.src.post("/v1/clone/preview", json=pair.body(options=WITH_FILES))
+    response = pair.src.post("/v1/clone/preview", json=clone_body(pair, options=WITH_FILES))
     preview = ok(response)
     no_secret(response.text, TARGET_PASSWORD)
     assert preview["checks"] == [{"check": name, "ok": True, "problem": None} for name in DOCUMENTED[:4]]
@@ -99,9 +65,9 @@ def test_preview_predicts_the_clone_and_the_report_confirms_it(pair: Pair) -> No
     assert preview["options"]["storedSnapshotsAndFiles"] is True and preview["options"]["migrateUsers"] is False
     # A dry run: nothing changed on the target, no clone recorded on the source.
     assert digests(pair.tgt) == before
-    assert all_operation_ids(pair.tgt) == target_ops and clone_ops(pair.src) == source_ops
+    assert operation_ids(pair.tgt) == target_ops and clone_ops(pair.src) == source_ops
 
-    response = pair.src.post("/v1/clone", json=pair.body(options=WITH_FILES))
+    response = pair.src.post("/v1/clone", json=clone_body(pair, options=WITH_FILES))
     started = ok(response, 202)
     no_secret(response.text, TARGET_PASSWORD)
     assert started["kind"] == "cloneEnvironment" and started["status"] in ("queued", "running"), started
@@ -133,10 +99,10 @@ def test_preview_predicts_the_clone_and_the_report_confirms_it(pair: Pair) -> No
     assert after["users"] == before["users"]
 
 
-def test_preview_after_a_clone_has_nothing_to_send_or_change(pair: Pair) -> None:
-    op = ok(pair.src.post("/v1/clone", json=pair.body(options=WITH_FILES)), 202)
+def test_preview_after_a_clone_has_nothing_to_send_or_change(pair: ServerPair) -> None:
+    op = ok(pair.src.post("/v1/clone", json=clone_body(pair, options=WITH_FILES)), 202)
     assert wait_operation(pair.src, op["id"])["status"] == "succeeded"
-    preview = ok(pair.src.post("/v1/clone/preview", json=pair.body(options=WITH_FILES)))
+    preview = ok(pair.src.post("/v1/clone/preview", json=clone_body(pair, options=WITH_FILES)))
     assert all(check["ok"] for check in preview["checks"]), preview["checks"]
     assert (preview["bytes_to_send"], preview["chunks_to_send"]) == (0, 0), preview
     for name in set(CARRIED) - set(RECORD_KINDS):  # records are compared by count only
@@ -145,10 +111,10 @@ def test_preview_after_a_clone_has_nothing_to_send_or_change(pair: Pair) -> None
         assert change["unchanged"] == change["after"] == change["before"], (name, change)
 
 
-def test_preview_with_a_wrong_password_fails_its_login_check(pair: Pair) -> None:
+def test_preview_with_a_wrong_password_fails_its_login_check(pair: ServerPair) -> None:
     wrong = f"Wrong-{tag()}"
-    before, source_ops, target_ops = digests(pair.tgt), all_operation_ids(pair.src), all_operation_ids(pair.tgt)
-    response = pair.src.post("/v1/clone/preview", json=pair.body(wrong))
+    before, source_ops, target_ops = digests(pair.tgt), operation_ids(pair.src), operation_ids(pair.tgt)
+    response = pair.src.post("/v1/clone/preview", json=clone_body(pair, wrong))
     preview = ok(response)
     no_secret(response.text, wrong)
     assert [c["check"] for c in preview["checks"]] == [VALIDATE, LOGIN]
@@ -157,13 +123,13 @@ def test_preview_with_a_wrong_password_fails_its_login_check(pair: Pair) -> None
     assert login["ok"] is False and ADMIN in login["problem"] and "failed" in login["problem"], login
     assert preview["components"] == {} and "bytes_to_send" not in preview
     assert digests(pair.tgt) == before
-    assert all_operation_ids(pair.src) == source_ops and all_operation_ids(pair.tgt) == target_ops
+    assert operation_ids(pair.src) == source_ops and operation_ids(pair.tgt) == target_ops
 
 
-def test_native_clone_with_migrate_users_makes_everything_equal(pair: Pair) -> None:
-    give_own_content(pair.tgt)
+def test_native_clone_with_migrate_users_makes_everything_equal(pair: ServerPair) -> None:
+    make_environment(pair.tgt)
     options = {"migrateUsers": True, "storedSnapshotsAndFiles": True}
-    op = ok(pair.src.post("/v1/clone", json=pair.body(options=options)), 202)
+    op = ok(pair.src.post("/v1/clone", json=clone_body(pair, options=options)), 202)
     done = wait_operation(pair.src, op["id"])
     assert done["status"] == "succeeded", done
     # Operation steps come localized, like every operation's.
@@ -190,19 +156,19 @@ def test_native_clone_with_migrate_users_makes_everything_equal(pair: Pair) -> N
     ],
     ids=["unknown option", "option not a boolean", "unknown field", "not an http URL", "empty user"],
 )
-def test_bad_clone_bodies_start_nothing(pair: Pair, change: dict[str, Any]) -> None:
-    ops = all_operation_ids(pair.src)
+def test_bad_clone_bodies_start_nothing(pair: ServerPair, change: dict[str, Any]) -> None:
+    ops = operation_ids(pair.src)
     for path in ("/v1/clone", "/v1/clone/preview"):
-        response = pair.src.post(path, content=json.dumps({**pair.body(), **change}))
+        response = pair.src.post(path, content=json.dumps({**clone_body(pair), **change}))
         assert response.status_code in (400, 422), response.text
         error = response.json()["error"]
         assert error["code"] and error["message"], error
-    assert all_operation_ids(pair.src) == ops
+    assert operation_ids(pair.src) == ops
 
 
-def test_report_of_something_that_is_not_a_finished_clone_is_404(pair: Pair) -> None:
+def test_report_of_something_that_is_not_a_finished_clone_is_404(pair: ServerPair) -> None:
     assert pair.src.get(f"/v1/clone/{'0' * 32}/report").status_code == 404
-    failed = ok(pair.src.post("/v1/clone", json=pair.body(f"Wrong-{tag()}")), 202)
+    failed = ok(pair.src.post("/v1/clone", json=clone_body(pair, f"Wrong-{tag()}")), 202)
     assert wait_operation(pair.src, failed["id"])["status"] == "failed"
     assert pair.src.get(f"/v1/clone/{failed['id']}/report").status_code == 404
     assert set(COMPONENTS) >= set(CARRIED)

@@ -6,38 +6,19 @@ digest check and by comparing with the environment the snapshot came from."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-import pytest
 
+from tests.builders import make_environment
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
-from tests.e2e.clone import (
-    CLONE,
-    TARGET_PASSWORD,
-    Servers,
-    check_succeeded,
-    digests,
-    epm_body,
-    epm_error,
-    give_own_content,
-    ok,
-    poll_status,
-)
-from tests.e2e.epm.test_snapshots import upload, wait_job
+from tests.e2e.client import FILES, PREFIX, digests, epm_error, ok, upload, wait_job
+from tests.e2e.clone import CLONE, check_succeeded, epm_body, poll_status
+from tests.e2e.conftest import TARGET_PASSWORD, Servers
 
-FILES = "/interop/rest/11.1.2.3.600/applicationsnapshots"
 # What an Artifact Snapshot holds and a clone makes equal (settings keep the target's start time).
 SNAPSHOT_COMPONENTS = ("artifacts", "configuration", "jobs")
-
-
-@pytest.fixture(scope="module")
-def servers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    started = Servers(request, tmp_path_factory)
-    yield started
-    started.stop_all()
 
 
 def client(server: LiveServer, password: str = ADMIN_PASSWORD) -> httpx.Client:
@@ -45,12 +26,12 @@ def client(server: LiveServer, password: str = ADMIN_PASSWORD) -> httpx.Client:
 
 
 def maintenance(http: httpx.Client) -> None:
-    started = ok(http.post("/interop/rest/v2/maintenance/rundailymaintenance", json={}))
+    started = ok(http.post(f"{PREFIX}/v2/maintenance/rundailymaintenance", json={}))
     assert wait_job(http, started["links"][0]["href"])["status"] == 0
 
 
 def newest_snapshot(http: httpx.Client) -> str:
-    items: list[str] = ok(http.get("/interop/rest/v2/backups/list"))["items"]
+    items: list[str] = ok(http.get(f"{PREFIX}/v2/backups/list"))["items"]
     return sorted(b for b in items if b.endswith("/Artifact_Snapshot.zip"))[-1]
 
 
@@ -67,8 +48,8 @@ def test_clone_from_copied_in_and_uploaded_snapshots(servers: Servers) -> None:
     source = servers.start()
     target = servers.start(password=TARGET_PASSWORD)
     with client(elsewhere) as other, client(source) as src, client(target, TARGET_PASSWORD) as tgt:
-        give_own_content(other)
-        give_own_content(src)
+        make_environment(other)
+        make_environment(src)
         maintenance(other)
         maintenance(src)
         other_digests = digests(other)
@@ -84,7 +65,7 @@ def test_clone_from_copied_in_and_uploaded_snapshots(servers: Servers) -> None:
         assert now["artifacts"] != digests(src)["artifacts"]
 
         # copied in by restoreBackup from this environment's own backups
-        started = ok(src.post("/interop/rest/v2/backups/restore", json={"backupName": newest_snapshot(src)}))
+        started = ok(src.post(f"{PREFIX}/v2/backups/restore", json={"backupName": newest_snapshot(src)}))
         done = wait_job(src, started["links"][0]["href"])
         assert done["status"] == 0, done
         copied = done["items"][0]["targetName"]

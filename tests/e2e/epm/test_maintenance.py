@@ -12,20 +12,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, LiveServer, database_url
-from tests.e2e.epm.test_restore_environment import (
+from tests.builders import make_user
+from tests.conftest import BACKENDS, LiveServer
+from tests.e2e.client import (
     MAINTENANCE_HREF,
     MAINTENANCE_STEPS,
     PREFIX,
-    add_user,
-    components,
+    digests,
     epm_error,
     job_link,
     ok,
     poll,
     run_maintenance,
-    seed_directly,
 )
+from tests.e2e.conftest import seeded_server
 
 GET_V2 = f"{PREFIX}/v2/maintenance/getdailymaintenancestarttime"
 SET_V2 = f"{PREFIX}/v2/maintenance/setdailymaintenancestarttime"
@@ -73,17 +73,14 @@ class Env:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    tmp = tmp_path_factory.mktemp(f"maintenance-{request.param}")
-    url = database_url(request.param, tmp, request)
-    seed_directly(tmp / "data", url, "small")
-    server = LiveServer(tmp / "data", url, extra_env={"ENVCLONE_BACKUP_RETENTION": "1000"}).start()
-    try:
-        with server.client() as http:
-            assert chunk_bytes(server) == 0 and listed(http) == []
-            run_maintenance(http, server)
-            yield Env(server, http, chunk_bytes(server))
-    finally:
-        server.stop()
+    keep_all = {"ENVCLONE_BACKUP_RETENTION": "1000"}
+    with (
+        seeded_server(request, tmp_path_factory, "maintenance", request.param, **keep_all) as server,
+        server.client() as http,
+    ):
+        assert chunk_bytes(server) == 0 and listed(http) == []
+        run_maintenance(http, server)
+        yield Env(server, http, chunk_bytes(server))
 
 
 # --- start time -------------------------------------------------------------------------------------
@@ -127,11 +124,11 @@ def test_a_time_without_a_zone_keeps_the_zone(env: Env) -> None:
 def test_invalid_start_time_is_refused_and_changes_nothing(env: Env, value: str) -> None:
     http = env.http
     ok(http.put(SET_V2, json={"startTime": "06:15 Europe/Paris"}))
-    before, digest = start_time(http), components(http)
+    before, digest = start_time(http), digests(http)
     details = epm_error(http.put(SET_V2, json={"startTime": value}), 422, 2)
     assert "startTime" in details or (value and value.split()[-1] in details), details
     assert start_time(http) == before == ("06:15", "Europe/Paris")
-    assert components(http) == digest
+    assert digests(http) == digest
 
 
 @pytest.mark.parametrize(
@@ -148,7 +145,7 @@ def test_malformed_start_time_requests(env: Env, body: bytes, status: int, code:
 def test_only_a_service_administrator_sets_the_start_time(env: Env) -> None:
     http, server = env.http, env.server
     before = start_time(http)
-    login, password = add_user(http, ("Migrations - Administer", "Power User"))
+    login, password = make_user(http, "Migrations - Administer", "Power User")
     with server.client(login, password) as caller:
         assert start_time(caller) == before  # reading is allowed
         epm_error(caller.put(SET_V2, json={"startTime": "09:00"}), 403, 7)
@@ -190,7 +187,7 @@ def test_rundailymaintenance_makes_a_snapshot_and_a_backup(env: Env) -> None:
     assert len({m.group(1) for m in matches if m}) == 1, "both archives of one run carry the same time"
     assert result["environmentBackup"].endswith("/Environment_Backup")
     # The backup records what the environment was, component by component.
-    assert ok(http.get(f"/v1/backups/{result['environmentBackup']}"))["digests"] == components(http)
+    assert ok(http.get(f"/v1/backups/{result['environmentBackup']}"))["digests"] == digests(http)
     # Its status stays readable once ended.
     assert ok(http.get(href)) == MAINTENANCE_DONE
 
@@ -211,7 +208,7 @@ def test_v1_maintenancewindow_runs_maintenance(env: Env) -> None:
 def test_maintenance_needs_a_migration_role(env: Env) -> None:
     http, server = env.http, env.server
     before = listed(http)
-    login, password = add_user(http, ("Viewer",))
+    login, password = make_user(http, "Viewer")
     with server.client(login, password) as viewer:
         epm_error(viewer.post(RUN_V2), 403, 7)
         epm_error(viewer.post(WINDOW_V1), 403, 7)

@@ -14,24 +14,15 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from tests.builders import make_user
 from tests.conftest import BACKENDS, LiveServer, database_url
-from tests.e2e.clone import (
-    CLONE,
-    Servers,
-    check_started,
-    check_succeeded,
-    epm_body,
-    latest_clone,
-    poll_status,
-)
-from tests.e2e.epm.test_restore_environment import (
+from tests.e2e.client import (
     MAINTENANCE_HREF,
     MAINTENANCE_STEPS,
     PREFIX,
     RESTORE,
-    add_user,
     completed,
-    components,
+    digests,
     epm_error,
     job_link,
     ok,
@@ -39,8 +30,8 @@ from tests.e2e.epm.test_restore_environment import (
     poll,
     started,
 )
-
-TARGET_PASSWORD = "Audit-target-pw-1"
+from tests.e2e.clone import CLONE, check_started, check_succeeded, epm_body, latest_clone, poll_status
+from tests.e2e.conftest import TARGET_PASSWORD, ServerPair, Servers
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -68,22 +59,10 @@ def audited(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         server.stop()
 
 
-@dataclass(frozen=True)
-class Pair:
-    source: LiveServer
-    target: LiveServer
-    http: httpx.Client  # the source's admin
-
-
 @pytest.fixture(scope="module")
-def pair(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
-    servers = Servers(request, tmp_path_factory)
-    try:
-        source, target = servers.start(), servers.start(password=TARGET_PASSWORD)
-        with source.client() as http:
-            yield Pair(source, target, http)
-    finally:
-        servers.stop_all()
+def pair(servers: Servers) -> ServerPair:
+    """A source without the demo content: the clones here are about options, not content."""
+    return servers.pair(demo=False)
 
 
 def restored(env: Env, payload: dict[str, Any]) -> dict[str, Any]:
@@ -91,14 +70,14 @@ def restored(env: Env, payload: dict[str, Any]) -> dict[str, Any]:
     return poll(env.http, href)
 
 
-def cloned(pair: Pair, body: dict[str, Any], http: httpx.Client | None = None) -> dict[str, Any]:
+def cloned(pair: ServerPair, body: dict[str, Any], http: httpx.Client | None = None) -> dict[str, Any]:
     """Start a clone with ``body`` (as ``http``, the admin by default); return its final status."""
-    check_started(ok((http or pair.http).post(CLONE, json=body)), pair.source)
-    return poll_status(pair.http)
+    check_started(ok((http or pair.src).post(CLONE, json=body)), pair.source)
+    return poll_status(pair.src)
 
 
-def options_used(pair: Pair) -> dict[str, bool | None]:
-    options: dict[str, bool | None] = latest_clone(pair.http)["result"]["options"]
+def options_used(pair: ServerPair) -> dict[str, bool | None]:
+    options: dict[str, bool | None] = latest_clone(pair.src)["result"]["options"]
     return options
 
 
@@ -179,12 +158,12 @@ def test_migrations_administer_without_an_application_role_may_not_restore(
     """ "Required Roles: Service Administrator; Any application role and Migrations - Administer
     granular role": the granular role alone was let through."""
     http, server = audited.http, audited.server
-    login, password = add_user(http, roles)
-    before, ops = components(http), operation_ids(http)
+    login, password = make_user(http, *roles)
+    before, ops = digests(http), operation_ids(http)
     with server.client(login, password) as caller:
         details = epm_error(caller.post(RESTORE, json={"backupName": audited.backup}), 403, 7)
     assert login in details and "application role" in details, details
-    assert components(http) == before and operation_ids(http) == ops
+    assert digests(http) == before and operation_ids(http) == ops
 
 
 # --- Clone an Environment: options beside "parameters", and null ------------------------------------
@@ -216,7 +195,7 @@ CLONE_DEFAULTS = {
 
 
 @pytest.mark.parametrize("form", list(CLONE_FORMS))
-def test_clone_options_beside_parameters_and_null(pair: Pair, form: str) -> None:
+def test_clone_options_beside_parameters_and_null(pair: ServerPair, form: str) -> None:
     extra, expected = CLONE_FORMS[form]
     body = {**epm_body(pair.target, TARGET_PASSWORD), **extra}
     final = cloned(pair, body)
@@ -225,11 +204,11 @@ def test_clone_options_beside_parameters_and_null(pair: Pair, form: str) -> None
     check_succeeded(final, {name: "Success" if on else "NA" for name, on in options.items()})
 
 
-def test_migrations_administer_alone_may_clone(pair: Pair) -> None:
+def test_migrations_administer_alone_may_clone(pair: ServerPair) -> None:
     """The clone document asks for Service Administrator or Migrations - Administer: the restore's
     stricter rule must not reach it."""
-    login, password = add_user(pair.http, ("Migrations - Administer",))
+    login, password = make_user(pair.src, "Migrations - Administer")
     with pair.source.client(login, password) as caller:
         final = cloned(pair, epm_body(pair.target, TARGET_PASSWORD, {"migrateUsers": False}), caller)
     check_succeeded(final)
-    assert latest_clone(pair.http)["created_by"] == login
+    assert latest_clone(pair.src)["created_by"] == login

@@ -10,7 +10,6 @@ import io
 import json
 import random
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -19,39 +18,16 @@ import httpx
 import pytest
 
 from envclone.archive import read_package_manifest
+from tests.builders import make_user, tag
 from tests.conftest import LiveServer
+from tests.e2e.client import FILES, PREFIX, epm_error, ok, upload, wait_job
 
 MIB = 1024 * 1024
-FILES = "/interop/rest/11.1.2.3.600/applicationsnapshots"
 ARTIFACT = "Artifact Snapshot"
-
-
-def tag() -> str:
-    return uuid.uuid4().hex[:10]
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
-    return response.json() if response.content else None
-
-
-def assert_epm_error(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert set(body) >= {"details", "status", "items", "links"}
-    assert isinstance(body["details"], str) and body["details"]
-    assert isinstance(body["status"], int) and body["status"] > 0
-    return body
 
 
 def q(**values: Any) -> dict[str, str]:
     return {"q": json.dumps(values)}
-
-
-def upload(http: httpx.Client, name: str, data: bytes, **extra: Any) -> httpx.Response:
-    params = q(isFirst=True, isLast=True, chunkSize=len(data), fileSize=len(data), **extra)
-    headers = {"content-type": "application/octet-stream"}
-    return http.post(f"{FILES}/{quote(name, safe='')}/contents", params=params, content=data, headers=headers)
 
 
 def listing(http: httpx.Client) -> dict[str, dict[str, Any]]:
@@ -68,31 +44,12 @@ def download(http: httpx.Client, name: str) -> tuple[httpx.Headers, bytes]:
     return response.headers, response.content
 
 
-def wait_job(http: httpx.Client, href: str, timeout: float = 120.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body: dict[str, Any] = ok(http.get(href))
-        if body["status"] != -1:
-            return body
-        time.sleep(0.2)
-    raise AssertionError(f"job {href} did not finish")
-
-
 @pytest.fixture(scope="module")
-def admin(live_server: LiveServer) -> Iterator[httpx.Client]:
-    with live_server.client() as client:
-        body = ok(client.post("/interop/rest/v2/maintenance/rundailymaintenance", json={"skipNext": False}))
-        assert wait_job(client, body["links"][0]["href"])["status"] == 0
-        yield client
-
-
-def make_user(admin: httpx.Client, *roles: str) -> tuple[str, str]:
-    login, password = f"u-{tag()}", f"Pw-{uuid.uuid4().hex}"
-    ok(admin.post("/v1/users", json={"login": login, "password": password}), 201)
-    for role in roles:
-        assignment = {"principal_kind": "user", "principal_name": login, "role_name": role}
-        ok(admin.post("/v1/role-assignments", json=assignment), 201)
-    return login, password
+def admin(http: httpx.Client) -> httpx.Client:
+    """The module server's admin, after one daily maintenance run (so that there are backups)."""
+    body = ok(http.post(f"{PREFIX}/v2/maintenance/rundailymaintenance", json={"skipNext": False}))
+    assert wait_job(http, body["links"][0]["href"])["status"] == 0
+    return http
 
 
 def test_list_shape_lcm_and_external(admin: httpx.Client) -> None:
@@ -138,7 +95,7 @@ def test_chunked_upload_of_120_mib_round_trips(admin: httpx.Client) -> None:
             got.update(block)
     assert got.hexdigest() == sent.hexdigest()
     ok(admin.delete(f"{FILES}/{name}"))
-    assert_epm_error(admin.get(f"{FILES}/{name}"), 404)
+    epm_error(admin.get(f"{FILES}/{name}"), 404)
 
 
 def test_artifact_snapshot_download_is_a_package_and_uploads_as_lcm(admin: httpx.Client) -> None:
@@ -175,37 +132,37 @@ def test_refused_requests_change_nothing(admin: httpx.Client, live_server: LiveS
     ok(upload(admin, existing, b"1,2\n"))
     before = listing(admin)
     name, url = f"bad-{tag()}.csv", f"{FILES}/bad-{tag()}.csv/contents"
-    assert_epm_error(admin.post(url, content=b"x"), 400)  # no q
-    assert_epm_error(admin.post(url, params={"q": "{isFirst:"}, content=b"x"), 400)
-    assert_epm_error(admin.post(url, params=q(isFirst="maybe", isLast=True), content=b"x"), 422)
-    assert_epm_error(admin.post(url, params=q(isFirst=True, isLast=True, chunkSize=50 * MIB + 1), content=b"x"), 413)
+    epm_error(admin.post(url, content=b"x"), 400)  # no q
+    epm_error(admin.post(url, params={"q": "{isFirst:"}, content=b"x"), 400)
+    epm_error(admin.post(url, params=q(isFirst="maybe", isLast=True), content=b"x"), 422)
+    epm_error(admin.post(url, params=q(isFirst=True, isLast=True, chunkSize=50 * MIB + 1), content=b"x"), 413)
     big = b"\0" * (50 * MIB + 1)
-    assert_epm_error(admin.post(url, params=q(isFirst=True, isLast=True), content=big), 413)
-    assert_epm_error(admin.post(url, params=q(isFirst=False, isLast=True), content=b"x"), 422)
-    assert_epm_error(admin.post(url, params=q(isFirst=True, isLast=True, chunkSize=5), content=b"x"), 422)
-    assert_epm_error(admin.post(url, params=q(isFirst=True, isLast=True, fileSize=5), content=b"x"), 422)
+    epm_error(admin.post(url, params=q(isFirst=True, isLast=True), content=big), 413)
+    epm_error(admin.post(url, params=q(isFirst=False, isLast=True), content=b"x"), 422)
+    epm_error(admin.post(url, params=q(isFirst=True, isLast=True, chunkSize=5), content=b"x"), 422)
+    epm_error(admin.post(url, params=q(isFirst=True, isLast=True, fileSize=5), content=b"x"), 422)
     ok(admin.post(url, params=q(isFirst=True, isLast=False, fileSize=4), content=b"ab"))
-    assert_epm_error(admin.post(url, params=q(isFirst=False, isLast=True), content=b"c"), 422)
-    assert_epm_error(admin.post(url, params=q(isFirst=True, isLast=True, extDirPath="elsewhere"), content=b"x"), 422)
-    assert_epm_error(upload(admin, ARTIFACT, b"x"), 422)
-    assert_epm_error(upload(admin, "../escape.csv", b"x"), 400)
-    assert_epm_error(upload(admin, existing, b"other"), 409)
+    epm_error(admin.post(url, params=q(isFirst=False, isLast=True), content=b"c"), 422)
+    epm_error(admin.post(url, params=q(isFirst=True, isLast=True, extDirPath="elsewhere"), content=b"x"), 422)
+    epm_error(upload(admin, ARTIFACT, b"x"), 422)
+    epm_error(upload(admin, "../escape.csv", b"x"), 400)
+    epm_error(upload(admin, existing, b"other"), 409)
     for response in (
         admin.get(f"{FILES}/{name}"),
         admin.get(f"{FILES}/{name}/contents"),
         admin.delete(f"{FILES}/{name}"),
         admin.get(f"{FILES}/{quote('outbox/' + name, safe='')}"),
     ):
-        assert_epm_error(response, 404)
-    assert_epm_error(admin.delete(f"{FILES}/{quote(ARTIFACT)}"), 409)
+        epm_error(response, 404)
+    epm_error(admin.delete(f"{FILES}/{quote(ARTIFACT)}"), 409)
     with live_server.anonymous() as anon:
-        assert_epm_error(anon.get(FILES), 401)
+        epm_error(anon.get(FILES), 401)
     viewer = make_user(admin, "Viewer")
     with live_server.client(*viewer) as http:
         assert ARTIFACT in listing(http)
-        assert_epm_error(upload(http, name, b"x"), 403)
-        assert_epm_error(http.get(f"{FILES}/{quote(ARTIFACT)}/contents"), 403)
-        assert_epm_error(http.delete(f"{FILES}/{existing}"), 403)
+        epm_error(upload(http, name, b"x"), 403)
+        epm_error(http.get(f"{FILES}/{quote(ARTIFACT)}/contents"), 403)
+        epm_error(http.delete(f"{FILES}/{existing}"), 403)
     assert listing(admin) == before
     ok(admin.delete(f"{FILES}/{existing}"))
 
@@ -230,7 +187,7 @@ def test_restore_backup_copies_a_backup_in(admin: httpx.Client) -> None:
     copied = download(admin, default_name)[1]
     assert copied == download(admin, ARTIFACT)[1], "the latest Artifact Snapshot, byte for byte"
     read_package_manifest(io.BytesIO(copied))
-    assert_epm_error(admin.post("/interop/rest/v2/backups/restore", json={"backupName": snapshot}), 409)
+    epm_error(admin.post("/interop/rest/v2/backups/restore", json={"backupName": snapshot}), 409)
 
     target = f"env-{tag()}"
     body = {"backupName": environment, "parameters": {"targetName": target}}
@@ -243,10 +200,10 @@ def test_restore_backup_copies_a_backup_in(admin: httpx.Client) -> None:
     assert "files" in {component for component, _ in manifest.entries()}
 
     before = listing(admin)
-    assert_epm_error(admin.post("/interop/rest/v2/backups/restore", json={"backupName": "1999-01-01T00:00:00/X"}), 404)
-    assert_epm_error(admin.post("/interop/rest/v2/backups/restore", json={}), 422)
-    assert_epm_error(admin.get("/interop/rest/v2/backups/restore/status/99999"), 404)
-    assert_epm_error(admin.get("/interop/rest/v2/backups/restore/status/abc"), 422)
+    epm_error(admin.post("/interop/rest/v2/backups/restore", json={"backupName": "1999-01-01T00:00:00/X"}), 404)
+    epm_error(admin.post("/interop/rest/v2/backups/restore", json={}), 422)
+    epm_error(admin.get("/interop/rest/v2/backups/restore/status/99999"), 404)
+    epm_error(admin.get("/interop/rest/v2/backups/restore/status/abc"), 422)
     assert listing(admin) == before
     for name in (default_name, target, top):
         ok(admin.delete(f"{FILES}/{quote(name, safe='')}"))

@@ -13,18 +13,12 @@ from envclone.auth.principal import Principal
 from envclone.content.export import export_component
 from envclone.content.replace import replace_component, restore_blobs
 from envclone.domain.components import Component
-from envclone.server import build_context
 from envclone.services import content_resources, environment, files, records
 from envclone.services import resource as res
 from envclone.services.context import ServiceContext
-from envclone.settings import load_settings
+from tests.builders import make_context
 
 ADMIN = Principal.of("admin", {"Service Administrator", "Identity Domain Administrator"})
-
-
-def make_env(path: Path) -> ServiceContext:
-    ctx, _ = build_context(load_settings(data_dir=path, admin_password="pw-123456"))
-    return ctx
 
 
 def fill(ctx: ServiceContext) -> None:
@@ -81,7 +75,7 @@ def opener(entries: dict[str, bytes]) -> Callable[[str], Iterator[bytes]]:
 
 
 def test_export_then_replace_reproduces_every_component(tmp_path: Path) -> None:
-    source, target = make_env(tmp_path / "a"), make_env(tmp_path / "b")
+    source, target = make_context(tmp_path / "a"), make_context(tmp_path / "b")
     fill(source)
     exported = snapshot(source)
     for component in Component:
@@ -95,7 +89,7 @@ def test_export_then_replace_reproduces_every_component(tmp_path: Path) -> None:
 
 
 def test_failed_replacement_leaves_target_unchanged(tmp_path: Path) -> None:
-    source, target = make_env(tmp_path / "a"), make_env(tmp_path / "b")
+    source, target = make_context(tmp_path / "a"), make_context(tmp_path / "b")
     fill(source)
     res.create_item(target, ADMIN, content_resources.PROJECTS, {"name": "Keep me"})
     before = environment.digest(target, ADMIN)

@@ -13,12 +13,11 @@ from envclone.domain import maintenance
 from envclone.domain.operation import Operation
 from envclone.engine.scheduler import DailyScheduler, latest_slot
 from envclone.errors import Conflict
-from envclone.server import build_context
 from envclone.services import backups, environment, operations
 from envclone.services.context import ServiceContext
 from envclone.services.maintenance_schedule import MaintenanceSchedule
-from envclone.settings import load_settings
 from envclone.store.database import Database
+from tests.builders import make_context
 
 ADMIN = Principal.of("admin", {"Service Administrator"})
 UTC = dt.UTC
@@ -32,7 +31,7 @@ def test_latest_slot_in_a_time_zone() -> None:
 
 
 def test_each_slot_runs_once_and_skip_next_skips_one(tmp_path: Path) -> None:
-    ctx, _ = build_context(load_settings(data_dir=tmp_path, admin_password="pw-123456", scheduler=False))
+    ctx = make_context(tmp_path)
     environment.update_settings(ctx, ADMIN, {"maintenance_start_time": "02:00", "maintenance_time_zone": "UTC"})
     scheduler = DailyScheduler(ctx.db, MaintenanceSchedule(ctx))
     day1 = dt.datetime(2026, 3, 1, 1, 0, tzinfo=UTC)

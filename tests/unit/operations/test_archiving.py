@@ -15,18 +15,12 @@ from envclone.content.replace import restore_blobs
 from envclone.domain.components import Component
 from envclone.operations import catalog as archives
 from envclone.operations.archiving import Written, compose, write_archive
-from envclone.server import build_context
 from envclone.services import files
 from envclone.services.context import ServiceContext
-from envclone.settings import load_settings
+from tests.builders import make_context
 
 ADMIN = Principal.of("admin", {"Service Administrator", "Identity Domain Administrator"})
 FILES = 600
-
-
-def make_env(path: Path) -> ServiceContext:
-    ctx, _ = build_context(load_settings(data_dir=path, admin_password="pw-123456", scheduler=False))
-    return ctx
 
 
 def upload(ctx: ServiceContext, name: str, data: bytes) -> None:
@@ -57,7 +51,7 @@ def bundle_bytes(written: Written) -> int:
 
 
 def test_the_bundle_is_reused_unread_until_a_small_file_changes(tmp_path: Path) -> None:
-    ctx = make_env(tmp_path / "env")
+    ctx = make_context(tmp_path / "env")
     for i in range(FILES):
         upload(ctx, f"record-{i}.json", f'{{"id": {i}, "body": "{"x" * (i % 97)}"}}'.encode() * 20)
     upload(ctx, "large.bin", bytes(range(256)) * 8192)  # 2 MiB: an entry of its own
@@ -75,12 +69,12 @@ def test_the_bundle_is_reused_unread_until_a_small_file_changes(tmp_path: Path) 
         e.name for _, e in second.manifest.entries()
     )
 
-    assert restores(ctx, second, make_env(tmp_path / "target-2")) >= second_files
-    assert restores(ctx, third, make_env(tmp_path / "target-3")) >= third_files
+    assert restores(ctx, second, make_context(tmp_path / "target-2")) >= second_files
+    assert restores(ctx, third, make_context(tmp_path / "target-3")) >= third_files
 
 
 def test_a_clone_archive_reuses_the_environment_backup_for_unchanged_files(tmp_path: Path) -> None:
-    ctx = make_env(tmp_path / "env")
+    ctx = make_context(tmp_path / "env")
     for i in range(50):
         upload(ctx, f"record-{i}.json", f'{{"id": {i}}}'.encode() * 100)
     upload(ctx, "large.bin", bytes(range(256)) * 8192)
@@ -100,4 +94,4 @@ def test_a_clone_archive_reuses_the_environment_backup_for_unchanged_files(tmp_p
     with ctx.db.snapshot() as conn:
         composed = compose(ctx, conn, snapshot.manifest, {}, [Component.FILES], lambda _n: None)
     assert 2 * 1024 * 1024 <= composed.reused < files_bytes
-    assert restores(ctx, Written("composed", composed.manifest, 0, 0), make_env(tmp_path / "t")) >= file_hashes(ctx)
+    assert restores(ctx, Written("composed", composed.manifest, 0, 0), make_context(tmp_path / "t")) >= file_hashes(ctx)

@@ -11,18 +11,12 @@ import sqlalchemy as sa
 from envclone.auth.principal import Principal
 from envclone.domain import maintenance, restore
 from envclone.operations import catalog
-from envclone.server import build_context
 from envclone.services import files, records
 from envclone.services.context import ServiceContext
-from envclone.settings import load_settings
 from envclone.store import tables
+from tests.builders import make_context
 
 ADMIN = Principal.of("admin", {"Service Administrator", "Identity Domain Administrator"})
-
-
-def make_env(path: Path) -> ServiceContext:
-    ctx, _ = build_context(load_settings(data_dir=path, admin_password="pw-123456", scheduler=False))
-    return ctx
 
 
 def run(ctx: ServiceContext, kind: str, params: dict[str, object]) -> None:
@@ -37,7 +31,7 @@ def record_seqs(ctx: ServiceContext) -> list[int]:
 
 
 def test_restore_skips_what_is_equal_and_repairs_missing_file_contents(tmp_path: Path) -> None:
-    ctx = make_env(tmp_path / "env")
+    ctx = make_context(tmp_path / "env")
     up = files.start_upload(ctx, ADMIN, "inbox", "data.csv")
     up.write(b"a,b\n" * 5000)
     row = up.finish()
