@@ -1,6 +1,7 @@
 """``envclone seed`` end to end on SQLite: through a running server's API and directly into a data
-directory, the same content either way and every time; and ``serve --demo`` seeding on first start
-only."""
+directory, the same content either way and every time; additive (a larger size over a smaller one
+adds the difference, the same or a smaller size again changes nothing); and ``serve --demo``
+seeding on first start only."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ import pytest
 from typer.testing import CliRunner
 
 from envclone.cli.main import app
-from envclone.content.seeddata import COUNTS, Section, SeedData, Size
+from envclone.demodata.sections import Section
+from envclone.demodata.seeddata import SeedData
+from envclone.demodata.sizes import COUNTS, Size
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
 from tests.e2e.client import digests, ok
 
@@ -23,10 +26,8 @@ SAME_EITHER_WAY = ("artifacts", "configuration", "jobs", "applicationAudit", "jo
 runner = CliRunner()
 
 
-def seed_api(server: LiveServer, *extra: str) -> Any:
-    return runner.invoke(
-        app, ["seed", "--size", "small", "--url", server.url, "-u", ADMIN, "-p", ADMIN_PASSWORD, *extra]
-    )
+def seed_api(server: LiveServer, *extra: str, size: str = "small") -> Any:
+    return runner.invoke(app, ["seed", "--size", size, "--url", server.url, "-u", ADMIN, "-p", ADMIN_PASSWORD, *extra])
 
 
 def total(http: httpx.Client, path: str, **filters: str) -> int:
@@ -58,12 +59,12 @@ def assert_small_content(server: LiveServer) -> None:
         assert total(http, "/v1/users") == SMALL.users + 1  # and the first administrator
         assert total(http, "/v1/groups") == SMALL.groups
         assert total(http, "/v1/roles", kind="application") == 6
-        groups = [quote(g["name"], safe="") for g in data.groups()]
+        groups = [quote(g["name"], safe="") for g in data.people.groups()]
         members = sum(total(http, f"/v1/groups/{g}/members") for g in groups)
         assert members == data.totals()[Section.GROUP_MEMBERS]
         assert total(http, "/v1/role-assignments") == data.totals()[Section.ROLE_ASSIGNMENTS] + 2  # admin's two
         projects = ok(http.get("/v1/projects"))["items"]
-        assert sorted(p["id"] for p in projects) == sorted(p["id"] for p in data.projects())
+        assert sorted(p["id"] for p in projects) == sorted(p["id"] for p in data.projects.projects())
         assert sum(total(http, f"/v1/projects/{p['id']}/objects") for p in projects) == SMALL.objects
         schema = sum(total(http, f"/v1/projects/{p['id']}/objects", is_schema="true") for p in projects)
         assert 0 < schema < SMALL.objects
@@ -80,7 +81,7 @@ def assert_small_content(server: LiveServer) -> None:
         assert {k: settings[k] for k in data.settings()} == data.settings()
     assert sum(size for _, _, size, _ in files_of(server)) == SMALL.file_bytes
     # The seeded sign-in users can log in with the passwords derived from the seed.
-    login, password = "epm.admin", data.passwords["epm.admin"]
+    login, password = "epm.admin", data.people.passwords["epm.admin"]
     with server.client(login, password) as http:
         assert "Service Administrator" in ok(http.get("/v1/auth/whoami"))["roles"]
 
@@ -89,10 +90,87 @@ def test_seeding_through_the_api_creates_the_declared_counts(seeded: LiveServer)
     assert_small_content(seeded)
 
 
-def test_seeding_the_same_environment_twice_fails_clearly(seeded: LiveServer) -> None:
+def digest(server: LiveServer) -> Any:
+    with server.client() as http:
+        return ok(http.get("/v1/environment/digest"))
+
+
+def test_seeding_the_same_size_again_changes_nothing(seeded: LiveServer) -> None:
+    before = digest(seeded)
     result = seed_api(seeded)
-    assert result.exit_code != 0
-    assert "already exists" in result.output
+    assert result.exit_code == 0, result.output
+    assert "nothing to add" in result.output
+    assert digest(seeded) == before
+
+
+def test_seeding_with_another_seed_is_refused_with_what_to_do(seeded: LiveServer) -> None:
+    before = digest(seeded)
+    result = seed_api(seeded, "--seed", "2")
+    assert result.exit_code == 5, result.output
+    message = " ".join(result.output.split())  # as Rich wrapped it
+    assert "seeded with another --seed" in message and "seed an empty environment" in message
+    assert digest(seeded) == before
+
+
+def inventory(server: LiveServer) -> dict[str, int]:
+    """How many items of each kind the server holds (objects and the like over all projects)."""
+    with server.client() as http:
+        projects = [p["id"] for p in ok(http.get("/v1/projects"))["items"]]
+        groups = [quote(g["name"], safe="") for g in ok(http.get("/v1/groups", params={"limit": 1000}))["items"]]
+        out = {
+            path: total(http, f"/v1/{path}")
+            for path in ("users", "groups", "roles", "role-assignments", "configuration-objects", "repositories",
+                         "jobs", "records/applicationAudit", "records/jobConsole", "records/dataManagement",
+                         "files/inbox", "files/outbox")
+        }  # fmt: skip
+        out["projects"] = len(projects)
+        out["members"] = sum(total(http, f"/v1/groups/{g}/members") for g in groups)
+        for kind in ("objects", "profile-folders", "subscriptions"):
+            out[kind] = sum(total(http, f"/v1/projects/{p}/{kind}") for p in projects)
+        return out
+
+
+def seed_directly(data_dir: Path, size: str) -> None:
+    env = {"ENVCLONE_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    result = runner.invoke(app, ["seed", "--size", size, "--data-dir", str(data_dir)], env=env)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def grown(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server whose data directory was seeded with the small size, then the medium one (directly:
+    the same sequence as through the API, which takes minutes for the medium size)."""
+    data_dir = tmp_path_factory.mktemp("grown") / "data"
+    for size in ("small", "medium"):
+        seed_directly(data_dir, size)
+    server = LiveServer(data_dir, f"sqlite:///{data_dir / 'envclone.db'}").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_larger_size_over_a_smaller_one_adds_what_a_fresh_seed_has(grown: LiveServer, tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    seed_directly(data_dir, "medium")
+    fresh = LiveServer(data_dir, f"sqlite:///{data_dir / 'envclone.db'}").start()
+    try:
+        counts = inventory(grown)
+        assert counts == inventory(fresh)
+        assert counts["objects"] == COUNTS[Size.MEDIUM].objects and counts["files/inbox"] > 0
+        ours, theirs = components(grown), components(fresh)
+        assert {c: ours[c] for c in SAME_EITHER_WAY} == {c: theirs[c] for c in SAME_EITHER_WAY}
+        assert files_of(grown) == files_of(fresh)
+    finally:
+        fresh.stop()
+
+
+def test_a_smaller_size_over_a_larger_one_adds_nothing_through_the_api(grown: LiveServer) -> None:
+    before = digest(grown)
+    result = seed_api(grown, size="small")
+    assert result.exit_code == 0, result.output
+    assert "nothing to add" in result.output
+    assert digest(grown) == before
 
 
 def test_bad_credentials_and_missing_target_exit_non_zero(seeded: LiveServer) -> None:

@@ -1,11 +1,12 @@
 """``envclone seed``: fill an environment with realistic, deterministic content of a given size,
 through a running server's native API (batch endpoints, streamed file uploads) or directly into a
-data directory. Seeding twice into the same environment fails on the first conflict."""
+data directory. Adds only what is missing: seeding again changes nothing, and a larger size over a
+smaller one adds the difference (sizes nest)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,17 +19,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 
 from envclone.cli._options import Password, User
-from envclone.content.seeddata import RECORD_SECTIONS, Section, SeedData, Size, chunked
+from envclone.demodata.files import SeedFile
+from envclone.demodata.sections import RECORD_SECTIONS, Section
+from envclone.demodata.seeddata import SeedData
+from envclone.demodata.sizes import Size
+from envclone.demodata.target import Report, fill
 from envclone.errors import EnvcloneError
 from envclone.peer import PeerClient, PeerError
 from envclone.settings import load_settings
 
 console = Console()
 errors = Console(stderr=True)
-Report = Callable[[Section, int], None]
 
 # Items per request: well under the server's 16 MiB body and 50,000-item limits.
 API_CHUNK = 2_000
+PAGE = 1_000  # the native API's largest page
+AREAS = ("inbox", "outbox")
 BATCH_PATHS: dict[Section, str] = {
     Section.USERS: "/v1/users/batch",
     Section.GROUPS: "/v1/groups/batch",
@@ -50,40 +56,59 @@ def _json(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in item.items()}
 
 
-def seed_api(client: PeerClient, data: SeedData, report: Report) -> dict[str, int]:
-    """Send all seed content to a server; returns how many items of each section it created."""
-    created: dict[str, int] = {}
-    for step in data.steps():
-        scope = {name: quote(value, safe="") for name, value in step.scope.items()}
-        count = 0
-        if step.section in SINGLE_PATHS:
-            for item in step.items:
-                client.post(SINGLE_PATHS[step.section], item)
-                count += 1
-                report(step.section, 1)
-        else:
-            path = BATCH_PATHS[step.section].format(**scope)
-            for chunk in chunked(step.items, API_CHUNK):
-                done = int(client.post(path, {"items": [_json(item) for item in chunk]})["created"])
-                count += done
-                report(step.section, done)
-        created[step.section.value] = created.get(step.section.value, 0) + count
-    files = size = 0
-    for seed_file in data.files():
-        path = f"/v1/files/{seed_file.area}/{quote(seed_file.name, safe='')}?modified={seed_file.modified.isoformat()}"
-        size += int(client.upload(path, _reported(seed_file.chunks(), report))["size"])
-        files += 1
-    created[Section.FILES.value], created["file bytes"] = files, size
-    client.request("PATCH", "/v1/settings", json=data.settings())
-    created[Section.SETTINGS.value] = len(data.settings())
-    report(Section.SETTINGS, len(data.settings()))
-    return created
+class ApiTarget:
+    """A ``SeedTarget`` over a server's native API: list endpoints say what exists, batch endpoints
+    (one by one for roles and projects) add the rest."""
+
+    batch_size = API_CHUNK
+
+    def __init__(self, client: PeerClient) -> None:
+        self._client = client
+
+    def _pages(self, path: str) -> Iterator[dict[str, Any]]:
+        offset = 0
+        while True:
+            page = self._client.get(path, limit=PAGE, offset=offset)
+            yield from page["items"]
+            offset += len(page["items"])
+            if not page["items"] or offset >= int(page["total"]):
+                return
+
+    def existing(self, section: Section, scope: dict[str, str]) -> Iterator[dict[str, Any]]:
+        path = (SINGLE_PATHS.get(section) or BATCH_PATHS[section].removesuffix("/batch")).format(**_quoted(scope))
+        return self._pages(path)
+
+    def create(self, section: Section, scope: dict[str, str], items: list[dict[str, Any]]) -> int:
+        if section in SINGLE_PATHS:
+            for item in items:
+                self._client.post(SINGLE_PATHS[section], item)
+            return len(items)
+        path = BATCH_PATHS[section].format(**_quoted(scope))
+        return int(self._client.post(path, {"items": [_json(item) for item in items]})["created"])
+
+    def record_count(self, section: Section) -> int:
+        return int(self._client.get(BATCH_PATHS[section], limit=1)["total"])
+
+    def append(self, section: Section, items: list[dict[str, Any]]) -> int:
+        return int(self._client.post(BATCH_PATHS[section], {"items": [_json(item) for item in items]})["created"])
+
+    def file_sizes(self) -> dict[tuple[str, str], int]:
+        return {(area, f["name"]): int(f["size"]) for area in AREAS for f in self._pages(f"/v1/files/{area}")}
+
+    def upload(self, seed_file: SeedFile, chunks: Iterator[bytes]) -> int:
+        name, modified = quote(seed_file.name, safe=""), seed_file.modified.isoformat()
+        return int(self._client.upload(f"/v1/files/{seed_file.area}/{name}?modified={modified}", chunks)["size"])
+
+    def settings(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._client.get("/v1/settings")
+        return result
+
+    def update_settings(self, changes: dict[str, Any]) -> None:
+        self._client.request("PATCH", "/v1/settings", json=changes)
 
 
-def _reported(chunks: Iterator[bytes], report: Report) -> Iterator[bytes]:
-    for chunk in chunks:
-        yield chunk
-        report(Section.FILES, len(chunk))
+def _quoted(scope: dict[str, str]) -> dict[str, str]:
+    return {name: quote(value, safe="") for name, value in scope.items()}
 
 
 @contextmanager
@@ -133,7 +158,7 @@ def seed(
                 ctx.db.dispose()
         elif url:
             with PeerClient(url, user, password) as client, _progress(data) as report:
-                created = seed_api(client, data, report)
+                created = fill(data, ApiTarget(client), report)
         else:
             errors.print("[red]error:[/] give --url (a running server) or --data-dir (seed directly)")
             raise typer.Exit(2)
@@ -143,7 +168,13 @@ def seed(
     except EnvcloneError as exc:
         errors.print(f"[red]error:[/] seeding failed: {escape(exc.message)}")
         raise typer.Exit(exc.exit_code) from None
-    table = Table("section", "created", title=f"seeded size {data.size.value} (seed {seed_value})")
+    if not any(created.values()):
+        console.print(
+            f"nothing to add: the environment already holds all of size {data.size.value} (seed {seed_value}), "
+            "or a larger size"
+        )
+        return
+    table = Table("section", "added", title=f"seeded size {data.size.value} (seed {seed_value})")
     for name, count in created.items():
         table.add_row(name, f"{count:,}")
     console.print(table)

@@ -8,13 +8,16 @@ import hashlib
 import json
 import re
 from collections import Counter
+from itertools import islice
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
 from envclone.api.native import schemas
-from envclone.content.seeddata import COUNTS, RECORD_SECTIONS, Section, SeedData, Size
+from envclone.demodata.sections import RECORD_SECTIONS, Section, key_of
+from envclone.demodata.seeddata import SeedData
+from envclone.demodata.sizes import COUNTS, Size
 from envclone.domain.roles import Role
 
 MODELS: dict[Section, type[BaseModel]] = {
@@ -37,8 +40,8 @@ MODELS: dict[Section, type[BaseModel]] = {
 def fingerprint(data: SeedData) -> str:
     """A hash over every item of every section, files' bytes included."""
     h = hashlib.sha256()
-    for step in data.steps():
-        h.update(json.dumps([step.section, step.scope, list(step.items)], sort_keys=True, default=str).encode())
+    for part in data.parts():
+        h.update(json.dumps([part.section, part.scope, list(part.items)], sort_keys=True, default=str).encode())
     for seed_file in data.files():
         h.update(f"{seed_file.area}/{seed_file.name}/{seed_file.size}".encode())
         for chunk in seed_file.chunks():
@@ -50,8 +53,8 @@ def fingerprint(data: SeedData) -> str:
 @pytest.fixture(scope="module")
 def small() -> dict[Section, list[dict[str, Any]]]:
     items: dict[Section, list[dict[str, Any]]] = {}
-    for step in SeedData(Size.SMALL).steps():
-        items.setdefault(step.section, []).extend(step.items)
+    for part in SeedData(Size.SMALL).parts():
+        items.setdefault(part.section, []).extend(part.items)
     return items
 
 
@@ -62,10 +65,10 @@ def test_same_seed_gives_identical_content_and_another_seed_does_not() -> None:
 
 
 def test_a_section_does_not_depend_on_what_was_generated_before() -> None:
-    fresh = list(SeedData("small", 3).records(Section.JOB_CONSOLE))
+    fresh = list(SeedData("small", 3).records.of(Section.JOB_CONSOLE))
     used = SeedData("small", 3)
-    list(used.objects(0)), list(used.jobs()), list(used.records(Section.AUDIT))
-    assert list(used.records(Section.JOB_CONSOLE)) == fresh
+    list(used.projects.objects(0)), list(used.configuration.jobs()), list(used.records.of(Section.AUDIT))
+    assert list(used.records.of(Section.JOB_CONSOLE)) == fresh
 
 
 def test_small_generates_exactly_its_declared_totals(small: dict[Section, list[dict[str, Any]]]) -> None:
@@ -156,9 +159,9 @@ def test_large_meets_the_issue_minimums() -> None:
     assert large.audit >= 1_000_000
     assert large.file_bytes >= 10**9
     data = SeedData(Size.LARGE)
-    assert len(data.logins) == large.users
-    assert sum(1 for _ in data.jobs()) == large.jobs
-    projects = list(data.projects())
+    assert len(data.people.logins) == large.users
+    assert sum(1 for _ in data.configuration.jobs()) == large.jobs
+    projects = list(data.projects.projects())
     assert len(projects) == large.projects
     assert sum(f.size for f in data.files()) == large.file_bytes
 
@@ -170,5 +173,27 @@ def test_sizes_grow(size: Size) -> None:
     for other in smaller:
         assert counts.objects > other.objects and counts.users > other.users and counts.audit > other.audit
     data = SeedData(size)
-    assert len(list(data.config_objects())) == counts.config_objects
-    assert len({c["id"] for c in data.config_objects()}) == counts.config_objects
+    assert len(list(data.configuration.config_objects())) == counts.config_objects
+    assert len({c["id"] for c in data.configuration.config_objects()}) == counts.config_objects
+
+
+def _by_key(items: list[dict[str, Any]], section: Section) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {key_of(section, item): item for item in items}
+
+
+@pytest.mark.parametrize(("smaller", "larger"), [(Size.SMALL, Size.MEDIUM), (Size.MEDIUM, Size.LARGE)])
+def test_sizes_nest_so_that_seeding_a_larger_size_only_adds(smaller: Size, larger: Size) -> None:
+    """Every item of a smaller size is, unchanged, an item of the larger one: keyed items by key,
+    objects and records as a prefix of the larger size's stream (only that prefix of it is made)."""
+    big = {(p.section, tuple(p.scope.items())): p for p in SeedData(larger).parts()}
+    for part in SeedData(smaller).parts():
+        mine, theirs = list(part.items), big.pop((part.section, tuple(part.scope.items()))).items
+        if part.section in (Section.OBJECTS, *RECORD_SECTIONS):
+            assert list(islice(theirs, len(mine))) == mine, part.section
+        else:
+            having = _by_key(list(theirs), part.section)
+            assert all(having.get(key) == item for key, item in _by_key(mine, part.section).items()), part.section
+    assert {p.section for p in big.values()} <= {Section.GROUP_MEMBERS, Section.OBJECTS, Section.PROFILE_FOLDERS,
+                                                  Section.SUBSCRIPTIONS}  # fmt: skip
+    assert set(SeedData(smaller).files()) <= set(SeedData(larger).files())
+    assert SeedData(smaller).settings() == SeedData(larger).settings()
