@@ -98,14 +98,15 @@ def run_restore(data_dir: str) -> dict[str, float]:
     the file contents were deleted from the blob store: every file is read back from the archive
     (verified chunk by chunk) and written, as restic restore writes the tree."""
     from envclone.domain import restore
-    from envclone.operations import catalog
+    from envclone.domain.archives import ArchiveKind
     from envclone.server import build_context
     from envclone.settings import load_settings
+    from envclone.store import archives
 
     shutil.rmtree(Path(data_dir) / "blobs" / "files")
     ctx, _ = build_context(load_settings(data_dir=data_dir, admin_password="bench-admin", scheduler=False))
     with ctx.db.read() as conn:
-        row = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
+        row = archives.latest(conn, ArchiveKind.ENVIRONMENT_BACKUP)
     assert row is not None, "no Environment Backup to restore"
     request = restore.RestoreRequest(backup_name=row["name"], stored_snapshots_and_files=True)
     start = time.perf_counter()

@@ -24,10 +24,6 @@ from envclone.archive.package import PackageStats, export_archive, import_archiv
 from envclone.archive.reader import ArchiveReader, list_archives, load_manifest
 from envclone.archive.writer import ArchiveWriter, WriteStats
 
-# Transitional, until operations/clone/send.py and services/clone_preview.py use
-# chunks_of(blobs).get(cid) / .size(cid): a chunk's key belongs to BlobChunkStore alone.
-chunk_key = BlobChunkStore.key
-
 __all__ = [
     "CHUNKERS",
     "COMPILED",
@@ -65,7 +61,6 @@ __all__ = [
     "accept_manifest",
     "chunk_id",
     "chunk_ids",
-    "chunk_key",
     "chunker_spec",
     "chunks_of",
     "compression",

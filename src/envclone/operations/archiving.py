@@ -18,9 +18,10 @@ from envclone.archive import ArchiveReader, ArchiveWriter, EntryKind, Manifest, 
 from envclone.content.bundle import is_bundle
 from envclone.content.digest import component_digest
 from envclone.content.export import BLOB_PREFIX, Entry, export_component
+from envclone.domain.archives import ArchiveKind, archive_name
 from envclone.domain.components import Component
-from envclone.operations import catalog
 from envclone.operations.context import OperationContext
+from envclone.store import archives
 from envclone.store.database import generation
 
 ARTIFACT_SNAPSHOT_COMPONENTS = (
@@ -79,7 +80,7 @@ class _Previous:
     """The last archive of the same kind, as far as reuse needs it."""
 
     def __init__(self, ctx: OperationContext, conn: sa.Connection, kind: str) -> None:
-        row = catalog.latest(conn, kind)
+        row = archives.latest(conn, kind)
         self.manifest = load_manifest(ctx.blobs, row["manifest_id"]) if row else None
         self.generations: dict[str, int] = row["generations"] if row else {}
         entries = list(self.manifest.entries()) if self.manifest else []
@@ -103,7 +104,7 @@ def write_archive(
     source = {"environment": s.environment_name, "version": s.version, "service_type": s.service_type.value}
     chosen = list(components)
     generations = {c.value: generation(conn, c) for c in chosen}
-    last = catalog.latest(conn, kind)
+    last = archives.latest(conn, kind)
     if last is not None and last["generations"] == generations and last["source"] == source:
         # Nothing changed since the last archive of this kind: the new one is the same archive
         # under a new name. No content is read, no manifest written.
@@ -141,11 +142,11 @@ def _record(ctx: OperationContext, row: dict[str, Any]) -> str:
     """Insert under the first free name at or after the creation second."""
     created: dt.datetime = row["created"]
     with ctx.db.begin() as conn:
-        name = catalog.archive_name(row["kind"], created)
-        while catalog.find(conn, name) is not None:
+        name = archive_name(row["kind"], created)
+        while archives.find(conn, name) is not None:
             created += dt.timedelta(seconds=1)
-            name = catalog.archive_name(row["kind"], created)
-        catalog.record(conn, {**row, "name": name, "created": created})
+            name = archive_name(row["kind"], created)
+        archives.record(conn, {**row, "name": name, "created": created})
     return name
 
 
@@ -202,7 +203,7 @@ def compose(
     they are (with the digests recorded for them), the others as ``conn`` sees them, reusing the
     newest Environment Backup's entries where they have not changed (a clone with files then
     does not read every file again)."""
-    previous = _Previous(ctx, conn, catalog.ENVIRONMENT_BACKUP)
+    previous = _Previous(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP)
     held: dict[str, list[Any]] = {}
     for component, entry in base.entries():
         held.setdefault(component, []).append(entry)

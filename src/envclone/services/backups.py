@@ -12,13 +12,13 @@ import sqlalchemy as sa
 
 from envclone.auth.principal import Permission, Principal
 from envclone.domain import maintenance, restore, verify
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.operation import Operation
 from envclone.domain.roles import Role
 from envclone.errors import Forbidden, InvalidRequest
-from envclone.operations import catalog
 from envclone.services import environment
 from envclone.services.context import ServiceContext
-from envclone.store import server_state
+from envclone.store import archives, server_state
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 SKIP_NEXT = "skip_next_maintenance"
@@ -27,13 +27,13 @@ SKIP_NEXT = "skip_next_maintenance"
 def list_backups(ctx: ServiceContext, who: Principal, kind: str | None = None) -> list[dict[str, Any]]:
     who.require(Permission.MIGRATE)
     with ctx.db.read() as conn:
-        return catalog.listing(conn, kind)
+        return archives.listing(conn, kind)
 
 
 def get_backup(ctx: ServiceContext, who: Principal, name: str) -> dict[str, Any]:
     who.require(Permission.MIGRATE)
     with ctx.db.read() as conn:
-        return catalog.get(conn, name)
+        return archives.get(conn, name)
 
 
 def run_maintenance(ctx: ServiceContext, who: Principal, *, skip_next: bool = False) -> Operation:
@@ -61,14 +61,14 @@ def start_restore(ctx: ServiceContext, who: Principal, request: restore.RestoreR
     if request.users and Role.IDENTITY_DOMAIN_ADMINISTRATOR.value not in who.roles:
         raise Forbidden("restoring users and predefined roles also requires the Identity Domain Administrator role")
     with ctx.db.read() as conn:
-        catalog.get(conn, request.backup_name, kind=catalog.ENVIRONMENT_BACKUP)
+        archives.get(conn, request.backup_name, kind=ArchiveKind.ENVIRONMENT_BACKUP)
     return ctx.engine.submit(restore.KIND, request.model_dump(mode="json"), created_by=who.login)
 
 
 def start_verify(ctx: ServiceContext, who: Principal, name: str) -> Operation:
     who.require(Permission.MIGRATE)
     with ctx.db.read() as conn:
-        catalog.get(conn, name)
+        archives.get(conn, name)
     return ctx.engine.submit(verify.KIND, {"backup_name": name}, created_by=who.login)
 
 

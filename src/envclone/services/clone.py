@@ -10,9 +10,9 @@ from envclone.domain import clone
 from envclone.domain.clone import OPTION_NAMES, CloneRequest
 from envclone.domain.operation import Operation
 from envclone.errors import InvalidRequest, NotFound
-from envclone.operations import catalog
 from envclone.operations.clone.snapshot import find_stored
 from envclone.services.context import ServiceContext
+from envclone.store import archives
 
 
 def check_target_url(url: str) -> str:
@@ -48,7 +48,7 @@ def start_clone(ctx: ServiceContext, who: Principal, request: CloneRequest, pass
     if request.names_snapshot:
         with ctx.db.read() as conn:
             name = str(request.snapshot_name)
-            if catalog.find(conn, name) is None and find_stored(conn, name) is None:
+            if archives.find(conn, name) is None and find_stored(conn, name) is None:
                 raise NotFound(f"snapshot {request.snapshot_name} not found in the source environment")
     return ctx.engine.submit(
         clone.KIND, request.model_dump(mode="json"), created_by=who.login, secrets={"target_password": password}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from envclone.archive import ArchiveReader, chunk_ids, chunk_key, load_manifest
+from envclone.archive import ArchiveReader, chunk_ids, chunks_of, load_manifest
 from envclone.auth.principal import Permission, Principal
 from envclone.content.apply import opener
 from envclone.content.diff import compare, index_entries
@@ -71,7 +71,7 @@ def _preview_against(
     out.update(
         chunks=len(chunk_ids(manifest)),
         chunks_to_send=len(missing),
-        bytes_to_send=sum(ctx.blobs.size(chunk_key(cid)) for cid in missing),
+        bytes_to_send=sum(map(chunks_of(ctx.blobs).size, missing)),
         bytes_total=sum(e.size for _, e in manifest.entries()),
     )
     kept = {f'settings:["{key}"]' for key in plan.keep_settings}

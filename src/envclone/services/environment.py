@@ -17,7 +17,8 @@ from envclone.content.digest import component_digest, environment_digest, store_
 from envclone.domain.components import Component
 from envclone.errors import InvalidRequest, NotFound, PayloadTooLarge
 from envclone.services.context import ServiceContext
-from envclone.services.files import blob_key, referenced
+from envclone.services.files import blob_key
+from envclone.store import files as stored_files
 from envclone.store import server_state, tables
 from envclone.store.database import generation
 from envclone.store.repository import TableRepository
@@ -117,7 +118,9 @@ def put_image(ctx: ServiceContext, who: Principal, kind: str, data: bytes, conte
         with ctx.db.begin() as conn:
             old = read_settings(conn, ctx).get(key)
             _write(conn, key, value)
-            orphan = isinstance(old, dict) and old["hash"] != digest and not referenced(conn, old["hash"])
+            orphan = (
+                isinstance(old, dict) and old["hash"] != digest and not stored_files.hash_referenced(conn, old["hash"])
+            )
         if orphan:
             assert isinstance(old, dict)
             ctx.blobs.delete(blob_key(old["hash"]))

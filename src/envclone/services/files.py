@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import sqlalchemy as sa
 from blake3 import blake3
 
 from envclone.auth.principal import Permission, Principal
@@ -17,11 +16,10 @@ from envclone.blobs.store import BlobWriter
 from envclone.domain.files import FileArea
 from envclone.errors import InvalidFileName, InvalidRequest
 from envclone.services.context import ServiceContext
-from envclone.store import tables
-from envclone.store.repository import Page, TableRepository
+from envclone.store import files as stored_files
+from envclone.store.repository import Page
 
 AREAS = tuple(area.value for area in FileArea)
-_files = TableRepository(tables.files)
 # Colons are allowed: EPM names copied backups "2022-03-10T06:37:48_Artifact_Snapshot.zip".
 _NAME = re.compile(r"^[^/\\\x00-\x1f\x7f*?\"<>|]{1,255}$")
 
@@ -46,13 +44,15 @@ def blob_key(content_hash: str) -> str:
 def list_files(ctx: ServiceContext, who: Principal, area: str, *, prefix: str | None, limit: int, offset: int) -> Page:
     who.require(Permission.READ_CONTENT)
     with ctx.db.read() as conn:
-        return _files.page(conn, {"area": check_area(area), "name__prefix": prefix}, limit=limit, offset=offset)
+        return stored_files.rows.page(
+            conn, {"area": check_area(area), "name__prefix": prefix}, limit=limit, offset=offset
+        )
 
 
 def describe(ctx: ServiceContext, who: Principal, area: str, name: str) -> dict[str, Any]:
     who.require(Permission.READ_CONTENT)
     with ctx.db.read() as conn:
-        return _files.get(conn, {"area": check_area(area), "name": check_name(name)})
+        return stored_files.rows.get(conn, {"area": check_area(area), "name": check_name(name)})
 
 
 def open_file(ctx: ServiceContext, who: Principal, area: str, name: str) -> tuple[dict[str, Any], Iterator[bytes]]:
@@ -89,12 +89,14 @@ class Upload:
         with self._ctx.blob_refs:
             self._writer.commit(blob_key(digest))
             with self._ctx.db.begin() as conn:
-                old = _files.find(conn, row)
+                old = stored_files.rows.find(conn, row)
                 if old is None:
-                    _files.insert(conn, row)
+                    stored_files.rows.insert(conn, row)
                 else:
-                    _files.update(conn, row, {k: row[k] for k in ("size", "hash", "modified")})
-                orphan = old is not None and old["hash"] != digest and not referenced(conn, old["hash"])
+                    stored_files.rows.update(conn, row, {k: row[k] for k in ("size", "hash", "modified")})
+                orphan = (
+                    old is not None and old["hash"] != digest and not stored_files.hash_referenced(conn, old["hash"])
+                )
             if orphan:
                 assert old is not None
                 self._ctx.blobs.delete(blob_key(old["hash"]))
@@ -119,16 +121,8 @@ def delete_file(ctx: ServiceContext, who: Principal, area: str, name: str) -> No
     key = {"area": check_area(area), "name": check_name(name)}
     with ctx.blob_refs:
         with ctx.db.begin() as conn:
-            row = _files.delete(conn, key)
-            orphan = not referenced(conn, row["hash"])
+            row = stored_files.rows.delete(conn, key)
+            orphan = not stored_files.hash_referenced(conn, row["hash"])
         # Only once the row is gone for good: a rolled-back delete must keep its content.
         if orphan:
             ctx.blobs.delete(blob_key(row["hash"]))
-
-
-def referenced(conn: sa.Connection, content_hash: str) -> bool:
-    t = tables.files
-    if conn.execute(sa.select(t.c.name).where(t.c.hash == content_hash).limit(1)).first():
-        return True
-    s = tables.settings
-    return any(isinstance(v, dict) and v.get("hash") == content_hash for (v,) in conn.execute(sa.select(s.c.value)))

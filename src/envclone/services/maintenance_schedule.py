@@ -10,12 +10,12 @@ import sqlalchemy as sa
 
 from envclone.auth.principal import Principal
 from envclone.domain import maintenance, verify
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.roles import Role
 from envclone.engine import repository as operations_repo
-from envclone.operations import catalog
 from envclone.services import backups, environment
 from envclone.services.context import ServiceContext
-from envclone.store import server_state
+from envclone.store import archives, server_state
 
 SLOT_KEY = "maintenance_slot"
 SYSTEM = Principal.of("scheduler", {Role.SERVICE_ADMINISTRATOR.value})
@@ -48,7 +48,7 @@ class MaintenanceSchedule:
         if not self.ctx.settings.verify_backups:
             return False
         with self.ctx.db.read() as conn:
-            newest = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
+            newest = archives.latest(conn, ArchiveKind.ENVIRONMENT_BACKUP)
             if newest is None or newest["verified"] is not None:
                 return False
             running = operations_repo.any_open(conn, verify.KIND)

@@ -6,7 +6,7 @@ archived backup in as a stored snapshot. Snapshots need the migration permission
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,23 +16,22 @@ from envclone.archive import export_archive
 from envclone.archive.package import MAGIC
 from envclone.auth.principal import Permission, Principal
 from envclone.domain import copy
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.files import FileArea
 from envclone.domain.operation import Operation
 from envclone.errors import Conflict, InvalidRequest, NotFound
-from envclone.operations import catalog
 from envclone.operations.copy import name_taken
 from envclone.services import files, operations
 from envclone.services._pipe import stream_writer
 from envclone.services._staging import ChunkReceiver, ChunkSpec, Staging
 from envclone.services.context import ServiceContext
-from envclone.store import tables
-from envclone.store.repository import TableRepository
+from envclone.store import archives
+from envclone.store import files as stored_files
 
 LATEST_ARTIFACT_SNAPSHOT = "Artifact Snapshot"
 OUTBOX = "outbox/"
 ARCHIVE, SNAPSHOT, INBOX, OUTBOX_FILE = "archive", "snapshot", "inbox", "outbox"
-_files = TableRepository(tables.files)
-_AREA_KIND = {FileArea.SNAPSHOTS.value: SNAPSHOT, "inbox": INBOX, "outbox": OUTBOX_FILE}
+_AREA_KIND = {FileArea.SNAPSHOTS.value: SNAPSHOT, FileArea.INBOX.value: INBOX, FileArea.OUTBOX.value: OUTBOX_FILE}
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,13 @@ class Stored:
         return self.kind in (ARCHIVE, SNAPSHOT)
 
 
-def _file_item(row: Any) -> Stored:
-    m = row._mapping
+def _file_item(m: Mapping[str, Any]) -> Stored:
     shown = OUTBOX + m["name"] if m["area"] == "outbox" else m["name"]
     return Stored(shown, _AREA_KIND[m["area"]], int(m["size"]), m["modified"], m["area"], m["name"])
 
 
 def _archive_item(conn: sa.Connection) -> Stored | None:
-    row = catalog.latest(conn, catalog.ARTIFACT_SNAPSHOT)
+    row = archives.latest(conn, ArchiveKind.ARTIFACT_SNAPSHOT)
     if row is None:
         return None
     return Stored(LATEST_ARTIFACT_SNAPSHOT, ARCHIVE, int(row["size"]), row["created"], manifest_id=row["manifest_id"])
@@ -65,22 +63,19 @@ def _archive_item(conn: sa.Connection) -> Stored | None:
 
 def list_stored(ctx: ServiceContext, who: Principal) -> list[Stored]:
     who.require(Permission.READ_CONTENT)
-    t = tables.files
-    order = sa.case({FileArea.SNAPSHOTS.value: 0, "inbox": 1, "outbox": 2}, value=t.c.area)
     with ctx.db.read() as conn:
         latest = _archive_item(conn)
-        rows = conn.execute(sa.select(t).where(t.c.area.in_(_AREA_KIND)).order_by(order, t.c.name)).all()
+        rows = stored_files.in_areas(conn, list(_AREA_KIND))
     return ([latest] if latest else []) + [_file_item(r) for r in rows]
 
 
 def _find(conn: sa.Connection, name: str) -> Stored | None:
     if name == LATEST_ARTIFACT_SNAPSHOT:
         return _archive_item(conn)
-    t = tables.files
     in_outbox = name.startswith(OUTBOX)
     keys = [("outbox", name.removeprefix(OUTBOX))] if in_outbox else [(FileArea.SNAPSHOTS.value, name), ("inbox", name)]
     for area, file_name in keys:
-        row = conn.execute(sa.select(t).where(t.c.area == area, t.c.name == file_name)).first()
+        row = stored_files.find(conn, area, file_name)
         if row is not None:
             return _file_item(row)
     return None
@@ -114,8 +109,8 @@ def delete(ctx: ServiceContext, who: Principal, name: str) -> None:
         raise Conflict(f"the {LATEST_ARTIFACT_SNAPSHOT} is the latest daily maintenance backup; it cannot be deleted")
     with ctx.blob_refs:
         with ctx.db.begin() as conn:
-            row = _files.delete(conn, {"area": item.area, "name": item.file_name})
-            orphan = not files.referenced(conn, row["hash"])
+            row = stored_files.rows.delete(conn, {"area": item.area, "name": item.file_name})
+            orphan = not stored_files.hash_referenced(conn, row["hash"])
         # Only once the row is gone for good, as files.delete_file does.
         if orphan:
             ctx.blobs.delete(files.blob_key(row["hash"]))
@@ -176,7 +171,7 @@ def finish_chunk(ctx: ServiceContext, receiver: ChunkReceiver, area: str | None 
 def start_restore_backup(ctx: ServiceContext, who: Principal, backup_name: str, target: str | None) -> Operation:
     who.require(Permission.MIGRATE)
     with ctx.db.read() as conn:
-        catalog.get(conn, backup_name)
+        archives.get(conn, backup_name)
     name = _upload_name(target or copy.default_target(backup_name))
     _taken(ctx, name)
     request = copy.CopyRequest(backup_name=backup_name, target_name=name)

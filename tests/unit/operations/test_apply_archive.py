@@ -13,16 +13,17 @@ from envclone.auth.principal import Principal
 from envclone.content import apply
 from envclone.content.digest import compute_component
 from envclone.domain import maintenance
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation
 from envclone.engine import OperationKind, Recorder
-from envclone.operations import catalog
 from envclone.operations.apply_archive import Applying, ArchiveApply, apply_archive
 from envclone.operations.context import OperationContext
 from envclone.server import build_context, build_registry
 from envclone.services import records
 from envclone.services.context import ServiceContext
 from envclone.settings import load_settings
+from envclone.store import archives
 
 ADMIN = Principal.of("admin", {"Service Administrator"})
 KIND, STEP = "testApply", "Applying"
@@ -60,7 +61,7 @@ def run(ctx: ServiceContext, kind: str, params: dict[str, object]) -> Operation:
 def backed_up(ctx: ServiceContext) -> dict[str, object]:
     assert run(ctx, maintenance.KIND, {}).status.value == "succeeded"
     with ctx.db.read() as conn:
-        row = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
+        row = archives.latest(conn, ArchiveKind.ENVIRONMENT_BACKUP)
     assert row is not None
     return {"manifest_id": row["manifest_id"], "digests": row["digests"]}
 

@@ -12,8 +12,8 @@ from envclone.auth.principal import Principal
 from envclone.content.apply import entry_names, opener
 from envclone.content.bundle import is_bundle
 from envclone.content.replace import restore_blobs
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
-from envclone.operations import catalog as archives
 from envclone.operations.archiving import Written, compose, write_archive
 from envclone.services import files
 from envclone.services.context import ServiceContext
@@ -32,7 +32,7 @@ def upload(ctx: ServiceContext, name: str, data: bytes) -> None:
 def archive(ctx: ServiceContext, second: int) -> Written:
     created = dt.datetime(2026, 1, 1, 0, 0, second)
     with ctx.db.snapshot() as conn:
-        return write_archive(ctx, conn, archives.ENVIRONMENT_BACKUP, [Component.FILES], created, lambda _n: None)
+        return write_archive(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, [Component.FILES], created, lambda _n: None)
 
 
 def file_hashes(ctx: ServiceContext) -> set[str]:
@@ -80,10 +80,10 @@ def test_a_clone_archive_reuses_the_environment_backup_for_unchanged_files(tmp_p
     upload(ctx, "large.bin", bytes(range(256)) * 8192)
     with ctx.db.snapshot() as conn:
         backup = write_archive(
-            ctx, conn, archives.ENVIRONMENT_BACKUP, list(Component), dt.datetime(2026, 1, 1), lambda _n: None
+            ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, list(Component), dt.datetime(2026, 1, 1), lambda _n: None
         )
         snapshot = write_archive(
-            ctx, conn, archives.ARTIFACT_SNAPSHOT, [Component.ARTIFACTS], dt.datetime(2026, 1, 1), lambda _n: None
+            ctx, conn, ArchiveKind.ARTIFACT_SNAPSHOT, [Component.ARTIFACTS], dt.datetime(2026, 1, 1), lambda _n: None
         )
     files_bytes = sum(e.size for c, e in backup.manifest.entries() if c == Component.FILES.value)
     with ctx.db.snapshot() as conn:

@@ -10,10 +10,10 @@ import sqlalchemy as sa
 
 from envclone.auth.principal import Principal
 from envclone.domain import maintenance, restore
-from envclone.operations import catalog
+from envclone.domain.archives import ArchiveKind
 from envclone.services import files, records
 from envclone.services.context import ServiceContext
-from envclone.store import tables
+from envclone.store import archives, tables
 from tests.builders import make_context
 
 ADMIN = Principal.of("admin", {"Service Administrator", "Identity Domain Administrator"})
@@ -38,7 +38,7 @@ def test_restore_skips_what_is_equal_and_repairs_missing_file_contents(tmp_path:
     records.append(ctx, ADMIN, "jobConsole", [{"ts": dt.datetime(2026, 1, 1), "actor": "ann", "action": "run"}])
     run(ctx, maintenance.KIND, {})
     with ctx.db.read() as conn:
-        backup = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
+        backup = archives.latest(conn, ArchiveKind.ENVIRONMENT_BACKUP)
     assert backup is not None
     everything = restore.RestoreRequest(backup_name=backup["name"], users=True, stored_snapshots_and_files=True)
 

@@ -11,18 +11,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from envclone.archive import Manifest, chunk_ids
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.clone import ARTIFACT_SNAPSHOT, LOGIN, SERVICE, VERSION, CloneRequest, version_problem
 from envclone.domain.components import Component
 from envclone.domain.roles import Role
 from envclone.domain.transfer import PeerEnvironment
 from envclone.errors import EnvcloneError, Forbidden, InvalidRequest, NotFound
-from envclone.operations import catalog
 from envclone.operations.archiving import ARTIFACT_SNAPSHOT_COMPONENTS, compose, write_archive
 from envclone.operations.clone.errors import ServiceTypeMismatch, TargetLoginFailed, TargetUnreachable, VersionMismatch
 from envclone.operations.clone.snapshot import find_stored, stored_archive
 from envclone.operations.context import OperationContext
 from envclone.peer import PeerClient, PeerError
-from envclone.store import server_state
+from envclone.store import archives, server_state
 
 ASK_BATCH = 5000  # chunk ids per have/want question (the target takes up to domain.transfer.MAX_IDS)
 TARGET_CHECKS = (LOGIN, VERSION, SERVICE)  # after the login, each in its step
@@ -50,11 +50,11 @@ class ClonePlan:
         stored: dict[str, Any] | None = None
         with ctx.db.read() as conn:
             if request.environment_backup:
-                row = catalog.latest(conn, catalog.ENVIRONMENT_BACKUP)
+                row = archives.latest(conn, ArchiveKind.ENVIRONMENT_BACKUP)
             elif request.snapshot_name in (None, "", ARTIFACT_SNAPSHOT):
-                row = catalog.latest(conn, catalog.ARTIFACT_SNAPSHOT)
+                row = archives.latest(conn, ArchiveKind.ARTIFACT_SNAPSHOT)
             else:
-                row = catalog.find(conn, str(request.snapshot_name))
+                row = archives.find(conn, str(request.snapshot_name))
                 stored = None if row is not None else find_stored(conn, str(request.snapshot_name))
         if row is None and stored is not None:
             return stored_archive(ctx, stored)
@@ -62,18 +62,18 @@ class ClonePlan:
             if request.names_snapshot:
                 raise NotFound(f"snapshot {request.snapshot_name} not found in the source environment")
             row = self._fresh_snapshot(
-                catalog.ENVIRONMENT_BACKUP if request.environment_backup else catalog.ARTIFACT_SNAPSHOT
+                ArchiveKind.ENVIRONMENT_BACKUP if request.environment_backup else ArchiveKind.ARTIFACT_SNAPSHOT
             )
         return row
 
     def _fresh_snapshot(self, kind: str) -> dict[str, Any]:
         """No daily maintenance has run yet: take the snapshot now rather than refuse."""
         created = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        components = ARTIFACT_SNAPSHOT_COMPONENTS if kind == catalog.ARTIFACT_SNAPSHOT else tuple(Component)
+        components = ARTIFACT_SNAPSHOT_COMPONENTS if kind == ArchiveKind.ARTIFACT_SNAPSHOT else tuple(Component)
         with self.ctx.db.snapshot() as conn:
             written = write_archive(self.ctx, conn, kind, components, created, lambda _n: None)
         with self.ctx.db.read() as conn:
-            return catalog.get(conn, written.name)
+            return archives.get(conn, written.name)
 
     def login(self, peer: PeerClient) -> PeerEnvironment:
         """Log in to the target, check the roles the clone needs there, and describe it."""
@@ -104,7 +104,7 @@ class ClonePlan:
             same = "the target environment is this environment"
             return Failure(InvalidRequest(f"{same}: clone to another one"), same)
         if step == VERSION:
-            backup = row["kind"] == catalog.ENVIRONMENT_BACKUP
+            backup = row["kind"] == ArchiveKind.ENVIRONMENT_BACKUP
             problem = version_problem(self.ctx.settings.version, str(target.version), environment_backup=backup)
             return Failure(VersionMismatch(problem), problem) if problem else None
         if step == SERVICE:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from envclone.archive import Manifest, chunk_ids, chunk_key
+from envclone.archive import Manifest, chunk_ids, chunks_of
 from envclone.blobs.store import BlobStore
 from envclone.peer import PeerClient
 
@@ -39,8 +39,10 @@ def send_archive(
     absent = set(missing)
     on_done(sum(size for cid, size in sizes.items() if cid not in absent))
 
+    chunks = chunks_of(blobs)
+
     def send(cid: str) -> int:
-        blob = blobs.get(chunk_key(cid))
+        blob = chunks.get(cid)
         peer.put_chunk(cid, sizes[cid], blob)
         return len(blob)
 

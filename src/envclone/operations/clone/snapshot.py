@@ -20,21 +20,21 @@ from envclone.blobs.store import open_blob
 from envclone.content.apply import opener
 from envclone.content.digest import compute_component
 from envclone.content.replace import replace_component
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
 from envclone.domain.files import FileArea
-from envclone.operations import catalog
 from envclone.operations.context import OperationContext
-from envclone.store import tables
+from envclone.store import archives
+from envclone.store import files as stored_files
 from envclone.store.database import Database
 
 
 def find_stored(conn: sa.Connection, name: str) -> dict[str, Any] | None:
     """The files row of a stored snapshot named ``name`` (the ``.zip`` may be left out)."""
-    t = tables.files
     for candidate in (name, f"{name}.zip"):
-        row = conn.execute(sa.select(t).where(t.c.area == FileArea.SNAPSHOTS.value, t.c.name == candidate)).first()
+        row = stored_files.find(conn, FileArea.SNAPSHOTS, candidate)
         if row is not None:
-            return dict(row._mapping)
+            return row
     return None
 
 
@@ -44,7 +44,7 @@ def stored_archive(ctx: OperationContext, stored: dict[str, Any]) -> dict[str, A
     with open_blob(ctx.blobs, key) as src:
         manifest = read_package_manifest(src)
     with ctx.db.read() as conn:
-        known = catalog.find_manifest(conn, manifest.archive_id)
+        known = archives.find_manifest(conn, manifest.archive_id)
     if known is not None:
         return {**known, "name": stored["name"]}
     with open_blob(ctx.blobs, key) as src:
@@ -53,7 +53,7 @@ def stored_archive(ctx: OperationContext, stored: dict[str, Any]) -> dict[str, A
     everything = set(components) == set(Component)
     return {
         "name": stored["name"],
-        "kind": catalog.ENVIRONMENT_BACKUP if everything else catalog.ARTIFACT_SNAPSHOT,
+        "kind": ArchiveKind.ENVIRONMENT_BACKUP if everything else ArchiveKind.ARTIFACT_SNAPSHOT,
         "manifest_id": manifest.archive_id,
         "created": manifest.created_at.astimezone(dt.UTC).replace(tzinfo=None, microsecond=0),
         "components": [c.value for c in components],

@@ -18,14 +18,12 @@ from envclone.domain.files import FileArea
 from envclone.domain.operation import Operation
 from envclone.engine import Recorder
 from envclone.errors import Conflict
-from envclone.operations import catalog
 from envclone.operations.context import OperationContext
-from envclone.store import tables
-from envclone.store.repository import TableRepository
+from envclone.store import archives
+from envclone.store import files as stored_files
 
 # Names a stored snapshot must not take: a file of the same name in either area would shadow it.
 CLASHING_AREAS = (FileArea.SNAPSHOTS.value, FileArea.INBOX.value)
-_files = TableRepository(tables.files)
 
 
 class _Sink:
@@ -53,7 +51,7 @@ class _Sink:
 
 
 def name_taken(conn: sa.Connection, name: str) -> bool:
-    return any(_files.find(conn, {"area": area, "name": name}) for area in CLASHING_AREAS)
+    return any(stored_files.find(conn, area, name) for area in CLASHING_AREAS)
 
 
 def _publish(ctx: OperationContext, name: str, sink: _Sink, writer: BlobWriter) -> None:
@@ -70,13 +68,13 @@ def _publish(ctx: OperationContext, name: str, sink: _Sink, writer: BlobWriter) 
                 raise Conflict(f"a file named {name} already exists; choose another target name")
         writer.commit(f"files/{sink.digest}")
         with ctx.db.begin() as conn:
-            _files.insert(conn, row)
+            stored_files.rows.insert(conn, row)
 
 
 def run_copy_backup(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     request = CopyRequest.model_validate(op.params)
     with ctx.db.read() as conn:
-        row = catalog.get(conn, request.backup_name)
+        row = archives.get(conn, request.backup_name)
     with rec.step(STEP):
         manifest = load_manifest(ctx.blobs, row["manifest_id"])
         rec.plan(bytes_total=package_size(ctx.blobs, manifest))

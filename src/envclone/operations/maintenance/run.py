@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from envclone.archive import gc
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.maintenance import BACKUP_STEP, RETENTION_STEP, SNAPSHOT_STEP
 from envclone.domain.operation import Operation
 from envclone.engine import Recorder
-from envclone.operations import catalog
 from envclone.operations.archiving import ALL_COMPONENTS, ARTIFACT_SNAPSHOT_COMPONENTS, write_archive
 from envclone.operations.context import OperationContext
+from envclone.store import archives
 
 
 def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
@@ -21,7 +22,7 @@ def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -
             snapshot = write_archive(
                 ctx,
                 conn,
-                catalog.ARTIFACT_SNAPSHOT,
+                ArchiveKind.ARTIFACT_SNAPSHOT,
                 ARTIFACT_SNAPSHOT_COMPONENTS,
                 created,
                 lambda n: rec.advance(nbytes=n),
@@ -29,15 +30,15 @@ def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -
             rec.set_result(artifactSnapshot=snapshot.name)
         with rec.step(BACKUP_STEP):
             backup = write_archive(
-                ctx, conn, catalog.ENVIRONMENT_BACKUP, ALL_COMPONENTS, created, lambda n: rec.advance(nbytes=n)
+                ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, ALL_COMPONENTS, created, lambda n: rec.advance(nbytes=n)
             )
             rec.set_result(environmentBackup=backup.name, bytes=backup.size, bytesReused=backup.reused)
     with rec.step(RETENTION_STEP):
         keep = ctx.settings.backup_retention
         with ctx.db.begin() as conn:
-            dropped = catalog.prune(conn, catalog.ARTIFACT_SNAPSHOT, keep)
-            dropped += catalog.prune(conn, catalog.ENVIRONMENT_BACKUP, keep)
-            kept = [row["manifest_id"] for row in catalog.listing(conn)]
+            dropped = archives.prune(conn, ArchiveKind.ARTIFACT_SNAPSHOT, keep)
+            dropped += archives.prune(conn, ArchiveKind.ENVIRONMENT_BACKUP, keep)
+            kept = [row["manifest_id"] for row in archives.listing(conn)]
         # Chunks of pruned archives go once they are older than gc's grace period; a chunk a
         # concurrent writer may still need is never younger than that. Nothing pruned, nothing
         # to collect (aborted writers' leftovers wait for the next prune).

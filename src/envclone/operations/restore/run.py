@@ -7,19 +7,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation
 from envclone.domain.restore import CORE, FILES_STEP, MAINTENANCE_STEP, RESTORE_STEP, USERS_STEP, RestoreRequest
 from envclone.engine import Recorder
-from envclone.operations import catalog
 from envclone.operations.apply_archive import Applying, ArchiveApply, apply_archive
 from envclone.operations.context import OperationContext
+from envclone.store import archives
 
 
 def run_restore(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     request = RestoreRequest.model_validate(op.params)
     with ctx.db.read() as conn:
-        row = catalog.get(conn, request.backup_name, kind=catalog.ENVIRONMENT_BACKUP)
+        row = archives.get(conn, request.backup_name, kind=ArchiveKind.ENVIRONMENT_BACKUP)
     chosen = request.components()
 
     def in_steps(tx: Applying) -> None:

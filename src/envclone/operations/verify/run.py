@@ -10,8 +10,8 @@ from envclone.domain.operation import Operation
 from envclone.domain.verify import STEP
 from envclone.engine import Recorder
 from envclone.errors import EnvcloneError
-from envclone.operations import catalog
 from envclone.operations.context import OperationContext
+from envclone.store import archives
 
 
 class ArchiveDamaged(EnvcloneError):
@@ -24,7 +24,7 @@ class ArchiveDamaged(EnvcloneError):
 def run_verify(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     name = str(op.params["backup_name"])
     with ctx.db.read() as conn:
-        row = catalog.get(conn, name)
+        row = archives.get(conn, name)
     problems: list[dict[str, str | None]] = []
     with rec.step(STEP):
         try:
@@ -39,7 +39,7 @@ def run_verify(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
             rec.advance(nbytes=rec.op.progress.bytes_total)
         result = {"ok": not problems, "damaged": problems}
         with ctx.db.begin() as conn:
-            catalog.mark_verified(conn, name, dt.datetime.now(dt.UTC).replace(tzinfo=None), result)
+            archives.mark_verified(conn, name, dt.datetime.now(dt.UTC).replace(tzinfo=None), result)
         rec.set_result(backupName=name, **result)
         if problems:
             listed = "; ".join(f"{p['entry'] or name}: {p['problem']}" for p in problems[:5])

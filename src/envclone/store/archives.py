@@ -1,5 +1,5 @@
-"""The archives table as operations use it: record a finished archive, look one up by name, list,
-prune by retention."""
+"""The archives repository: record a finished archive, look one up by name or manifest, list, prune
+by retention, keep a verification result. The only module that names the archives table."""
 
 from __future__ import annotations
 
@@ -8,17 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.domain.archives import ArchiveKind
 from envclone.errors import NotFound
 from envclone.store import tables
 
 T = tables.archives
-ENVIRONMENT_BACKUP = "environment_backup"
-ARTIFACT_SNAPSHOT = "artifact_snapshot"
-SUFFIX = {ENVIRONMENT_BACKUP: "Environment_Backup", ARTIFACT_SNAPSHOT: "Artifact_Snapshot.zip"}
-
-
-def archive_name(kind: str, created: dt.datetime) -> str:
-    return f"{created.strftime('%Y-%m-%dT%H:%M:%S')}/{SUFFIX[kind]}"
 
 
 def record(conn: sa.Connection, row: dict[str, Any]) -> None:
@@ -38,7 +32,7 @@ def find_manifest(conn: sa.Connection, manifest_id: str) -> dict[str, Any] | Non
 def get(conn: sa.Connection, name: str, *, kind: str | None = None) -> dict[str, Any]:
     row = find(conn, name)
     if row is None or (kind is not None and row["kind"] != kind):
-        what = "environment backup" if kind == ENVIRONMENT_BACKUP else "backup"
+        what = "environment backup" if kind == ArchiveKind.ENVIRONMENT_BACKUP else "backup"
         raise NotFound(f"{what} {name} not found")
     return row
 
