@@ -16,9 +16,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from envclone.auth.principal import Principal
 from envclone.content.digest import compute_component
 from envclone.domain.components import Component
+from envclone.domain.principal import Principal
 from envclone.services import content_resources, environment, records
 from envclone.services import resource as svc
 from envclone.services.context import ServiceContext

@@ -13,7 +13,7 @@ from typing import Protocol
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.errors import InvalidCredentials, NotAuthenticated
 from envclone.services import authentication
 from envclone.services.context import ServiceContext

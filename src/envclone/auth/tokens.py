@@ -9,15 +9,12 @@ import secrets
 
 import sqlalchemy as sa
 
+from envclone.domain.clock import utcnow
 from envclone.store import tables
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def issue(conn: sa.Connection, login: str, *, kind: str, ttl_seconds: int) -> tuple[str, dt.datetime]:

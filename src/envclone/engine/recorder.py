@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
+from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, StepResult
 from envclone.engine import repository as repo
 from envclone.errors import EnvcloneError
@@ -40,30 +41,30 @@ class Recorder:
         """Run one planned step: in progress now, success at the end, failed (with the error's
         English message as details) if the block raises."""
         step = self.op.step(key)
-        step.result, step.started, step.details = StepResult.IN_PROGRESS, repo.utcnow(), None
+        step.result, step.started, step.details = StepResult.IN_PROGRESS, utcnow(), None
         self.flush(force=True)
         try:
             yield
         except Cancelled:
-            step.result, step.ended, step.details = StepResult.FAILED, repo.utcnow(), "cancelled"
+            step.result, step.ended, step.details = StepResult.FAILED, utcnow(), "cancelled"
             self.flush(force=True)
             raise
         except EnvcloneError as exc:
-            step.result, step.ended, step.details = StepResult.FAILED, repo.utcnow(), exc.message
+            step.result, step.ended, step.details = StepResult.FAILED, utcnow(), exc.message
             self.flush(force=True)
             raise
         except Exception as exc:
-            step.result, step.ended = StepResult.FAILED, repo.utcnow()
+            step.result, step.ended = StepResult.FAILED, utcnow()
             step.details = f"internal error: {type(exc).__name__}"
             self.flush(force=True)
             raise
-        step.result, step.ended = StepResult.SUCCESS, repo.utcnow()
+        step.result, step.ended = StepResult.SUCCESS, utcnow()
         self.flush(force=True)
 
     def not_applicable(self, key: str, reason: str | None = None) -> None:
         step = self.op.step(key)
         step.result, step.details = StepResult.NOT_APPLICABLE, reason
-        step.started = step.ended = repo.utcnow()
+        step.started = step.ended = utcnow()
         self.flush(force=True)
 
     # -- progress ---------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus, Progress, Step
 from envclone.errors import Conflict, NotFound
 from envclone.store import tables
@@ -16,10 +17,6 @@ from envclone.store import tables
 T = tables.operations
 CONTENT_LOCK = "content"
 OPEN = (OperationStatus.QUEUED.value, OperationStatus.RUNNING.value)
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _to_operation(row: Any) -> Operation:

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus, Step, StepResult
 from envclone.engine import repository as repo
 from envclone.engine.recorder import Cancelled, Recorder
@@ -142,7 +143,7 @@ class Engine:
         """Resume or fail what a previous run left open; never leave one in progress."""
         recovered: list[str] = []
         with self.db.begin() as conn:
-            for op in repo.interrupted(conn, self.runner_id, repo.utcnow() - HEARTBEAT_STALE):
+            for op in repo.interrupted(conn, self.runner_id, utcnow() - HEARTBEAT_STALE):
                 kind = self.registry.get(op.kind) if op.kind in self.registry else None
                 if kind is not None and kind.resumable:
                     for step in op.steps:

@@ -9,7 +9,7 @@ import time
 
 from envclone.auth import tokens
 from envclone.auth.passwords import verify_password
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.errors import InvalidCredentials
 from envclone.services.context import ServiceContext
 from envclone.store import tables

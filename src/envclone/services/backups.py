@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from envclone.auth.principal import Permission, Principal
 from envclone.domain import maintenance, restore, verify
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Permission, Principal
 from envclone.domain.roles import Role
 from envclone.errors import Forbidden, InvalidRequest
 from envclone.services import environment

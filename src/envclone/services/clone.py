@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from envclone.auth.principal import Permission, Principal
 from envclone.domain import clone
 from envclone.domain.clone import OPTION_NAMES, CloneRequest
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidRequest, NotFound
 from envclone.operations.clone.snapshot import find_stored
 from envclone.services.context import ServiceContext

@@ -9,11 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 from envclone.archive import ArchiveReader, chunk_ids, chunks_of, load_manifest
-from envclone.auth.principal import Permission, Principal
 from envclone.content.apply import opener
 from envclone.content.diff import compare, index_entries
 from envclone.domain.clone import VALIDATE, CloneRequest
 from envclone.domain.components import Component
+from envclone.domain.principal import Permission, Principal
 from envclone.errors import EnvcloneError
 from envclone.operations.clone.errors import peer_failure
 from envclone.operations.clone.plan import TARGET_CHECKS, ClonePlan

@@ -10,11 +10,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from envclone.auth.passwords import hash_password
-from envclone.auth.principal import Permission
+from envclone.domain.page import Row
+from envclone.domain.principal import Permission
 from envclone.errors import Conflict, InvalidRequest, NotFound
 from envclone.services.resource import Resource
 from envclone.store import tables
-from envclone.store.repository import Row, TableRepository
+from envclone.store.repository import TableRepository
 
 
 def new_object_id() -> str:

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from blake3 import blake3
 
 from envclone import __version__
-from envclone.auth.principal import Permission, Principal
 from envclone.content.digest import component_digest, environment_digest, store_cached
 from envclone.domain.components import Component
+from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidRequest, NotFound, PayloadTooLarge
 from envclone.services.context import ServiceContext
 from envclone.services.files import blob_key

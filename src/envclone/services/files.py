@@ -10,14 +10,14 @@ from typing import Any
 
 from blake3 import blake3
 
-from envclone.auth.principal import Permission, Principal
-from envclone.auth.tokens import utcnow
 from envclone.blobs.store import BlobWriter
+from envclone.domain.clock import utcnow
 from envclone.domain.files import FileArea
+from envclone.domain.page import Page
+from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidFileName, InvalidRequest
 from envclone.services.context import ServiceContext
 from envclone.store import files as stored_files
-from envclone.store.repository import Page
 
 AREAS = tuple(area.value for area in FileArea)
 # Colons are allowed: EPM names copied backups "2022-03-10T06:37:48_Artifact_Snapshot.zip".

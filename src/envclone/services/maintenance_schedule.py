@@ -8,9 +8,9 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from envclone.auth.principal import Principal
 from envclone.domain import maintenance, verify
 from envclone.domain.archives import ArchiveKind
+from envclone.domain.principal import Principal
 from envclone.domain.roles import Role
 from envclone.engine import repository as operations_repo
 from envclone.services import backups, environment

@@ -3,8 +3,8 @@ the service for that kind (restore, clone...), which resolves and checks its req
 
 from __future__ import annotations
 
-from envclone.auth.principal import Permission, Principal
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Permission, Principal
 from envclone.engine import repository as repo
 from envclone.services.context import ServiceContext
 

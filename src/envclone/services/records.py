@@ -9,13 +9,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from envclone.auth.principal import Permission, Principal
-from envclone.auth.tokens import utcnow
+from envclone.domain.clock import utcnow
 from envclone.domain.components import RECORD_COMPONENTS, Component
+from envclone.domain.page import Page
+from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidRequest
 from envclone.services.context import ServiceContext
 from envclone.store import tables
-from envclone.store.repository import Page, TableRepository
+from envclone.store.repository import TableRepository
 
 _records = TableRepository(tables.records, label="record")
 _FILTERS = frozenset({"actor", "action", "subject", "status", "ts__gte", "ts__lt"})

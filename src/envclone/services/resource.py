@@ -10,10 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from envclone.auth.principal import Permission, Principal
+from envclone.domain.page import Page, Row
+from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidRequest
 from envclone.services.context import ServiceContext
-from envclone.store.repository import Page, Row, TableRepository
+from envclone.store.repository import TableRepository
 
 Prepare = Callable[[sa.Connection, dict[str, Any], bool], dict[str, Any]]
 Hook = Callable[[sa.Connection, Row], None]

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from envclone.auth.principal import Principal
 from envclone.demodata.files import SeedFile
 from envclone.demodata.sections import Item, Section
 from envclone.demodata.seeddata import SeedData
 from envclone.demodata.sizes import Size
 from envclone.demodata.target import Report, fill
+from envclone.domain.principal import Principal
 from envclone.domain.roles import Role
 from envclone.services import content_resources, environment, files, records
 from envclone.services.context import ServiceContext

@@ -14,11 +14,11 @@ import sqlalchemy as sa
 
 from envclone.archive import export_archive
 from envclone.archive.package import MAGIC
-from envclone.auth.principal import Permission, Principal
 from envclone.domain import copy
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.files import FileArea
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Permission, Principal
 from envclone.errors import Conflict, InvalidRequest, NotFound
 from envclone.operations.copy import name_taken
 from envclone.services import files, operations

@@ -8,11 +8,11 @@ import sqlalchemy as sa
 
 from envclone.archive import accept_chunk, accept_manifest, load_manifest, missing_chunks
 from envclone.auth import tokens
-from envclone.auth.principal import Permission, Principal
 from envclone.content.diff import index_db
 from envclone.domain import clone
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Permission, Principal
 from envclone.domain.transfer import MAX_IDS, ApplyRequest, ManifestStored
 from envclone.errors import InvalidCredentials, InvalidRequest
 from envclone.services.context import ServiceContext

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from envclone.domain.page import Row
 from envclone.store import tables
-from envclone.store.repository import Row, TableRepository
+from envclone.store.repository import TableRepository
 
 _T = tables.files
 # Paged listing, get, insert, update and delete by (area, name), each bumping the files

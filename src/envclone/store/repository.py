@@ -6,24 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.domain.page import Page, Row
 from envclone.errors import Conflict, InvalidRequest, NotFound
 from envclone.store.database import bump
 
-Row = dict[str, Any]
 BULK_BATCH = 5000
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Row]
-    total: int
-    limit: int
-    offset: int
 
 
 class TableRepository:

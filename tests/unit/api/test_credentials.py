@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI
 
 from envclone.api.credentials import BasicScheme, BearerScheme, SessionHeaderScheme, authenticator
 from envclone.api.errors import install_error_handlers
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.server import build_context
 from envclone.services import authentication
 from envclone.services.context import ServiceContext

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from envclone.auth.principal import Principal
 from envclone.content.export import export_component
 from envclone.content.replace import replace_component, restore_blobs
 from envclone.domain.components import Component
+from envclone.domain.principal import Principal
 from envclone.services import content_resources, environment, files, records
 from envclone.services import resource as res
 from envclone.services.context import ServiceContext

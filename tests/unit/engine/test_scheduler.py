@@ -8,9 +8,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from envclone.auth.principal import Principal
 from envclone.domain import maintenance
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Principal
 from envclone.engine.scheduler import DailyScheduler, latest_slot
 from envclone.errors import Conflict
 from envclone.services import backups, environment, operations

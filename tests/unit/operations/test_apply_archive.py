@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from envclone.auth.principal import Principal
 from envclone.content import apply
 from envclone.content.digest import compute_component
 from envclone.domain import maintenance
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Principal
 from envclone.engine import OperationKind, Recorder
 from envclone.operations.apply_archive import Applying, ArchiveApply, apply_archive
 from envclone.operations.context import OperationContext

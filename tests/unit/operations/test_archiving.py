@@ -8,12 +8,12 @@ import datetime as dt
 from pathlib import Path
 
 from envclone.archive import ArchiveReader
-from envclone.auth.principal import Principal
 from envclone.content.apply import entry_names, opener
 from envclone.content.bundle import is_bundle
 from envclone.content.replace import restore_blobs
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
+from envclone.domain.principal import Principal
 from envclone.operations.archiving import Written, compose, write_archive
 from envclone.services import files
 from envclone.services.context import ServiceContext

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from envclone.auth.principal import Principal
 from envclone.domain import maintenance, restore
 from envclone.domain.archives import ArchiveKind
+from envclone.domain.principal import Principal
 from envclone.services import files, records
 from envclone.services.context import ServiceContext
 from envclone.store import archives, tables

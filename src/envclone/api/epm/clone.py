@@ -14,8 +14,8 @@ from envclone.api.body import read_model
 from envclone.api.credentials import context
 from envclone.api.epm import render, schemas
 from envclone.api.epm.auth import authenticated
-from envclone.auth.principal import Principal
 from envclone.domain.clone import KIND, CloneRequest
+from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotFound
 from envclone.locales import translator_for
 from envclone.services import clone, operations

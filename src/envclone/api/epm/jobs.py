@@ -7,8 +7,8 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.credentials import context
-from envclone.auth.principal import Principal
 from envclone.domain.operation import Operation
+from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotFound
 from envclone.services import operations
 

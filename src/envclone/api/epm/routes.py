@@ -13,9 +13,9 @@ from envclone.api.credentials import context
 from envclone.api.epm import clone as clone_routes
 from envclone.api.epm import jobs, render, schemas, snapshots
 from envclone.api.epm.auth import authenticated
-from envclone.auth.principal import Principal
 from envclone.domain import maintenance
 from envclone.domain import restore as restore_op
+from envclone.domain.principal import Principal
 from envclone.domain.restore import RestoreRequest
 from envclone.errors import InvalidRequest
 from envclone.services import backups

@@ -20,7 +20,7 @@ from envclone.api.body import read_model, validate
 from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
 from envclone.api.epm.auth import authenticated
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 from envclone.services import snapshots
 from envclone.services._staging import MAX_CHUNK, ChunkSpec

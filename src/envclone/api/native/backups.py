@@ -14,7 +14,7 @@ from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
 from envclone.api.native.schemas import Strict
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.domain.restore import RestoreRequest
 from envclone.services import backups
 

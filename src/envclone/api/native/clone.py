@@ -14,8 +14,8 @@ from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
 from envclone.api.native.schemas import Strict
-from envclone.auth.principal import Principal
 from envclone.domain.clone import CloneRequest
+from envclone.domain.principal import Principal
 from envclone.services import clone, clone_preview
 
 who_dep = Depends(authenticated)

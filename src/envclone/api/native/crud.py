@@ -15,7 +15,7 @@ from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.paging import page_body, paging
 from envclone.api.native.schemas import Batch
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.services import resource as svc
 from envclone.services.resource import Resource
 

@@ -11,9 +11,9 @@ from starlette.concurrency import run_in_threadpool
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.paging import paging
-from envclone.auth.principal import Principal
+from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, Step, StepResult
-from envclone.engine.repository import utcnow
+from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest
 from envclone.locales import Translator, translator_for
 from envclone.services import operations

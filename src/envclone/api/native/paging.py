@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import Request
 
+from envclone.domain.page import Page
 from envclone.errors import InvalidRequest
-from envclone.store.repository import Page
 
 MAX_LIMIT = 1000
 

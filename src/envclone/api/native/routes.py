@@ -20,7 +20,7 @@ from envclone.api.native.auth import authenticated
 from envclone.api.native.content import CRUDS
 from envclone.api.native.crud import mount
 from envclone.api.native.paging import page_body, paging
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, PayloadTooLarge
 from envclone.services import authentication, environment, files, records
 

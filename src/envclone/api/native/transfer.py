@@ -14,7 +14,7 @@ from envclone.api.body import read_model
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
-from envclone.auth.principal import Principal
+from envclone.domain.principal import Principal
 from envclone.domain.transfer import (
     RECEIPT_HEADER,
     ApplyAccepted,
