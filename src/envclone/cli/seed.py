@@ -24,6 +24,7 @@ from envclone.demodata.sections import RECORD_SECTIONS, Section
 from envclone.demodata.seeddata import SeedData
 from envclone.demodata.sizes import Size
 from envclone.demodata.target import Report, fill
+from envclone.domain.files import FileArea
 from envclone.errors import EnvcloneError
 from envclone.peer import PeerClient, PeerError
 from envclone.settings import load_settings
@@ -34,7 +35,7 @@ errors = Console(stderr=True)
 # Items per request: well under the server's 16 MiB body and 50,000-item limits.
 API_CHUNK = 2_000
 PAGE = 1_000  # the native API's largest page
-AREAS = ("inbox", "outbox")
+AREAS = (FileArea.INBOX.value, FileArea.OUTBOX.value)
 BATCH_PATHS: dict[Section, str] = {
     Section.USERS: "/v1/users/batch",
     Section.GROUPS: "/v1/groups/batch",

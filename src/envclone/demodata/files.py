@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from envclone.demodata.sizes import COUNTS, SIZES, MiB, Size, layers, split
 from envclone.demodata.streams import Streams
 from envclone.demodata.vocabulary import ATTRIBUTES, FACTS, REGIONS
+from envclone.domain.files import FileArea
 
 BLOCK = MiB
 _TEXT = bytes(b"0123456789;,.-\n \nABCDEFGH"[i % 25] for i in range(256))
@@ -70,7 +71,7 @@ def seed_files(streams: Streams, size: Size) -> Iterator[SeedFile]:
 
 
 def _seed_file(rng: random.Random, seed: int, i: int, size: int) -> SeedFile:
-    area = "inbox" if i % 3 else "outbox"
+    area = FileArea.INBOX.value if i % 3 else FileArea.OUTBOX.value
     region, period = rng.choice(REGIONS), f"{rng.choice(('Jan', 'Apr', 'Jul', 'Oct'))}{rng.randint(22, 25)}"
     name = rng.choice(
         (
@@ -78,7 +79,7 @@ def _seed_file(rng: random.Random, seed: int, i: int, size: int) -> SeedFile:
             f"Rates_{period}_{i:04d}.txt",
             f"Metadata_{rng.choice(ATTRIBUTES)}_{i:04d}.zip",
         )
-        if area == "inbox"
+        if area == FileArea.INBOX
         else (
             f"Artifact Snapshot {period} {i:04d}.zip",
             f"DataLoad_{5000 + i}.log",

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, StepResult
-from envclone.engine import repository as repo
 from envclone.errors import EnvcloneError
+from envclone.store import operations as repo
 from envclone.store.database import Database
 
 _FLUSH_SECONDS = 0.5

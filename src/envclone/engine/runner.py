@@ -15,10 +15,10 @@ import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus, Step, StepResult
-from envclone.engine import repository as repo
 from envclone.engine.recorder import Cancelled, Recorder
 from envclone.engine.registry import OperationKind, Registry
 from envclone.errors import Conflict, EnvcloneError
+from envclone.store import operations as repo
 from envclone.store.database import Database
 
 log = logging.getLogger("envclone.engine")

@@ -12,10 +12,10 @@ from envclone.domain import maintenance, verify
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.principal import Principal
 from envclone.domain.roles import Role
-from envclone.engine import repository as operations_repo
 from envclone.services import backups, environment
 from envclone.services.context import ServiceContext
 from envclone.store import archives, server_state
+from envclone.store import operations as operations_repo
 
 SLOT_KEY = "maintenance_slot"
 SYSTEM = Principal.of("scheduler", {Role.SERVICE_ADMINISTRATOR.value})

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from envclone.domain.operation import Operation
 from envclone.domain.principal import Permission, Principal
-from envclone.engine import repository as repo
 from envclone.services.context import ServiceContext
+from envclone.store import operations as repo
 
 
 def get_operation(ctx: ServiceContext, who: Principal, op_id: str) -> Operation:

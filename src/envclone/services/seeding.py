@@ -11,6 +11,7 @@ from envclone.demodata.sections import Item, Section
 from envclone.demodata.seeddata import SeedData
 from envclone.demodata.sizes import Size
 from envclone.demodata.target import Report, fill
+from envclone.domain.files import FileArea
 from envclone.domain.principal import Principal
 from envclone.domain.roles import Role
 from envclone.services import content_resources, environment, files, records
@@ -36,7 +37,7 @@ RESOURCES: dict[Section, Resource] = {
     Section.REPOSITORIES: content_resources.REPOSITORIES,
     Section.JOBS: content_resources.JOBS,
 }
-AREAS = ("inbox", "outbox")
+AREAS = (FileArea.INBOX.value, FileArea.OUTBOX.value)
 
 
 class DirectTarget:

@@ -50,7 +50,7 @@ class Stored:
 
 
 def _file_item(m: Mapping[str, Any]) -> Stored:
-    shown = OUTBOX + m["name"] if m["area"] == "outbox" else m["name"]
+    shown = OUTBOX + m["name"] if m["area"] == FileArea.OUTBOX else m["name"]
     return Stored(shown, _AREA_KIND[m["area"]], int(m["size"]), m["modified"], m["area"], m["name"])
 
 
@@ -73,7 +73,10 @@ def _find(conn: sa.Connection, name: str) -> Stored | None:
     if name == LATEST_ARTIFACT_SNAPSHOT:
         return _archive_item(conn)
     in_outbox = name.startswith(OUTBOX)
-    keys = [("outbox", name.removeprefix(OUTBOX))] if in_outbox else [(FileArea.SNAPSHOTS.value, name), ("inbox", name)]
+    if in_outbox:
+        keys = [(FileArea.OUTBOX.value, name.removeprefix(OUTBOX))]
+    else:
+        keys = [(FileArea.SNAPSHOTS.value, name), (FileArea.INBOX.value, name)]
     for area, file_name in keys:
         row = stored_files.find(conn, area, file_name)
         if row is not None:
@@ -152,7 +155,7 @@ def finish_chunk(ctx: ServiceContext, receiver: ChunkReceiver, area: str | None 
         try:
             with staging.part.open("rb") as src:
                 is_package = src.read(len(MAGIC)) == MAGIC
-            target = area or (FileArea.SNAPSHOTS.value if is_package else "inbox")
+            target = area or (FileArea.SNAPSHOTS.value if is_package else FileArea.INBOX.value)
             _taken(ctx, staging.name)
             upload = files.Upload(ctx, files.check_area(target), staging.name)
             try:

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from envclone.domain.operation import Operation, OperationStatus, Step, StepResult
 from envclone.engine import Engine, OperationKind, Recorder, Registry
-from envclone.engine import repository as repo
 from envclone.errors import Conflict, NotFound
+from envclone.store import operations as repo
 from envclone.store import tables
 from envclone.store.database import Database
 

@@ -14,7 +14,7 @@ from alembic import command
 from alembic.config import Config
 
 from envclone.domain.operation import StepResult
-from envclone.engine import repository as repo
+from envclone.store import operations as repo
 from envclone.store import tables
 from envclone.store.database import Database
 from tests.conftest import BACKENDS, database_url

@@ -20,6 +20,7 @@ from envclone.api.body import read_model, validate
 from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
 from envclone.api.epm.auth import authenticated
+from envclone.domain.files import FileArea
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 from envclone.services import snapshots
@@ -29,7 +30,7 @@ who_dep = Depends(authenticated)
 BODY_LIMIT = 64 * 1024
 FILES = "/{api_version}/applicationsnapshots"
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_]\w*)\s*:")
-_EXT_DIRS = {"inbox": "inbox"}
+_EXT_DIRS = {FileArea.INBOX.value: FileArea.INBOX.value}
 
 
 class UploadQuery(schemas.Lenient):

@@ -1,5 +1,6 @@
-"""Persistence of operation records. Only the engine writes them, and every write after creation
-is guarded on the operation not being terminal, so a late update cannot reopen a finished one."""
+"""The operations repository: operation records. Only the engine writes them, and every write after
+creation is guarded on the operation not being terminal, so a late update cannot reopen a finished
+one."""
 
 from __future__ import annotations
 
