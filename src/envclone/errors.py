@@ -13,82 +13,60 @@ class EnvcloneError(Exception):
     status = 500
     exit_code = 1
 
+    def __init_subclass__(
+        cls, *, code: str | None = None, status: int | None = None, exit_code: int | None = None
+    ) -> None:
+        # Declared in the class line (``class NotFound(EnvcloneError, code=..., status=404)``);
+        # what a subclass leaves out it inherits.
+        super().__init_subclass__()
+        if code is not None:
+            cls.code = code
+        if status is not None:
+            cls.status = status
+        if exit_code is not None:
+            cls.exit_code = exit_code
+
     def __init__(self, message: str | None = None, *, details: Any = None) -> None:
         self.message = message or (self.__doc__ or self.code).strip()
         self.details = details
         super().__init__(self.message)
 
 
-class InvalidRequest(EnvcloneError):
+class InvalidRequest(EnvcloneError, code="invalid_request", status=422, exit_code=2):
     """The request is not valid."""
 
-    code = "invalid_request"
-    status = 422
-    exit_code = 2
 
-
-class MalformedJson(InvalidRequest):
+class MalformedJson(InvalidRequest, code="malformed_json", status=400):
     """The request body is not valid JSON."""
 
-    code = "malformed_json"
-    status = 400
 
-
-class PayloadTooLarge(InvalidRequest):
+class PayloadTooLarge(InvalidRequest, code="payload_too_large", status=413):
     """The request body or a field in it is too large."""
 
-    code = "payload_too_large"
-    status = 413
 
-
-class InvalidFileName(InvalidRequest):
+class InvalidFileName(InvalidRequest, code="invalid_file_name", status=400):
     """The file name is not allowed."""
 
-    code = "invalid_file_name"
-    status = 400
 
-
-class NotAuthenticated(EnvcloneError):
+class NotAuthenticated(EnvcloneError, code="not_authenticated", status=401, exit_code=3):
     """Authentication is required: send HTTP Basic credentials or a bearer token."""
 
-    code = "not_authenticated"
-    status = 401
-    exit_code = 3
 
-
-class InvalidCredentials(NotAuthenticated):
+class InvalidCredentials(NotAuthenticated, code="invalid_credentials"):
     """The user name or password is incorrect, or the token has expired."""
 
-    code = "invalid_credentials"
 
-
-class Forbidden(EnvcloneError):
+class Forbidden(EnvcloneError, code="forbidden", status=403, exit_code=3):
     """The user does not have a role that allows this action."""
 
-    code = "forbidden"
-    status = 403
-    exit_code = 3
 
-
-class NotFound(EnvcloneError):
+class NotFound(EnvcloneError, code="not_found", status=404, exit_code=4):
     """The requested item does not exist."""
 
-    code = "not_found"
-    status = 404
-    exit_code = 4
 
-
-class Conflict(EnvcloneError):
+class Conflict(EnvcloneError, code="conflict", status=409, exit_code=5):
     """The request conflicts with the current state."""
 
-    code = "conflict"
-    status = 409
-    exit_code = 5
 
-
-class ConfigError(EnvcloneError):
+class ConfigError(EnvcloneError, code="invalid_config", status=500, exit_code=2):
     """The configuration is not valid."""
-
-    code = "invalid_config"
-    status = 500
-    exit_code = 2

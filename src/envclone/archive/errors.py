@@ -6,60 +6,36 @@ from __future__ import annotations
 from envclone.errors import EnvcloneError
 
 
-class ArchiveError(EnvcloneError):
+class ArchiveError(EnvcloneError, code="archive_invalid", status=500, exit_code=6):
     """The archive is not valid."""
 
-    code = "archive_invalid"
-    status = 500
-    exit_code = 6
 
-
-class ArchiveNotFound(ArchiveError):
+class ArchiveNotFound(ArchiveError, code="archive_not_found", status=404, exit_code=4):
     """The archive does not exist."""
 
-    code = "archive_not_found"
-    status = 404
-    exit_code = 4
 
-
-class ManifestCorrupt(ArchiveError):
+class ManifestCorrupt(ArchiveError, code="manifest_corrupt"):
     """The archive's manifest is damaged: its content does not match its hash."""
 
-    code = "manifest_corrupt"
 
-
-class UnknownAlgorithm(ArchiveError):
+class UnknownAlgorithm(ArchiveError, code="unknown_algorithm"):
     """The archive uses an algorithm this version of envclone does not know."""
 
-    code = "unknown_algorithm"
 
-
-class ChunkerUnavailable(ArchiveError):
+class ChunkerUnavailable(ArchiveError, code="chunker_unavailable"):
     """The compiled FastCDC chunker is not available; only the slow pure-Python build is installed."""
 
-    code = "chunker_unavailable"
 
-
-class DuplicateEntry(ArchiveError):
+class DuplicateEntry(ArchiveError, code="duplicate_entry", status=409, exit_code=5):
     """An entry with this name was already added to the component."""
 
-    code = "duplicate_entry"
-    status = 409
-    exit_code = 5
 
-
-class PackageCorrupt(ArchiveError):
+class PackageCorrupt(ArchiveError, code="package_corrupt", status=422, exit_code=2):
     """The archive package file is damaged or not an archive package."""
 
-    code = "package_corrupt"
-    status = 422
-    exit_code = 2
 
-
-class ChunkError(ArchiveError):
+class ChunkError(ArchiveError, code="chunk_error"):
     """A chunk of the archive cannot be read."""
-
-    code = "chunk_error"
 
     def __init__(self, chunk_id: str, entry: str | None = None, reason: str | None = None) -> None:
         self.chunk_id = chunk_id
@@ -73,13 +49,9 @@ class ChunkError(ArchiveError):
         )
 
 
-class ChunkMissing(ChunkError):
+class ChunkMissing(ChunkError, code="chunk_missing"):
     """A chunk of the archive is missing from the store."""
 
-    code = "chunk_missing"
 
-
-class ChunkCorrupt(ChunkError):
+class ChunkCorrupt(ChunkError, code="chunk_corrupt"):
     """A chunk of the archive is damaged: its content does not match its name."""
-
-    code = "chunk_corrupt"

@@ -77,11 +77,9 @@ def restore_environment(
     password: Password = "",
 ) -> None:
     """Replace this environment's content with an Environment Backup's."""
-    with _failures():
-        params = parse_options(options, RESTORE_OPTIONS, frozenset(RESTORE_OPTIONS.values()))
-        with EpmClient(url, user, password) as client:
-            body = {"backupName": backup_name, "parameters": params}
-            _run_job(client, client.epm("POST", "/v1/services/restoreenvironment", json=body), "restoreEnvironment")
+    job = ("/v1/services/restoreenvironment", "restoreEnvironment")
+    booleans = frozenset(RESTORE_OPTIONS.values())
+    _run_backup_job(job, backup_name, options, RESTORE_OPTIONS, booleans, (url, user, password))
 
 
 def restore_backup(
@@ -92,11 +90,25 @@ def restore_backup(
     password: Password = "",
 ) -> None:
     """Copy an archived backup into the environment as a stored snapshot."""
+    job = ("/v2/backups/restore", "restoreBackup")
+    _run_backup_job(job, snapshot_name, options, {"targetname": "targetName"}, frozenset(), (url, user, password))
+
+
+def _run_backup_job(
+    job: tuple[str, str],
+    backup_name: str,
+    options: list[str] | None,
+    known: dict[str, str],
+    booleans: frozenset[str],
+    login: tuple[str, str, str],
+) -> None:
+    """Start ``job`` (path, command name) on ``backup_name`` with the options given, and follow it."""
+    path, command = job
     with _failures():
-        params = parse_options(options, {"targetname": "targetName"}, frozenset())
-        with EpmClient(url, user, password) as client:
-            body = {"backupName": snapshot_name, "parameters": params}
-            _run_job(client, client.epm("POST", "/v2/backups/restore", json=body), "restoreBackup")
+        params = parse_options(options, known, booleans)
+        with EpmClient(*login) as client:
+            body = {"backupName": backup_name, "parameters": params}
+            _run_job(client, client.epm("POST", path, json=body), command)
 
 
 def run_daily_maintenance(

@@ -20,11 +20,8 @@ from envclone.errors import EnvcloneError
 from envclone.store import tables
 
 
-class DigestMismatch(EnvcloneError):
+class DigestMismatch(EnvcloneError, code="archive_damaged", status=500):
     """The applied content does not match the archive's recorded digest; nothing was changed."""
-
-    code = "archive_damaged"
-    status = 500
 
 
 def opener(reader: ArchiveReader, component: Component) -> Callable[[str], Iterator[bytes]]:

@@ -20,11 +20,8 @@ from envclone.store.database import Database
 _FLUSH_SECONDS = 0.5
 
 
-class Cancelled(EnvcloneError):
+class Cancelled(EnvcloneError, code="cancelled", status=409):
     """The operation was cancelled."""
-
-    code = "cancelled"
-    status = 409
 
 
 class Recorder:

@@ -14,7 +14,7 @@ from envclone.api.body import read_model
 from envclone.api.credentials import context
 from envclone.api.epm import render, schemas
 from envclone.api.epm.auth import authenticated
-from envclone.domain.clone import KIND, CloneRequest
+from envclone.domain.clone import KIND
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotFound
 from envclone.locales import translator_for
@@ -37,16 +37,8 @@ def build_router() -> APIRouter:
     @router.post("/v1/services/clone")
     async def start_clone(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.CloneRequestBody, 1024 * 1024)
-        params = body.parameters
-        clone_request = CloneRequest(
-            target_url=body.target_url,
-            target_user=body.target_user,
-            snapshot_name=params.snapshot_name,
-            environment_backup=params.environment_backup,
-            options=params.options(),
-        )
         password = _password(body.target_password)
-        await run_in_threadpool(clone.start_clone, context(request), who, clone_request, password)
+        await run_in_threadpool(clone.start_clone, context(request), who, body.to_request(), password)
         href = str(request.base_url).rstrip("/") + PREFIX + "/v1/services/clone/status"
         link = {"rel": "Job Status", "href": href, "data": None, "action": "GET"}
         return {**render.envelope(status=-1, links=[link]), "intermittentStatus": None}

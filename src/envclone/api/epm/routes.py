@@ -16,7 +16,6 @@ from envclone.api.epm.auth import authenticated
 from envclone.domain import maintenance
 from envclone.domain import restore as restore_op
 from envclone.domain.principal import Principal
-from envclone.domain.restore import RestoreRequest
 from envclone.errors import InvalidRequest
 from envclone.services import backups
 
@@ -48,14 +47,7 @@ def _restore_routes(router: APIRouter) -> None:
     @router.post("/v1/services/restoreenvironment")
     async def restore_environment(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.RestoreEnvironmentRequest, BODY_LIMIT)
-        params = body.parameters
-        restore = RestoreRequest(
-            backup_name=body.backup_name,
-            users=params.restore_users,
-            maintenance_start_time=params.daily_maintenance_start_time,
-            stored_snapshots_and_files=params.stored_snapshots_and_files,
-        )
-        op = await run_in_threadpool(backups.start_restore, context(request), who, restore)
+        op = await run_in_threadpool(backups.start_restore, context(request), who, body.to_request())
         link = render.job_link(_base(request), f"/v1/services/restoreenvironment/status/{op.seq}")
         return {**render.envelope(status=-1, links=[link]), "intermittentStatus": None}
 

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from envclone.domain.clone import OPTION_NAMES
+from envclone.domain.clone import OPTION_NAMES, CloneRequest
+from envclone.domain.restore import RestoreRequest
 
 
 def _lifted(data: Any, names: frozenset[str]) -> Any:
@@ -72,6 +73,15 @@ class RestoreEnvironmentRequest(Lenient):
     @classmethod
     def _options_beside(cls, data: Any) -> Any:
         return _lifted(data, RESTORE_OPTIONS)
+
+    def to_request(self) -> RestoreRequest:
+        params = self.parameters
+        return RestoreRequest(
+            backup_name=self.backup_name,
+            users=params.restore_users,
+            maintenance_start_time=params.daily_maintenance_start_time,
+            stored_snapshots_and_files=params.stored_snapshots_and_files,
+        )
 
 
 class RestoreBackupParameters(Lenient):
@@ -154,3 +164,14 @@ class CloneRequestBody(Lenient):
     @classmethod
     def _options_beside(cls, data: Any) -> Any:
         return _lifted(data, CLONE_OPTIONS)
+
+    def to_request(self) -> CloneRequest:
+        """Everything but the password, which stays in the body until it is decoded."""
+        params = self.parameters
+        return CloneRequest(
+            target_url=self.target_url,
+            target_user=self.target_user,
+            snapshot_name=params.snapshot_name,
+            environment_backup=params.environment_backup,
+            options=params.options(),
+        )

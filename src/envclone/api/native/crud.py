@@ -3,6 +3,7 @@ from the path; bodies are validated against the resource's models here, then han
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,31 +92,29 @@ def mount(router: APIRouter, crud: Crud) -> None:
         await run_in_threadpool(svc.delete_item, context(request), who, res, dict(request.path_params))
         return Response(status_code=204)
 
-    name = res.repo.table.name
-    router.add_api_route(crud.path, list_route, methods=["GET"], name=f"list_{name}", tags=[crud.tag])
-    router.add_api_route(
-        crud.path,
-        create_route,
-        methods=["POST"],
-        name=f"create_{name}",
-        tags=[crud.tag],
-        openapi_extra=_body_schema(crud.create),
-    )
+    # (verb, path, handler, method, request body model, status): one row per route, so every
+    # collection gets the same names, tags and documented bodies.
+    routes: list[tuple[str, str, Callable[..., Any], str, type[BaseModel] | None, int | None]] = [
+        ("list", crud.path, list_route, "GET", None, None),
+        ("create", crud.path, create_route, "POST", crud.create, None),
+        ("get", crud.item_path, get_route, "GET", None, None),
+        ("delete", crud.item_path, delete_route, "DELETE", None, 204),
+    ]
     if crud.batch:
-        router.add_api_route(crud.path + "/batch", batch_route, methods=["POST"], name=f"batch_{name}", tags=[crud.tag])
-    router.add_api_route(crud.item_path, get_route, methods=["GET"], name=f"get_{name}", tags=[crud.tag])
+        routes.insert(2, ("batch", crud.path + "/batch", batch_route, "POST", Batch, None))
     if crud.update is not None:
+        routes.insert(-1, ("update", crud.item_path, update_route, "PATCH", crud.update, None))
+    name = res.repo.table.name
+    for verb, path, handler, method, body_model, status in routes:
         router.add_api_route(
-            crud.item_path,
-            update_route,
-            methods=["PATCH"],
-            name=f"update_{name}",
+            path,
+            handler,
+            methods=[method],
+            name=f"{verb}_{name}",
             tags=[crud.tag],
-            openapi_extra=_body_schema(crud.update),
+            openapi_extra=_body_schema(body_model) if body_model else None,
+            status_code=status,
         )
-    router.add_api_route(
-        crud.item_path, delete_route, methods=["DELETE"], name=f"delete_{name}", tags=[crud.tag], status_code=204
-    )
 
 
 def _body_schema(model: type[BaseModel]) -> dict[str, Any]:

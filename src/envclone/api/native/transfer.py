@@ -14,18 +14,8 @@ from envclone.api.body import read_model
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
+from envclone.domain import transfer as wire  # the peer protocol, shared with peer/client.py
 from envclone.domain.principal import Principal
-from envclone.domain.transfer import (
-    RECEIPT_HEADER,
-    ApplyAccepted,
-    ApplyRequest,
-    ApplyStatus,
-    ChunkStored,
-    ComponentIndex,
-    ManifestStored,
-    MissingRequest,
-    MissingResponse,
-)
 from envclone.errors import InvalidRequest, NotAuthenticated, PayloadTooLarge
 from envclone.services import transfer
 
@@ -55,7 +45,7 @@ def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _receipt(request: Request) -> str:
-    receipt = request.headers.get(RECEIPT_HEADER, "")
+    receipt = request.headers.get(wire.RECEIPT_HEADER, "")
     if not receipt:
         raise NotAuthenticated("send the apply's receipt in X-Envclone-Receipt")
     return receipt
@@ -73,22 +63,22 @@ async def _body(request: Request, limit: int) -> bytes:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/transfer", tags=["transfer"])
 
-    @router.post("/missing", openapi_extra=_body_schema(MissingRequest))
-    async def missing(request: Request, who: Principal = who_dep) -> MissingResponse:
-        body = await read_model(request, MissingRequest, 4 * 1024 * 1024)
-        return MissingResponse(missing=await run_in_threadpool(transfer.missing, context(request), who, body.ids))
+    @router.post("/missing", openapi_extra=_body_schema(wire.MissingRequest))
+    async def missing(request: Request, who: Principal = who_dep) -> wire.MissingResponse:
+        body = await read_model(request, wire.MissingRequest, 4 * 1024 * 1024)
+        return wire.MissingResponse(missing=await run_in_threadpool(transfer.missing, context(request), who, body.ids))
 
     @router.put("/chunks/{chunk_id}", status_code=201)
-    async def put_chunk(chunk_id: str, request: Request, who: Principal = who_dep) -> ChunkStored:
+    async def put_chunk(chunk_id: str, request: Request, who: Principal = who_dep) -> wire.ChunkStored:
         size = request.query_params.get("size", "")
         if not size.isdigit():
             raise InvalidRequest("size (the chunk's content length) is required")
         blob = await _body(request, MAX_CHUNK_BLOB)
         new = await run_in_threadpool(transfer.receive_chunk, context(request), who, chunk_id, int(size), blob)
-        return ChunkStored(id=chunk_id, stored=new)
+        return wire.ChunkStored(id=chunk_id, stored=new)
 
     @router.put("/manifests", status_code=201)
-    async def put_manifest(request: Request, who: Principal = who_dep) -> ManifestStored:
+    async def put_manifest(request: Request, who: Principal = who_dep) -> wire.ManifestStored:
         blob = await _body(request, MAX_MANIFEST_BLOB)
         return await run_in_threadpool(transfer.receive_manifest, context(request), who, blob)
 
@@ -96,15 +86,15 @@ def build_router() -> APIRouter:
     @router.post(
         "/apply",
         status_code=202,
-        openapi_extra=_body_schema(ApplyRequest),
-        responses={202: {"model": ApplyAccepted}},
+        openapi_extra=_body_schema(wire.ApplyRequest),
+        responses={202: {"model": wire.ApplyAccepted}},
     )
     async def apply(request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        body = await read_model(request, ApplyRequest, 1024 * 1024)
+        body = await read_model(request, wire.ApplyRequest, 1024 * 1024)
         op, receipt = await run_in_threadpool(transfer.start_apply, context(request), who, body)
         return {**render(op, translator(request)), "receipt": receipt}
 
-    @router.get("/apply/{op_id}", responses={200: {"model": ApplyStatus}})
+    @router.get("/apply/{op_id}", responses={200: {"model": wire.ApplyStatus}})
     async def apply_status(op_id: str, request: Request) -> dict[str, Any]:
         """Authenticated by the receipt the apply returned, not by a login (see services.transfer)."""
         op = await run_in_threadpool(transfer.apply_status, context(request), op_id, _receipt(request))
@@ -116,8 +106,8 @@ def build_router() -> APIRouter:
         return Response(data, media_type="application/json")
 
     @router.get("/index/{component}", response_model_exclude_none=True)
-    async def component_index(component: str, request: Request, who: Principal = who_dep) -> ComponentIndex:
+    async def component_index(component: str, request: Request, who: Principal = who_dep) -> wire.ComponentIndex:
         index = await run_in_threadpool(transfer.component_index, context(request), who, component)
-        return ComponentIndex(count=index) if isinstance(index, int) else ComponentIndex(index=index)
+        return wire.ComponentIndex(count=index) if isinstance(index, int) else wire.ComponentIndex(index=index)
 
     return router

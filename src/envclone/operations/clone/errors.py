@@ -6,29 +6,20 @@ from envclone.errors import EnvcloneError, InvalidCredentials
 from envclone.peer import PeerError
 
 
-class TargetUnreachable(EnvcloneError):
+class TargetUnreachable(EnvcloneError, code="unreachable", status=502):
     """The target environment cannot be reached."""
-
-    code = "unreachable"
-    status = 502
 
 
 class TargetLoginFailed(InvalidCredentials):
     """Login to the target environment failed."""
 
 
-class VersionMismatch(EnvcloneError):
+class VersionMismatch(EnvcloneError, code="version_mismatch", status=409):
     """The target environment's version is not compatible with the source's."""
 
-    code = "version_mismatch"
-    status = 409
 
-
-class ServiceTypeMismatch(EnvcloneError):
+class ServiceTypeMismatch(EnvcloneError, code="service_type_mismatch", status=409):
     """The target environment's service type differs from the source's."""
-
-    code = "service_type_mismatch"
-    status = 409
 
 
 def peer_failure(exc: PeerError, url: str) -> EnvcloneError:

@@ -14,11 +14,8 @@ from envclone.operations.context import OperationContext
 from envclone.store import archives
 
 
-class ArchiveDamaged(EnvcloneError):
+class ArchiveDamaged(EnvcloneError, code="archive_damaged", status=500):
     """The backup is damaged."""
-
-    code = "archive_damaged"
-    status = 500
 
 
 def run_verify(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
