@@ -119,8 +119,9 @@ def _plan(ctx: OperationContext, meter: Meter, components: list[Component], exac
     yet, plan the components instead (one item each) rather than a total that is far too low."""
     sources = list(known)
     if not sources or any(c.value not in p.sizes for p in sources for c in components):
+        newest = (ArchiveKind.ENVIRONMENT_BACKUP, ArchiveKind.ARTIFACT_SNAPSHOT)
         with ctx.db.read() as conn:
-            sources += [_Previous(ctx, conn, k) for k in (ArchiveKind.ENVIRONMENT_BACKUP, ArchiveKind.ARTIFACT_SNAPSHOT)]
+            sources += [_Previous(ctx, conn, kind) for kind in newest]
     sizes = [next((p.sizes[c.value] for p in sources if c.value in p.sizes), None) for c in components]
     if all(size is not None for size in sizes):
         meter.plan(bytes_total=exact + sum(size or 0 for size in sizes))
