@@ -8,8 +8,9 @@ from envclone.domain.progress import Phase
 
 COMPARE = "compare"  # which components already hold the archive's content (their digests)
 STAGE = "stage"  # file contents put in the blob store, before the transaction
+RECHECK = "recheck"  # in the transaction: the components left as they are still hold the archive's content
 REPLACE = "replace"  # the changing components replaced, in the transaction
-VERIFY = "verify"  # every component's digest checked against the archive's, in the transaction
+VERIFY = "verify"  # the replaced components' digests checked against the archive's, in the transaction
 CLEANUP = "cleanup"  # blobs nothing refers to any more dropped
 
 
@@ -19,7 +20,8 @@ def apply_phases(step: str) -> tuple[Phase, ...]:
     return (
         Phase(COMPARE, 15, step),
         Phase(STAGE, 10, step),
-        Phase(REPLACE, 35, step),
-        Phase(VERIFY, 30, step),
-        Phase(CLEANUP, 3, step),
+        Phase(RECHECK, 15, step),
+        Phase(REPLACE, 30, step),
+        Phase(VERIFY, 25, step),
+        Phase(CLEANUP, 5, step),
     )

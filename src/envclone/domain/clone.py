@@ -73,7 +73,7 @@ PHASES = (
     Phase(APPLY, 75, RECREATE),
 )
 REPORT = "report"  # the target's digests of the result and its change report, after the apply
-APPLY_PHASES = (*apply_phases(RECREATE), Phase(REPORT, 20))
+APPLY_PHASES = (*apply_phases(RECREATE), Phase(REPORT, 30))
 
 
 class CloneRequest(BaseModel):

@@ -48,7 +48,8 @@ def _parse(value: Any) -> dt.datetime | None:
 
 @dataclass
 class Progress:
-    """What is stored with the operation. ``bytes_*``/``items_*`` measure the current phase;
+    """What is stored with the operation. ``bytes_*``/``items_*``: what the latest phase that
+    counted bytes (items) has done of its total, e.g. a clone's transfer while the target applies;
     ``percent`` is over the whole operation and never goes down; ``eta`` is the estimated end,
     never later than an earlier estimate (once it has passed, the estimate was wrong and none is
     shown again)."""
@@ -156,6 +157,9 @@ class Tracker:
         if self._current is not None:
             self._done.update(p.key for p in self.phases[: self._current])
         self._fraction: float | None = None  # set when another party measures the phase (a target)
+        # The current phase's own counts; Progress shows them once the phase counts anything.
+        self._bytes = [0, 0]
+        self._items = [0, 0]
 
     def _finish(self, phases: Sequence[Phase], now: dt.datetime) -> None:
         for phase in phases:
@@ -168,13 +172,15 @@ class Tracker:
 
     # -- phases and steps -------------------------------------------------------------------------
     def enter(self, key: str, now: dt.datetime) -> None:
-        index = self._index[key]
+        """A phase the kind does not declare is ignored: progress never fails an operation."""
+        index = self._index.get(key)
+        if index is None:
+            return
         self._finish(self.phases[:index], now)
         self._current, self._fraction = index, None
         self._entered[key] = now
-        p = self.progress
-        p.phase, p.phase_started = key, now
-        p.bytes_done = p.bytes_total = p.items_done = p.items_total = 0
+        self._bytes, self._items = [0, 0], [0, 0]
+        self.progress.phase, self.progress.phase_started = key, now
         self.update(now)
 
     def start_step(self, step: str, now: dt.datetime) -> None:
@@ -189,35 +195,42 @@ class Tracker:
 
     # -- measuring the current phase ---------------------------------------------------------------
     def plan(self, *, bytes_total: int | None, items_total: int | None, now: dt.datetime) -> None:
-        if bytes_total is not None:
-            self.progress.bytes_total = bytes_total
-        if items_total is not None:
-            self.progress.items_total = items_total
+        if bytes_total:
+            self._bytes[1] = bytes_total
+            self._show()
+        if items_total:
+            self._items[1] = items_total
+            self._show()
         self.update(now)
 
     def advance(self, *, nbytes: int, items: int, now: dt.datetime) -> None:
-        p = self.progress
-        p.bytes_done += nbytes
-        p.items_done += items
         # A total that was an estimate is never shown below what has been done.
-        if p.bytes_total:
-            p.bytes_total = max(p.bytes_total, p.bytes_done)
-        if p.items_total:
-            p.items_total = max(p.items_total, p.items_done)
+        for counts, n in ((self._bytes, nbytes), (self._items, items)):
+            counts[0] += n
+            if counts[1]:
+                counts[1] = max(counts[1], counts[0])
+        if nbytes or items:
+            self._show()
         self.update(now)
+
+    def _show(self) -> None:
+        p = self.progress
+        if self._bytes != [0, 0]:
+            p.bytes_done, p.bytes_total = self._bytes
+        if self._items != [0, 0]:
+            p.items_done, p.items_total = self._items
 
     def measured(self, fraction: float, now: dt.datetime) -> None:
         self._fraction = min(max(fraction, 0.0), 1.0)
         self.update(now)
 
     def fraction(self) -> float:
+        """Of the current phase: as measured by another party, else its bytes, else its items."""
         if self._fraction is not None:
             return self._fraction
-        p = self.progress
-        if p.bytes_total:
-            return min(1.0, p.bytes_done / p.bytes_total)
-        if p.items_total:
-            return min(1.0, p.items_done / p.items_total)
+        for done, total in (self._bytes, self._items):
+            if total:
+                return min(1.0, done / total)
         return 0.0
 
     # -- the whole ---------------------------------------------------------------------------------

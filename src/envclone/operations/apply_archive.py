@@ -17,7 +17,7 @@ from envclone.content import apply
 from envclone.content.bundle import is_bundle
 from envclone.content.export import BLOB_PREFIX
 from envclone.content.replace import drop_unreferenced_blobs
-from envclone.domain.apply import CLEANUP, COMPARE, REPLACE, STAGE, VERIFY
+from envclone.domain.apply import CLEANUP, COMPARE, RECHECK, REPLACE, STAGE, VERIFY
 from envclone.domain.components import Component
 from envclone.engine import Recorder
 from envclone.errors import Conflict
@@ -88,18 +88,21 @@ def apply_archive(
             rec.plan(bytes_total=_bytes(manifest, changing, blobs=True))
             apply.put_blobs(ctx.blobs, reader, changing, lambda n: rec.advance(nbytes=n))
             with ctx.db.begin() as conn:
-                rec.phase(REPLACE)
-                rec.plan(bytes_total=_bytes(manifest, changing, blobs=False))
-                in_transaction(Applying(conn, reader, changing, request.keep_settings, lambda n: rec.advance(nbytes=n)))
-                # Settings deliberately differ from the archive when keys were kept.
-                kept = request.keep_settings
-                checked = [c for c in changing if not (c is Component.SETTINGS and kept)]
-                rec.phase(VERIFY)
-                rec.plan(bytes_total=sum(sizes[c] for c in [*same, *checked]))
-                for component in same:  # checked again in this transaction: nothing changed them meanwhile
+                rec.phase(RECHECK)  # before the hook: nothing is replaced if content changed meanwhile
+                rec.plan(bytes_total=sum(sizes[c] for c in same))
+                for component in same:
                     if not apply.already_equal(conn, ctx.blobs, request.digests, [component]):
                         raise Conflict(request.changed_meanwhile)
                     rec.advance(nbytes=sizes[component])
+                rec.phase(REPLACE)
+                rec.plan(bytes_total=_bytes(manifest, changing, blobs=False))
+                in_transaction(Applying(conn, reader, changing, request.keep_settings, lambda n: rec.advance(nbytes=n)))
+                # The unchanged ones were re-checked above in this transaction; settings
+                # deliberately differ from the archive when keys were kept.
+                kept = request.keep_settings
+                checked = [c for c in changing if not (c is Component.SETTINGS and kept)]
+                rec.phase(VERIFY)
+                rec.plan(bytes_total=sum(sizes[c] for c in checked))
                 for component in checked:
                     apply.check_digests(conn, request.digests, [component])
                     rec.advance(nbytes=sizes[component])
