@@ -77,9 +77,10 @@ class ApplyError(PeerView):
 
 
 class ApplyProgress(PeerView):
-    """How far the target's apply is (its domain.progress view); a target that does not say is at 0."""
+    """How far the target's apply is (its domain.progress view); a target that does not say is at 0.
+    Not range-checked: the source clamps it, and a progress figure must never fail a clone."""
 
-    percent: float = Field(default=0.0, ge=0, le=100)
+    percent: float = 0.0
 
 
 class ApplyStatus(PeerView):
