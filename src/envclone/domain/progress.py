@@ -221,6 +221,8 @@ class Tracker:
             p.items_done, p.items_total = self._items
 
     def measured(self, fraction: float, now: dt.datetime) -> None:
+        if not math.isfinite(fraction):
+            return
         self._fraction = min(max(fraction, 0.0), 1.0)
         self.update(now)
 

@@ -136,7 +136,7 @@ EVENTS = st.lists(
         st.tuples(st.just("enter"), st.sampled_from([p.key for p in PHASES])),
         st.tuples(st.just("plan"), st.integers(0, 10_000)),
         st.tuples(st.just("advance"), st.integers(0, 5_000)),
-        st.tuples(st.just("measured"), st.floats(-1, 2)),
+        st.tuples(st.just("measured"), st.floats(-1, 2) | st.just(float("nan"))),
         st.tuples(st.just("finish"), st.sampled_from(["Validate", "Recreate"])),
     ),
     max_size=40,
