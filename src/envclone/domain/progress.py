@@ -49,7 +49,8 @@ def _parse(value: Any) -> dt.datetime | None:
 @dataclass
 class Progress:
     """What is stored with the operation. ``bytes_*``/``items_*``: what the latest phase that
-    counted bytes (items) has done of its total, e.g. a clone's transfer while the target applies;
+    counted bytes (items) has done of its total, e.g. a clone's transfer while the target applies
+    (``bytes_phase`` names it);
     ``percent`` is over the whole operation and never goes down; ``eta`` is the estimated end,
     never later than an earlier estimate (once it has passed, the estimate was wrong and none is
     shown again)."""
@@ -61,6 +62,8 @@ class Progress:
     percent: float = 0.0
     phase: str | None = None
     phase_started: dt.datetime | None = None
+    bytes_phase: str | None = None
+    bytes_started: dt.datetime | None = None
     eta: dt.datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -72,6 +75,8 @@ class Progress:
             "percent": self.percent,
             "phase": self.phase,
             "phase_started": _iso(self.phase_started),
+            "bytes_phase": self.bytes_phase,
+            "bytes_started": _iso(self.bytes_started),
             "eta": _iso(self.eta),
         }
 
@@ -86,6 +91,8 @@ class Progress:
             percent=float(data.get("percent", 0.0)),
             phase=data.get("phase"),
             phase_started=_parse(data.get("phase_started")),
+            bytes_phase=data.get("bytes_phase"),
+            bytes_started=_parse(data.get("bytes_started")),
             eta=_parse(data.get("eta")),
         )
 
@@ -96,11 +103,12 @@ class ProgressView:
 
     percent: float  # 0-100, one decimal; 100.0 exactly when, and only when, the operation succeeded
     phase: str | None
+    bytes_phase: str | None  # the phase the bytes are of
     bytes_done: int
     bytes_total: int
     items_done: int
     items_total: int
-    bytes_per_second: float | None  # of the current phase
+    bytes_per_second: float | None  # of the phase the bytes are of, while it runs (or the last one)
     seconds_remaining: int | None  # non-increasing; None when unknown, finished, or the estimate ran out
 
     def to_json(self) -> dict[str, Any]:
@@ -111,6 +119,7 @@ class ProgressView:
             "items_total": self.items_total,
             "percent": self.percent,
             "phase": self.phase,
+            "bytes_phase": self.bytes_phase,
             "bytes_per_second": round(self.bytes_per_second) if self.bytes_per_second is not None else None,
             "seconds_remaining": self.seconds_remaining,
         }
@@ -124,12 +133,13 @@ def view(
     if not finished and progress.eta is not None and progress.eta > now:
         remaining = math.ceil((progress.eta - now).total_seconds())
     rate: float | None = None
-    if progress.phase_started is not None and progress.bytes_done:
-        elapsed = ((ended or now) - progress.phase_started).total_seconds()
+    if progress.bytes_started is not None and progress.bytes_done and progress.bytes_phase == progress.phase:
+        elapsed = ((ended or now) - progress.bytes_started).total_seconds()
         rate = progress.bytes_done / elapsed if elapsed > 0 else None
     return ProgressView(
         percent=percent,
         phase=progress.phase,
+        bytes_phase=progress.bytes_phase,
         bytes_done=progress.bytes_done,
         bytes_total=progress.bytes_total,
         items_done=progress.items_done,
@@ -217,6 +227,7 @@ class Tracker:
         p = self.progress
         if self._bytes != [0, 0]:
             p.bytes_done, p.bytes_total = self._bytes
+            p.bytes_phase, p.bytes_started = p.phase, p.phase_started
         if self._items != [0, 0]:
             p.items_done, p.items_total = self._items
 

@@ -19,7 +19,8 @@ def test_steps_round_trip_in_envclone_words() -> None:
 
 
 def _op(status: OperationStatus, percent: float, *, ended: dt.datetime | None = None) -> Operation:
-    progress = Progress(bytes_done=1000, bytes_total=3000, percent=percent, phase="copy", phase_started=T0)
+    progress = Progress(1000, 3000, percent=percent, phase="copy", phase_started=T0)
+    progress.bytes_phase, progress.bytes_started = "copy", T0
     progress.eta = T0 + dt.timedelta(seconds=20)
     return Operation("ID", "work", status, {}, progress=progress, started=T0, ended=ended)
 

@@ -43,7 +43,10 @@ def test_percent_is_weighted_over_the_phases_and_the_current_fraction() -> None:
     assert t.progress.percent == 50.0
     t.measured(0.5, at(5))  # another party (a clone's target) measures this phase
     assert t.progress.percent == 75.0
-    assert (t.progress.bytes_done, t.progress.bytes_total) == (500, 1000)  # the last phase that counted bytes
+    # The bytes shown are those of the last phase that counted some, and say so.
+    assert (t.progress.bytes_done, t.progress.bytes_total, t.progress.bytes_phase) == (500, 1000, "compose")
+    shown = view(t.progress, succeeded=False, finished=False, ended=None, now=at(5))
+    assert shown.bytes_per_second is None  # not the rate of the phase that runs now
 
 
 def test_a_finished_or_not_applicable_step_counts_its_phases_as_done() -> None:
