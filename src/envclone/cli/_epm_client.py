@@ -110,7 +110,7 @@ def _current_step(op: dict[str, Any]) -> str | None:
 def progress_detail(p: dict[str, Any]) -> str:
     """The phase, its bytes and the time remaining, as the native ``progress`` has them."""
     parts = [str(p["phase"])] if p.get("phase") else []
-    if p.get("bytes_total"):
+    if p.get("bytes_total") and p.get("bytes_phase", p.get("phase")) == p.get("phase"):
         parts.append(f"{decimal(int(p.get('bytes_done') or 0))}/{decimal(int(p['bytes_total']))}")
     remaining = p.get("seconds_remaining")
     if remaining is not None:

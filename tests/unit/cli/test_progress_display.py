@@ -14,3 +14,8 @@ def test_phase_bytes_and_time_remaining_as_the_server_gives_them() -> None:
 def test_nothing_shown_that_the_server_does_not_know() -> None:
     assert progress_detail({"phase": None, "bytes_done": 0, "bytes_total": 0, "seconds_remaining": None}) == ""
     assert progress_detail({"phase": "compare", "seconds_remaining": 0}) == "compare  ETA 0:00"
+
+
+def test_bytes_of_an_earlier_phase_are_not_shown_as_the_running_ones() -> None:
+    progress = {"phase": "apply", "bytes_phase": "transfer", "bytes_done": 10, "bytes_total": 10}
+    assert progress_detail(progress) == "apply"
