@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +18,7 @@ import httpx
 import pytest
 
 from tests.builders import tag
-from tests.conftest import ADMIN, BACKENDS, LiveServer
+from tests.conftest import ADMIN, ADMIN_PASSWORD, BACKENDS, LiveServer
 from tests.e2e.client import TERMINAL, ok
 from tests.e2e.conftest import TARGET_PASSWORD, Servers, seeded_server
 
@@ -128,3 +130,15 @@ def test_restore_progress(http: httpx.Client) -> None:
     op = ok(http.post("/v1/restore", json=body), 202)
     reads = follow(http, op["id"], "restoreEnvironment")
     check_progress(http, reads, "restoreEnvironment")
+
+
+def test_the_cli_shows_the_servers_percent_and_no_negative_time(source: LiveServer) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENVCLONE_")}
+    env.update({"ENVCLONE_URL": source.url, "ENVCLONE_USER": ADMIN, "ENVCLONE_PASSWORD": ADMIN_PASSWORD})
+    env.update({"COLUMNS": "200", "NO_COLOR": "1"})
+    command = [sys.executable, "-m", "envclone.cli.main", "runDailyMaintenance", "-f"]
+    done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output
+    assert "100%" in output and "runDailyMaintenance completed" in " ".join(output.split()), output
+    assert "ETA -" not in output, output
