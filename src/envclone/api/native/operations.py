@@ -1,5 +1,5 @@
 """/v1/operations: every operation in one shape, with step messages localized by Accept-Language
-and the engine's progress (percent over all phases, the current phase's bytes, time remaining)."""
+and progress with rate and time remaining."""
 
 from __future__ import annotations
 
