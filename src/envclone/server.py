@@ -38,14 +38,34 @@ def build_registry() -> Registry:
     # Maintenance is exclusive too: a backup taken while a restore replaces content would be of
     # neither state, and two at once would only duplicate work.
     registry.register(
-        OperationKind(maintenance.KIND, run_daily_maintenance, maintenance.STEPS, exclusive=True, cancellable=False)
+        OperationKind(
+            maintenance.KIND,
+            run_daily_maintenance,
+            maintenance.STEPS,
+            exclusive=True,
+            cancellable=False,
+            phases=maintenance.PHASES,
+        )
     )
-    registry.register(OperationKind(restore.KIND, run_restore, restore.STEPS, exclusive=True, cancellable=False))
+    registry.register(
+        OperationKind(
+            restore.KIND, run_restore, restore.STEPS, exclusive=True, cancellable=False, phases=restore.PHASES
+        )
+    )
     registry.register(OperationKind(verify.KIND, run_verify, verify.STEPS))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
-    registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True))
-    registry.register(OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, cancellable=False))
+    registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
+    registry.register(
+        OperationKind(
+            clone.APPLY_KIND,
+            run_apply,
+            clone.APPLY_STEPS,
+            exclusive=True,
+            cancellable=False,
+            phases=clone.APPLY_PHASES,
+        )
+    )
     return registry
 
 

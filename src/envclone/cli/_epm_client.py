@@ -9,8 +9,9 @@ from typing import Any
 
 import httpx
 from rich.console import Console
+from rich.filesize import decimal
 from rich.markup import escape
-from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
 EPM = "/interop/rest"
 POLL_SECONDS = 0.5
@@ -66,26 +67,25 @@ class EpmClient:
 
     # -- jobs -------------------------------------------------------------------------------------
     def wait(self, number: int, title: str) -> dict[str, Any]:
-        """Poll the operation until it ends, showing step, percent, bytes and time remaining."""
+        """Poll the operation until it ends, showing the server's progress as it is: the step, the
+        percent over the whole operation, the bytes of the phase that counts them, and the time
+        remaining only when the server gives one (nothing is computed here)."""
         columns = (
             TextColumn("{task.description}"),
             BarColumn(),
             TaskProgressColumn(),
-            DownloadColumn(),
-            TextColumn("{task.fields[eta]}"),
+            TextColumn("{task.fields[detail]}"),
         )
         with Progress(*columns, console=errors, transient=False) as progress:
-            task = progress.add_task(title, total=None, eta="")
+            task = progress.add_task(title, total=100, detail="")
             while True:
                 op = self.call("GET", f"/v1/operations/{number}")
                 p = op.get("progress") or {}
-                remaining = p.get("seconds_remaining")
                 progress.update(
                     task,
                     description=escape(_current_step(op) or title),
-                    total=p.get("bytes_total") or None,
-                    completed=p.get("bytes_done") or 0,
-                    eta=f"ETA {_duration(remaining)}" if remaining else "",
+                    completed=float(p.get("percent") or 0),
+                    detail=escape(progress_detail(p)),
                 )
                 if op["status"] in TERMINAL:
                     return dict(op)
@@ -105,6 +105,17 @@ def _current_step(op: dict[str, Any]) -> str | None:
     steps = op.get("steps") or []
     running = [s for s in steps if s.get("result") == "inProgress"]
     return str((running or [{}])[0].get("message") or "") or None
+
+
+def progress_detail(p: dict[str, Any]) -> str:
+    """The phase, its bytes and the time remaining, as the native ``progress`` has them."""
+    parts = [str(p["phase"])] if p.get("phase") else []
+    if p.get("bytes_total") and p.get("bytes_phase", p.get("phase")) == p.get("phase"):
+        parts.append(f"{decimal(int(p.get('bytes_done') or 0))}/{decimal(int(p['bytes_total']))}")
+    remaining = p.get("seconds_remaining")
+    if remaining is not None:
+        parts.append(f"ETA {_duration(remaining)}")
+    return "  ".join(parts)
 
 
 def _duration(seconds: float) -> str:

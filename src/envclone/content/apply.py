@@ -24,11 +24,21 @@ class DigestMismatch(EnvcloneError, code="archive_damaged", status=500):
     """The applied content does not match the archive's recorded digest; nothing was changed."""
 
 
-def opener(reader: ArchiveReader, component: Component) -> Callable[[str], Iterator[bytes]]:
+def opener(
+    reader: ArchiveReader, component: Component, on_bytes: Callable[[int], None] | None = None
+) -> Callable[[str], Iterator[bytes]]:
     def open_entry(name: str) -> Iterator[bytes]:
-        return reader.read(component.value, name)
+        return reader.read(component.value, name) if on_bytes is None else _counted(reader, component, name, on_bytes)
 
     return open_entry
+
+
+def _counted(
+    reader: ArchiveReader, component: Component, name: str, on_bytes: Callable[[int], None]
+) -> Iterator[bytes]:
+    for chunk in reader.read(component.value, name):
+        on_bytes(len(chunk))
+        yield chunk
 
 
 def entry_names(reader: ArchiveReader, component: Component) -> list[str]:
@@ -50,12 +60,17 @@ def _settings_values(conn: sa.Connection, keys: frozenset[str]) -> dict[str, Any
 
 
 def replace(
-    conn: sa.Connection, reader: ArchiveReader, component: Component, *, keep_settings: frozenset[str] = frozenset()
+    conn: sa.Connection,
+    reader: ArchiveReader,
+    component: Component,
+    *,
+    keep_settings: frozenset[str] = frozenset(),
+    on_bytes: Callable[[int], None] | None = None,
 ) -> None:
     """Inside the caller's transaction. For settings, ``keep_settings`` keys keep this
-    environment's current values instead of the archive's."""
+    environment's current values instead of the archive's. ``on_bytes``: archive bytes read."""
     kept = _settings_values(conn, keep_settings) if component is Component.SETTINGS and keep_settings else {}
-    replace_component(conn, component, opener(reader, component))
+    replace_component(conn, component, opener(reader, component, on_bytes))
     if kept or (component is Component.SETTINGS and keep_settings):
         s = tables.settings
         conn.execute(s.delete().where(s.c.key.in_(keep_settings)))

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envclone.domain.apply import apply_phases
 from envclone.domain.components import Component
+from envclone.domain.progress import Phase, step_phase
 from envclone.domain.service import ServiceType
 from envclone.domain.settings_keys import APP_PROPERTY_KEYS, MAINTENANCE_KEYS
 
@@ -60,6 +62,18 @@ OPTION_NAMES = frozenset(o.name for o in OPTIONS)
 ALWAYS = (Component.ARTIFACTS, Component.CONFIGURATION, Component.JOBS, Component.SETTINGS)
 STEPS = (VALIDATE, LOGIN, VERSION, SERVICE, RECREATE, *(o.step for o in OPTIONS), MIGRATION)
 APPLY_STEPS = (RECREATE,)
+# What takes time in the source's recreate step: composing the archive to send (records read
+# live), sending what the target lacks, and the target's apply, whose own progress (APPLY_PHASES)
+# the source polls. The checks and the options' steps take no time of their own.
+COMPOSE, TRANSFER, APPLY = "compose", "transfer", "apply"
+PHASES = (
+    step_phase(VALIDATE, 3),
+    Phase(COMPOSE, 12, RECREATE),
+    Phase(TRANSFER, 10, RECREATE),
+    Phase(APPLY, 75, RECREATE),
+)
+REPORT = "report"  # the target's digests of the result and its change report, after the apply
+APPLY_PHASES = (*apply_phases(RECREATE), Phase(REPORT, 30))
 
 
 class CloneRequest(BaseModel):

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from envclone.domain.progress import Progress, ProgressView, view
+
+__all__ = ["Operation", "OperationStatus", "Progress", "ProgressView", "Step", "StepResult"]
+
 
 class OperationStatus(StrEnum):
     QUEUED = "queued"
@@ -65,42 +69,6 @@ class Step:
 
 
 @dataclass
-class Progress:
-    bytes_done: int = 0
-    bytes_total: int = 0
-    items_done: int = 0
-    items_total: int = 0
-
-    @property
-    def percent(self) -> float:
-        if self.bytes_total:
-            return min(100.0, 100.0 * self.bytes_done / self.bytes_total)
-        if self.items_total:
-            return min(100.0, 100.0 * self.items_done / self.items_total)
-        return 0.0
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "bytes_done": self.bytes_done,
-            "bytes_total": self.bytes_total,
-            "items_done": self.items_done,
-            "items_total": self.items_total,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> Progress:
-        return cls(**(data or {}))
-
-
-@dataclass(frozen=True)
-class Throughput:
-    """How fast an operation moves bytes, computed here once so that no dialect derives it."""
-
-    bytes_per_second: float
-    seconds_remaining: float | None  # None once finished, or while nothing has moved yet
-
-
-@dataclass
 class Operation:
     id: str
     kind: str
@@ -121,16 +89,15 @@ class Operation:
     # operation that needs them cannot be resumed and fails instead.
     secrets: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
-    def throughput(self, now: dt.datetime) -> Throughput | None:
-        """Average rate since the start (up to the end once finished) and the time the remaining
-        bytes would take at that rate; None before the operation starts."""
-        if self.started is None:
-            return None
-        elapsed = ((self.ended or now) - self.started).total_seconds()
-        rate = self.progress.bytes_done / elapsed if elapsed > 0 else 0.0
-        remaining = self.progress.bytes_total - self.progress.bytes_done
-        finished = self.status.is_terminal
-        return Throughput(rate, remaining / rate if rate > 0 and not finished else None)
+    def progress_view(self, now: dt.datetime) -> ProgressView:
+        """The progress every surface renders (see domain.progress)."""
+        return view(
+            self.progress,
+            succeeded=self.status is OperationStatus.SUCCEEDED,
+            finished=self.status.is_terminal,
+            ended=self.ended,
+            now=now,
+        )
 
     def step(self, key: str) -> Step:
         for step in self.steps:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 
+from envclone.domain.apply import apply_phases
 from envclone.domain.components import Component
 from envclone.domain.settings_keys import MAINTENANCE_KEYS
 
@@ -14,6 +15,8 @@ USERS_STEP = "Importing users and predefined roles"
 FILES_STEP = "Uploading stored snapshots and files"
 MAINTENANCE_STEP = "Setting daily maintenance start time to that of the backup"
 STEPS = (RESTORE_STEP, USERS_STEP, FILES_STEP, MAINTENANCE_STEP)
+# The optional steps run inside the restore step's transaction, within its replace phase.
+PHASES = apply_phases(RESTORE_STEP)
 
 # Always restored, in this order; users and files only when asked for.
 CORE = (

@@ -76,11 +76,19 @@ class ApplyError(PeerView):
     message: str | None = None
 
 
+class ApplyProgress(PeerView):
+    """How far the target's apply is (its domain.progress view); a target that does not say is at 0.
+    Not range-checked: the source clamps it, and a progress figure must never fail a clone."""
+
+    percent: float = 0.0
+
+
 class ApplyStatus(PeerView):
     """The apply operation as its source polls it (GET /v1/transfer/apply/{id})."""
 
     id: str
     status: OperationStatus
+    progress: ApplyProgress = Field(default_factory=ApplyProgress)
     result: ApplyResult = Field(default_factory=ApplyResult)
     error: ApplyError | None = None
 

@@ -1,18 +1,20 @@
-"""What a running handler reports through: step transitions (written at once), progress (written
-at most every half second), results, and cooperative cancellation."""
+"""What a running handler reports through: step transitions (written at once), progress (the
+operation's phases and how far the current one is, written at most every half second), results,
+and cooperative cancellation. The model itself, percent and estimated end, is domain.progress."""
 
 from __future__ import annotations
 
 import copy
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, StepResult
+from envclone.domain.progress import Phase, Tracker, phases_of_steps
 from envclone.errors import EnvcloneError
 from envclone.store import operations as repo
 from envclone.store.database import Database
@@ -25,10 +27,11 @@ class Cancelled(EnvcloneError, code="cancelled", status=409):
 
 
 class Recorder:
-    def __init__(self, db: Database, op: Operation) -> None:
+    def __init__(self, db: Database, op: Operation, phases: Sequence[Phase] = ()) -> None:
         self._db = db
         self.op = op
         self._lock = threading.Lock()
+        self._tracker = Tracker(phases or phases_of_steps([s.key for s in op.steps]), op.progress, op.started)
         self._last_flush = 0.0
         self._cancel_seen = op.cancel_requested
 
@@ -38,7 +41,9 @@ class Recorder:
         """Run one planned step: in progress now, success at the end, failed (with the error's
         English message as details) if the block raises."""
         step = self.op.step(key)
-        step.result, step.started, step.details = StepResult.IN_PROGRESS, utcnow(), None
+        with self._lock:
+            step.result, step.started, step.details = StepResult.IN_PROGRESS, utcnow(), None
+            self._tracker.start_step(key, step.started)
         self.flush(force=True)
         try:
             yield
@@ -55,30 +60,50 @@ class Recorder:
             step.details = f"internal error: {type(exc).__name__}"
             self.flush(force=True)
             raise
-        step.result, step.ended = StepResult.SUCCESS, utcnow()
+        with self._lock:
+            step.result, step.ended = StepResult.SUCCESS, utcnow()
+            self._tracker.finish_step(key, step.ended)
         self.flush(force=True)
 
     def not_applicable(self, key: str, reason: str | None = None) -> None:
+        """A step that has nothing to do here: its phases count as done."""
         step = self.op.step(key)
-        step.result, step.details = StepResult.NOT_APPLICABLE, reason
-        step.started = step.ended = utcnow()
+        with self._lock:
+            step.result, step.details = StepResult.NOT_APPLICABLE, reason
+            step.started = step.ended = utcnow()
+            self._tracker.finish_step(key, step.ended)
         self.flush(force=True)
 
     # -- progress ---------------------------------------------------------------------------------
-    def plan(self, *, bytes_total: int | None = None, items_total: int | None = None) -> None:
+    def phase(self, key: str) -> None:
+        """Enter one of the kind's phases (a part of a step, e.g. the transfer within a clone's
+        recreate step); every earlier phase counts as done. Its bytes and items start at zero."""
         with self._lock:
-            if bytes_total is not None:
-                self.op.progress.bytes_total = bytes_total
-            if items_total is not None:
-                self.op.progress.items_total = items_total
+            self._tracker.enter(key, utcnow())
+        self.flush()
+
+    def plan(self, *, bytes_total: int | None = None, items_total: int | None = None) -> None:
+        """What the current phase will measure (an estimate is fine: done never shows above it)."""
+        with self._lock:
+            self._tracker.plan(bytes_total=bytes_total, items_total=items_total, now=utcnow())
         self.flush()
 
     def advance(self, *, nbytes: int = 0, items: int = 0) -> None:
         """Thread-safe: worker threads of one operation may report concurrently."""
         with self._lock:
-            self.op.progress.bytes_done += nbytes
-            self.op.progress.items_done += items
+            self._tracker.advance(nbytes=nbytes, items=items, now=utcnow())
         self.flush()
+
+    def measured(self, fraction: float) -> None:
+        """The current phase's fraction as another party measures it (a clone's target applying)."""
+        with self._lock:
+            self._tracker.measured(fraction, utcnow())
+        self.flush()
+
+    def succeeded(self) -> None:
+        """The handler returned: 100 %, and only now."""
+        with self._lock:
+            self._tracker.succeeded()
 
     def set_result(self, **values: object) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ from envclone.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from envclone.domain.operation import Operation
+    from envclone.domain.progress import Phase
     from envclone.engine.recorder import Recorder
 
 
@@ -29,6 +30,7 @@ class OperationKind:
     exclusive: bool = False  # replaces environment content: at most one at a time
     cancellable: bool = True
     resumable: bool = False  # re-run from the start after a restart instead of failing
+    phases: tuple[Phase, ...] = ()  # what takes time, weighted (domain.progress); default: one per step
 
 
 class Registry:

@@ -90,7 +90,7 @@ class Engine:
             kind = self.registry.get(op.kind)
             with self._guard:
                 op.secrets = self._secrets.pop(op_id, {})
-            rec = Recorder(self.db, op)
+            rec = Recorder(self.db, op, kind.phases)
             with self._guard:
                 self._live[op_id] = rec
             self._execute(kind, op, rec)
@@ -106,6 +106,7 @@ class Engine:
         try:
             rec.check_cancelled()
             kind.handler(self.context, op, rec)
+            rec.succeeded()
         except Cancelled:
             status, code, message = OperationStatus.CANCELLED, Cancelled.code, "cancelled at the user's request"
         except EnvcloneError as exc:
@@ -127,6 +128,14 @@ class Engine:
             return live.snapshot()
         with self.db.read() as conn:
             return repo.load(conn, op_id)
+
+    def live(self, op: Operation) -> Operation:
+        """``op`` as read from the database, or the live record if it runs here: a listing then
+        shows the same progress as a single read (the database lags, and skips writes while a
+        long transaction holds SQLite's lock)."""
+        with self._guard:
+            running = self._live.get(op.id)
+        return running.snapshot() if running is not None else op
 
     def cancel(self, op_id: str) -> Operation:
         op = self.get(op_id)

@@ -14,7 +14,10 @@ import sqlalchemy as sa
 
 from envclone.archive import ArchiveReader, Manifest, load_manifest
 from envclone.content import apply
+from envclone.content.bundle import is_bundle
+from envclone.content.export import BLOB_PREFIX
 from envclone.content.replace import drop_unreferenced_blobs
+from envclone.domain.apply import CLEANUP, COMPARE, RECHECK, REPLACE, STAGE, VERIFY
 from envclone.domain.components import Component
 from envclone.engine import Recorder
 from envclone.errors import Conflict
@@ -35,16 +38,21 @@ class Applying:
     """The open transaction, as a hook sees it: what is being replaced, and the replacing."""
 
     def __init__(
-        self, conn: sa.Connection, reader: ArchiveReader, changing: list[Component], keep: frozenset[str]
+        self,
+        conn: sa.Connection,
+        reader: ArchiveReader,
+        changing: list[Component],
+        keep: frozenset[str],
+        on_bytes: Callable[[int], None] | None = None,
     ) -> None:
         self.conn, self.changing = conn, changing
-        self._reader, self._keep = reader, keep
+        self._reader, self._keep, self._on_bytes = reader, keep, on_bytes
 
     def replace(self, component: Component) -> None:
         """Replace one chosen component; nothing for one that is already equal or not chosen."""
         if component in self.changing:
             keep = self._keep if component is Component.SETTINGS else frozenset()
-            apply.replace(self.conn, self._reader, component, keep_settings=keep)
+            apply.replace(self.conn, self._reader, component, keep_settings=keep, on_bytes=self._on_bytes)
 
     def replace_all(self) -> None:
         for component in self.changing:
@@ -58,31 +66,57 @@ def apply_archive(
     ctx: OperationContext, rec: Recorder, request: ArchiveApply, in_transaction: Hook = Applying.replace_all
 ) -> Manifest:
     """Apply ``request``; ``in_transaction`` replaces the changing components (all of them, by
-    default) and may report steps or read the content before and after, inside the transaction."""
+    default) and may report steps or read the content before and after, inside the transaction.
+    Progress goes through the phases of domain.apply, each measured by what it works through."""
     manifest = load_manifest(ctx.blobs, request.manifest_id)
     chosen = list(request.components)
-    rec.plan(bytes_total=_bytes(manifest, chosen))
-    with ctx.db.read() as conn:
-        # What already has the archive's digest (and all its file contents) is neither read from
-        # the archive nor rewritten: a clone of an unchanged source, a restore of what is there.
-        same = apply.already_equal(conn, ctx.blobs, request.digests, chosen)
-    changing = [c for c in chosen if c not in same]
-    with ArchiveReader(ctx.blobs, manifest) as reader, rec.step(request.step):
-        apply.put_blobs(ctx.blobs, reader, changing, lambda n: rec.advance(nbytes=n))
-        rec.advance(nbytes=_bytes(manifest, same))
-        with ctx.db.begin() as conn:
-            if apply.already_equal(conn, ctx.blobs, request.digests, same) != same:
-                raise Conflict(request.changed_meanwhile)
-            in_transaction(Applying(conn, reader, changing, request.keep_settings))
-            # The unchanged ones were re-checked above in this transaction; settings deliberately
-            # differ from the archive when keys were kept.
-            kept = request.keep_settings
-            apply.check_digests(conn, request.digests, [c for c in changing if not (c is Component.SETTINGS and kept)])
+    sizes = {c: _bytes(manifest, [c], blobs=True) + _bytes(manifest, [c], blobs=False) for c in chosen}
+    with rec.step(request.step):
+        # Comparing and verifying take the longer the more a component holds: measured by its size.
+        rec.phase(COMPARE)
+        rec.plan(bytes_total=sum(sizes.values()))
+        same: set[Component] = set()
+        with ctx.db.read() as conn:
+            # What already has the archive's digest (and all its file contents) is neither read
+            # from the archive nor rewritten: a clone of an unchanged source, a restore of what is there.
+            for component in chosen:
+                same |= apply.already_equal(conn, ctx.blobs, request.digests, [component])
+                rec.advance(nbytes=sizes[component])
+        changing = [c for c in chosen if c not in same]
+        with ArchiveReader(ctx.blobs, manifest) as reader:
+            rec.phase(STAGE)
+            rec.plan(bytes_total=_bytes(manifest, changing, blobs=True))
+            apply.put_blobs(ctx.blobs, reader, changing, lambda n: rec.advance(nbytes=n))
+            with ctx.db.begin() as conn:
+                rec.phase(RECHECK)  # before the hook: nothing is replaced if content changed meanwhile
+                rec.plan(bytes_total=sum(sizes[c] for c in same))
+                for component in same:
+                    if not apply.already_equal(conn, ctx.blobs, request.digests, [component]):
+                        raise Conflict(request.changed_meanwhile)
+                    rec.advance(nbytes=sizes[component])
+                rec.phase(REPLACE)
+                rec.plan(bytes_total=_bytes(manifest, changing, blobs=False))
+                in_transaction(Applying(conn, reader, changing, request.keep_settings, lambda n: rec.advance(nbytes=n)))
+                # The unchanged ones were re-checked above in this transaction; settings
+                # deliberately differ from the archive when keys were kept.
+                kept = request.keep_settings
+                checked = [c for c in changing if not (c is Component.SETTINGS and kept)]
+                rec.phase(VERIFY)
+                rec.plan(bytes_total=sum(sizes[c] for c in checked))
+                for component in checked:
+                    apply.check_digests(conn, request.digests, [component])
+                    rec.advance(nbytes=sizes[component])
+        rec.phase(CLEANUP)
         with ctx.blob_refs, ctx.db.read() as conn:
             drop_unreferenced_blobs(conn, ctx.blobs)
     return manifest
 
 
-def _bytes(manifest: Manifest, components: Sequence[Component] | set[Component]) -> int:
+def _bytes(manifest: Manifest, components: Sequence[Component], *, blobs: bool) -> int:
+    """The logical bytes of the components' file contents (``blobs``) or of their records."""
     values = {c.value for c in components}
-    return sum(e.size for c, e in manifest.entries() if c in values)
+    return sum(
+        e.size
+        for c, e in manifest.entries()
+        if c in values and (e.name.startswith(BLOB_PREFIX) or is_bundle(e.name)) == blobs
+    )

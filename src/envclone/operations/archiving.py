@@ -1,7 +1,8 @@
 """Writing archives of chosen components from one consistent snapshot. Components whose change
 counter is what it was at the previous archive of the same kind are not read again: their entries
 are reused from that archive. File contents are content-addressed, so an unchanged file is reused
-whatever else changed. Shared by daily maintenance and clone."""
+whatever else changed. Shared by daily maintenance and clone. Progress goes to a Meter, planned
+from what the newest archives hold of each component (an estimate; done never shows above it)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
@@ -32,6 +33,25 @@ ARTIFACT_SNAPSHOT_COMPONENTS = (
     Component.USERS,
 )
 ALL_COMPONENTS = tuple(Component)
+
+
+class Meter(Protocol):
+    """What archiving reports progress to (the engine's Recorder is one)."""
+
+    def plan(self, *, bytes_total: int | None = None, items_total: int | None = None) -> None: ...
+
+    def advance(self, *, nbytes: int = 0, items: int = 0) -> None: ...
+
+
+class _NoMeter:
+    def plan(self, *, bytes_total: int | None = None, items_total: int | None = None) -> None:
+        pass
+
+    def advance(self, *, nbytes: int = 0, items: int = 0) -> None:
+        pass
+
+
+NO_METER: Meter = _NoMeter()
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,24 @@ class _Previous:
             self.by_component.setdefault(component, []).append(entry)
         # Entries named by their content (a blob's hash, a bundle's members): reusable by name.
         self.blobs = {e.name: e for _, e in entries if e.name.startswith(BLOB_PREFIX) or is_bundle(e.name)}
+        self.sizes = {c: int(sum(e.size for e in listed)) for c, listed in self.by_component.items()}
+
+
+def _plan(ctx: OperationContext, meter: Meter, components: list[Component], exact: int, *known: _Previous) -> None:
+    """Plan the bytes an archive of ``components`` will hold, as the newest archives (``known``,
+    then the newest of each kind, read afresh: one written moments ago counts) hold them: exact for
+    what has not changed since, an estimate for the rest. While some component is in no archive
+    yet, plan the components instead (one item each) rather than a total that is far too low."""
+    sources = list(known)
+    if not sources or any(c.value not in p.sizes for p in sources for c in components):
+        newest = (ArchiveKind.ENVIRONMENT_BACKUP, ArchiveKind.ARTIFACT_SNAPSHOT)
+        with ctx.db.read() as conn:
+            sources += [_Previous(ctx, conn, kind) for kind in newest]
+    sizes = [next((p.sizes[c.value] for p in sources if c.value in p.sizes), None) for c in components]
+    if all(size is not None for size in sizes):
+        meter.plan(bytes_total=exact + sum(size or 0 for size in sizes))
+    else:
+        meter.plan(items_total=len(components))
 
 
 def write_archive(
@@ -97,7 +135,7 @@ def write_archive(
     kind: str,
     components: Iterable[Component],
     created: dt.datetime,
-    on_bytes: Callable[[int], None],
+    meter: Meter = NO_METER,
 ) -> Written:
     """Archive ``components`` as seen by ``conn`` (a snapshot) and record it in the catalogue."""
     s = ctx.settings
@@ -112,17 +150,21 @@ def write_archive(
             **{k: last[k] for k in ("kind", "manifest_id", "size", "components", "digests", "generations", "source")},
             "created": created,
         }
-        on_bytes(int(last["size"]))
+        meter.plan(bytes_total=int(last["size"]))
+        meter.advance(nbytes=int(last["size"]))
         return Written(
             _record(ctx, same), load_manifest(ctx.blobs, last["manifest_id"]), int(last["size"]), int(last["size"])
         )
     previous = _Previous(ctx, conn, kind)
+    _plan(ctx, meter, chosen, 0, previous)
+    on_bytes = _counter(meter)
     digests: dict[str, str] = {}
     reused = 0
     with ArchiveWriter(ctx.blobs, source=source) as writer:
         for component in chosen:
             digests[component.value] = component_digest(conn, component)
             reused += _add_component(ctx, conn, writer, component, generations[component.value], previous, on_bytes)
+            meter.advance(items=1)
         manifest = writer.finish()
     size = sum(e.size for _, e in manifest.entries())
     row: dict[str, Any] = {
@@ -136,6 +178,13 @@ def write_archive(
         "source": source,
     }
     return Written(_record(ctx, row), manifest, size, reused)
+
+
+def _counter(meter: Meter) -> Callable[[int], None]:
+    def on_bytes(n: int) -> None:
+        meter.advance(nbytes=n)
+
+    return on_bytes
 
 
 def _record(ctx: OperationContext, row: dict[str, Any]) -> str:
@@ -197,7 +246,7 @@ def compose(
     base: Manifest,
     base_digests: dict[str, str],
     components: Iterable[Component],
-    on_bytes: Callable[[int], None],
+    meter: Meter = NO_METER,
 ) -> Composed:
     """An unrecorded archive (for a transfer): the components ``base`` holds are taken from it as
     they are (with the digests recorded for them), the others as ``conn`` sees them, reusing the
@@ -207,6 +256,11 @@ def compose(
     held: dict[str, list[Any]] = {}
     for component, entry in base.entries():
         held.setdefault(component, []).append(entry)
+    components = list(components)
+    exact = sum(sum(e.size for e in held.get(c.value, [])) for c in components if c.value in base_digests)
+    live = [c for c in components if not (c.value in held and c.value in base_digests)]
+    _plan(ctx, meter, live, exact, previous)
+    on_bytes = _counter(meter)
     digests: dict[str, str] = {}
     reused = 0
     with ArchiveWriter(ctx.blobs, source=dict(base.source)) as writer:
@@ -225,6 +279,7 @@ def compose(
             digests[component.value] = component_digest(conn, component)
             current = generation(conn, component)
             reused += _add_component(ctx, conn, writer, component, current, previous, on_bytes)
+            meter.advance(items=1)
         manifest = writer.finish()
     return Composed(manifest, digests, reused)
 

@@ -33,7 +33,8 @@ def list_operations(
 ) -> list[Operation]:
     who.require(Permission.READ_CONTENT)
     with ctx.db.read() as conn:
-        return repo.listing(conn, kind=kind, status=status, limit=limit, offset=offset)
+        listed = repo.listing(conn, kind=kind, status=status, limit=limit, offset=offset)
+    return [ctx.engine.live(op) for op in listed]  # running ones as the engine sees them, as get does
 
 
 def cancel(ctx: ServiceContext, who: Principal, op_id: str) -> Operation:

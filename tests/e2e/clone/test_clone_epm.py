@@ -675,7 +675,7 @@ def test_killing_the_target_mid_transfer_fails_cleanly_and_the_next_clone_resume
         op = latest_clone(source.http)
         progress = op["progress"]
         assert op["status"] in ("queued", "running"), op
-        if 0 < progress["bytes_done"] < progress["bytes_total"]:
+        if progress["phase"] == "transfer" and 0 < progress["bytes_done"] < progress["bytes_total"]:
             break
         assert time.monotonic() < end, op
         time.sleep(0.02)

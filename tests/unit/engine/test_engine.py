@@ -66,7 +66,8 @@ def test_operation_runs_to_success_with_steps_progress_and_result(db: Database) 
     done = engine.wait(op.id, timeout=10)
     assert done.status is OperationStatus.SUCCEEDED
     assert [s.result for s in done.steps] == [StepResult.SUCCESS, StepResult.SUCCESS, StepResult.NOT_APPLICABLE]
-    assert done.progress.bytes_done == 100 and done.progress.percent == 100.0
+    # Bytes are those of the last phase that counted some (each step is a phase by default).
+    assert (done.progress.bytes_done, done.progress.percent, done.progress.eta) == (40, 100.0, None)
     assert done.result["answer"] == 42 and done.ended is not None and done.seq > 0
     with db.read() as conn:
         assert conn.execute(sa.select(tables.operations.c.lock_key)).scalar() is None
@@ -157,3 +158,18 @@ def test_recovery_leaves_other_live_runners_alone(db: Database) -> None:
     engine = make_engine(db, {}, runner="r1")
     engine.recover()
     assert engine.get(op_id).status is OperationStatus.RUNNING
+
+
+def test_a_listing_shows_running_operations_as_the_engine_sees_them(db: Database) -> None:
+    gate = Gate()
+    engine = make_engine(db, {"gate": gate})
+    op = engine.submit("work", {}, created_by="admin")
+    assert gate.entered.wait(10)
+    with db.read() as conn:
+        stored = repo.load(conn, op.id)
+    live = engine.live(stored)
+    assert live.progress.percent == engine.get(op.id).progress.percent > 0  # the first step is done
+    assert live.step("Second step").result is StepResult.IN_PROGRESS
+    gate.release.set()
+    done = engine.wait(op.id, timeout=10)
+    assert engine.live(done) is done and done.progress.percent == 100.0

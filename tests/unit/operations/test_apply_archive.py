@@ -86,15 +86,19 @@ def test_content_changed_meanwhile_stops_before_the_hook(tmp_path: Path, monkeyp
     ctx = make_env(tmp_path / "env")
     backup = backed_up(ctx)
     add_record(ctx)
-    real = apply.already_equal
-    calls: list[int] = []
+    real, real_put = apply.already_equal, apply.put_blobs
+    staged: list[int] = []
 
     def racing(*args: object) -> set[Component]:
-        calls.append(1)
         found = real(*args)  # type: ignore[arg-type]
-        return found if len(calls) == 1 else set()  # as if an equal component changed meanwhile
+        return set() if staged else found  # as if an equal component changed once compared
+
+    def put_blobs(*args: object) -> None:
+        real_put(*args)  # type: ignore[arg-type]
+        staged.append(1)
 
     monkeypatch.setattr(apply, "already_equal", racing)
+    monkeypatch.setattr(apply, "put_blobs", put_blobs)
     seen.clear()
     done = run(ctx, KIND, backup)
     assert done.status.value == "failed"

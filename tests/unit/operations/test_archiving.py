@@ -32,7 +32,7 @@ def upload(ctx: ServiceContext, name: str, data: bytes) -> None:
 def archive(ctx: ServiceContext, second: int) -> Written:
     created = dt.datetime(2026, 1, 1, 0, 0, second)
     with ctx.db.snapshot() as conn:
-        return write_archive(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, [Component.FILES], created, lambda _n: None)
+        return write_archive(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, [Component.FILES], created)
 
 
 def file_hashes(ctx: ServiceContext) -> set[str]:
@@ -78,20 +78,17 @@ def test_a_clone_archive_reuses_the_environment_backup_for_unchanged_files(tmp_p
     for i in range(50):
         upload(ctx, f"record-{i}.json", f'{{"id": {i}}}'.encode() * 100)
     upload(ctx, "large.bin", bytes(range(256)) * 8192)
+    created = dt.datetime(2026, 1, 1)
     with ctx.db.snapshot() as conn:
-        backup = write_archive(
-            ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, list(Component), dt.datetime(2026, 1, 1), lambda _n: None
-        )
-        snapshot = write_archive(
-            ctx, conn, ArchiveKind.ARTIFACT_SNAPSHOT, [Component.ARTIFACTS], dt.datetime(2026, 1, 1), lambda _n: None
-        )
+        backup = write_archive(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, list(Component), created)
+        snapshot = write_archive(ctx, conn, ArchiveKind.ARTIFACT_SNAPSHOT, [Component.ARTIFACTS], created)
     files_bytes = sum(e.size for c, e in backup.manifest.entries() if c == Component.FILES.value)
     with ctx.db.snapshot() as conn:
-        composed = compose(ctx, conn, snapshot.manifest, {}, [Component.FILES], lambda _n: None)
+        composed = compose(ctx, conn, snapshot.manifest, {}, [Component.FILES])
     assert composed.reused == files_bytes > 2 * 1024 * 1024  # nothing read again
 
     upload(ctx, "record-7.json", b"changed")  # files changed: the large file is still reused by name
     with ctx.db.snapshot() as conn:
-        composed = compose(ctx, conn, snapshot.manifest, {}, [Component.FILES], lambda _n: None)
+        composed = compose(ctx, conn, snapshot.manifest, {}, [Component.FILES])
     assert 2 * 1024 * 1024 <= composed.reused < files_bytes
     assert restores(ctx, Written("composed", composed.manifest, 0, 0), make_context(tmp_path / "t")) >= file_hashes(ctx)

@@ -35,12 +35,7 @@ def render_step(step: Step, tr: Translator) -> dict[str, Any]:
 
 
 def render(op: Operation, tr: Translator) -> dict[str, Any]:
-    progress: dict[str, Any] = {**op.progress.to_json(), "percent": round(op.progress.percent, 1)}
-    speed = op.throughput(utcnow())
-    if speed is not None:
-        progress["bytes_per_second"] = round(speed.bytes_per_second)
-        remaining = speed.seconds_remaining
-        progress["seconds_remaining"] = round(remaining) if remaining is not None else None
+    """``progress`` is the engine's one model (domain.progress), rendered as it is."""
     return {
         "id": op.id,
         "number": op.seq,
@@ -48,7 +43,7 @@ def render(op: Operation, tr: Translator) -> dict[str, Any]:
         "status": op.status.value,
         "parameters": op.params,
         "steps": [render_step(step, tr) for step in op.steps],
-        "progress": progress,
+        "progress": op.progress_view(utcnow()).to_json(),
         "result": {k: v for k, v in op.result.items() if not k.startswith("_")},
         "error": {"code": op.error_code, "message": op.error_message} if op.error_code else None,
         "created": op.created,

@@ -10,7 +10,7 @@ from typing import Any
 
 from envclone.content.diff import compare, index_db, unchanged
 from envclone.content.digest import compute_component
-from envclone.domain.clone import RECREATE, report_key
+from envclone.domain.clone import RECREATE, REPORT, report_key
 from envclone.domain.operation import Operation
 from envclone.domain.transfer import ApplyRequest, ApplyResult
 from envclone.engine import Recorder
@@ -42,6 +42,7 @@ def run_apply(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
         ),
         replace_and_compare,
     )
+    rec.phase(REPORT)
     with ctx.db.read() as conn:
         # What the source compares with its own: read through the receipt, since the apply may
         # have replaced the users the source logged in as.

@@ -17,7 +17,7 @@ from envclone.domain.components import Component
 from envclone.domain.roles import Role
 from envclone.domain.transfer import PeerEnvironment
 from envclone.errors import EnvcloneError, Forbidden, InvalidRequest, NotFound
-from envclone.operations.archiving import ARTIFACT_SNAPSHOT_COMPONENTS, compose, write_archive
+from envclone.operations.archiving import ARTIFACT_SNAPSHOT_COMPONENTS, NO_METER, Meter, compose, write_archive
 from envclone.operations.clone.errors import ServiceTypeMismatch, TargetLoginFailed, TargetUnreachable, VersionMismatch
 from envclone.operations.clone.snapshot import find_stored, stored_archive
 from envclone.operations.context import OperationContext
@@ -71,7 +71,7 @@ class ClonePlan:
         created = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
         components = ARTIFACT_SNAPSHOT_COMPONENTS if kind == ArchiveKind.ARTIFACT_SNAPSHOT else tuple(Component)
         with self.ctx.db.snapshot() as conn:
-            written = write_archive(self.ctx, conn, kind, components, created, lambda _n: None)
+            written = write_archive(self.ctx, conn, kind, components, created)
         with self.ctx.db.read() as conn:
             return archives.get(conn, written.name)
 
@@ -123,15 +123,16 @@ class ClonePlan:
         if failure is not None:
             raise failure.error
 
-    def to_send(self, row: dict[str, Any], base: Manifest) -> tuple[Manifest, dict[str, str]]:
+    def to_send(self, row: dict[str, Any], base: Manifest, meter: Meter = NO_METER) -> tuple[Manifest, dict[str, str]]:
         """The manifest to send and its digests: the archive's own when it holds every component,
-        else composed with the records or files it lacks, read live from this environment."""
+        else composed with the records or files it lacks, read live from this environment (its
+        progress to ``meter``)."""
         held = {c for c, _ in base.entries()}
         if all(c.value in held for c in self.components):
             recorded = row["digests"]
             return base, {c.value: recorded[c.value] for c in self.components if c.value in recorded}
         with self.ctx.db.snapshot() as conn:
-            composed = compose(self.ctx, conn, base, row["digests"], self.components, lambda _n: None)
+            composed = compose(self.ctx, conn, base, row["digests"], self.components, meter)
         return composed.manifest, composed.digests
 
     def missing(self, peer: PeerClient, manifest: Manifest, check: Callable[[], None] = lambda: None) -> list[str]:

@@ -11,11 +11,14 @@ from typing import Any
 
 from envclone.archive import Manifest, load_manifest
 from envclone.domain.clone import (
+    APPLY,
+    COMPOSE,
     LOGIN,
     MIGRATION,
     OPTIONS,
     RECREATE,
     SERVICE,
+    TRANSFER,
     VALIDATE,
     VERSION,
     CloneRequest,
@@ -84,7 +87,9 @@ def _clone_to(
 def _send_and_apply(
     ctx: OperationContext, peer: PeerClient, rec: Recorder, plan: ClonePlan, row: dict[str, Any], base: Manifest
 ) -> dict[str, str]:
-    manifest, digests = plan.to_send(row, base)
+    rec.phase(COMPOSE)
+    manifest, digests = plan.to_send(row, base, rec)
+    rec.phase(TRANSFER)
     rec.plan(bytes_total=sum(e.size for c, e in manifest.entries()))
     missing = plan.missing(peer, manifest, rec.check_cancelled)
     stats = send_archive(ctx.blobs, peer, manifest, missing, lambda n: rec.advance(nbytes=n), rec.check_cancelled)
@@ -104,6 +109,7 @@ def _send_and_apply(
         if exc.status == 409:
             raise Conflict(f"the target environment is busy: {exc.message}") from None
         raise EnvcloneError(f"the target refused the clone: {exc.message}") from None
+    rec.phase(APPLY)
     final = _wait_for(peer, accepted.id, accepted.receipt, rec)
     if final.status is not OperationStatus.SUCCEEDED:
         message = final.error.message if final.error else None
@@ -120,6 +126,7 @@ def _send_and_apply(
 def _wait_for(peer: PeerClient, op_id: str, receipt: str, rec: Recorder) -> ApplyStatus:
     while True:
         remote = peer.apply_status(op_id, receipt)
+        rec.measured(remote.progress.percent / 100)  # the target's progress is this clone's apply phase
         if remote.status.is_terminal:
             return remote
         time.sleep(POLL_SECONDS)

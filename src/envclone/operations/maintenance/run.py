@@ -19,19 +19,11 @@ def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -
     created = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with ctx.db.snapshot() as conn:
         with rec.step(SNAPSHOT_STEP):
-            snapshot = write_archive(
-                ctx,
-                conn,
-                ArchiveKind.ARTIFACT_SNAPSHOT,
-                ARTIFACT_SNAPSHOT_COMPONENTS,
-                created,
-                lambda n: rec.advance(nbytes=n),
-            )
+            kind, components = ArchiveKind.ARTIFACT_SNAPSHOT, ARTIFACT_SNAPSHOT_COMPONENTS
+            snapshot = write_archive(ctx, conn, kind, components, created, rec)
             rec.set_result(artifactSnapshot=snapshot.name)
         with rec.step(BACKUP_STEP):
-            backup = write_archive(
-                ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, ALL_COMPONENTS, created, lambda n: rec.advance(nbytes=n)
-            )
+            backup = write_archive(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, ALL_COMPONENTS, created, rec)
             rec.set_result(environmentBackup=backup.name, bytes=backup.size, bytesReused=backup.reused)
     with rec.step(RETENTION_STEP):
         keep = ctx.settings.backup_retention

@@ -29,11 +29,12 @@ def run_verify(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
         except ArchiveError as exc:
             problems.append({"chunk": None, "entry": None, "problem": exc.message})
         else:
-            rec.plan(bytes_total=sum(e.size for _, e in manifest.entries()))
+            total = sum(e.size for _, e in manifest.entries())
+            rec.plan(bytes_total=total)
             with ArchiveReader(ctx.blobs, manifest) as reader:
                 for problem in reader.check():
                     problems.append({"chunk": problem.chunk_id, "entry": problem.entry, "problem": problem.message})
-            rec.advance(nbytes=rec.op.progress.bytes_total)
+            rec.advance(nbytes=total)
         result = {"ok": not problems, "damaged": problems}
         with ctx.db.begin() as conn:
             archives.mark_verified(conn, name, dt.datetime.now(dt.UTC).replace(tzinfo=None), result)
