@@ -3,6 +3,7 @@ The target password travels in the body over the caller's connection and is neve
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -30,7 +31,13 @@ class CloneBody(Strict):
     options: dict[str, bool] = Field(default_factory=dict)
 
     def request(self) -> CloneRequest:
-        return CloneRequest.model_validate(self.model_dump(exclude={"target_password"}))
+        return CloneRequest.model_validate(self.model_dump(exclude={"target_password", "list_limit"}))
+
+
+class PreviewBody(CloneBody):
+    # How many keys each list of created, replaced and removed objects holds at most; the
+    # preview's ``truncated`` says how many each left out.
+    list_limit: Annotated[int, Field(ge=0, le=100_000)] = clone_preview.LIST_LIMIT
 
 
 def build_router() -> APIRouter:
@@ -44,9 +51,13 @@ def build_router() -> APIRouter:
 
     @router.post("/preview")
     async def preview(request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        body = await read_model(request, CloneBody, 64 * 1024)
+        body = await read_model(request, PreviewBody, 64 * 1024)
         return await run_in_threadpool(
-            clone_preview.preview_clone, context(request), who, body.request(), body.target_password
+            partial(clone_preview.preview_clone, list_limit=body.list_limit),
+            context(request),
+            who,
+            body.request(),
+            body.target_password,
         )
 
     @router.get("/{op_id}/report")
