@@ -155,8 +155,9 @@ def test_native_clone_with_migrate_users_makes_everything_equal(pair: ServerPair
         {"unexpected": 1},
         {"target_url": "ftp://example.invalid"},
         {"target_user": ""},
+        {"list_limit": -1},
     ],
-    ids=["unknown option", "option not a boolean", "unknown field", "not an http URL", "empty user"],
+    ids=["unknown option", "option not a boolean", "unknown field", "not an http URL", "empty user", "list_limit < 0"],
 )
 def test_bad_clone_bodies_start_nothing(pair: ServerPair, change: dict[str, Any]) -> None:
     ops = operation_ids(pair.src)
