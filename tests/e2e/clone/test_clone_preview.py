@@ -16,7 +16,7 @@ from tests.builders import RECORD_KINDS, make_environment, tag
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer, free_port
 from tests.e2e.client import digests, ok, operation_ids, wait_operation
 from tests.e2e.clone import LOGIN, VALIDATE
-from tests.e2e.clone.test_clone_cli import envclone
+from tests.e2e.clone.test_clone_cli import Run, envclone
 from tests.e2e.conftest import TARGET_PASSWORD, ServerPair, Servers
 
 JOBS = "jobConsole"
@@ -38,7 +38,7 @@ def body(pair: ServerPair, password: str = TARGET_PASSWORD, url: str | None = No
     return {"target_url": url or pair.target.url, "target_user": ADMIN, "target_password": password, **extra}
 
 
-def dry_run(pair: ServerPair, password: str = TARGET_PASSWORD, url: str | None = None, *extra: str) -> Any:
+def dry_run(pair: ServerPair, *extra: str, password: str = TARGET_PASSWORD, url: str | None = None) -> Run:
     target = (f"TARGET_USERNAME={ADMIN}", f"TARGET_PASSWORD={password}", f"TARGET_URL={url or pair.target.url}")
     return envclone(
         "cloneEnvironment", *target, "--url", pair.source.url, "-u", ADMIN, "-p", ADMIN_PASSWORD, "--dry-run", *extra
@@ -113,7 +113,7 @@ def test_object_lists_say_how_many_they_left_out(ends: ServerPair) -> None:
     small = ok(ends.src.post("/v1/clone/preview", json=body(ends, list_limit=1)))["components"]["artifacts"]
     assert len(small["objects"]["created"]) == 1 and small["truncated"]["created"] == small["created"] - 1, small
 
-    run = dry_run(ends, TARGET_PASSWORD, None, "--objects", "1")
+    run = dry_run(ends, "--objects", "1")
     assert run.code == 0, run.raw
     left_out = records["created"] - 1
     assert f"dataManagement created ({records['created']:,}):" in run.out, run.raw
@@ -129,7 +129,7 @@ def test_a_preview_that_cannot_reach_or_log_in_fails_with_a_message(ends: Server
         expected = f"cannot reach the target environment at {url}"
     before = both(ends)
 
-    run = dry_run(ends, wrong, url)
+    run = dry_run(ends, password=wrong, url=url)
     assert run.code == 1, run.raw
     assert f"fails {LOGIN}: {expected}" in run.out and f"the clone would fail: {expected}" in run.out, run.raw
     assert "would send" not in run.out and "component" not in run.out, run.raw
