@@ -8,6 +8,7 @@ from pathlib import Path
 
 from envclone.archive import BlobChunkStore, ChunkStore
 from envclone.blobs import BlobStore, LocalBlobStore
+from envclone.blobs.overlay import OverlayBlobStore
 
 # Each factory makes an empty store in a fresh temporary directory of its own.
 BlobStoreFactory = Callable[[Path], BlobStore]
@@ -18,8 +19,14 @@ def local_blob_store(tmp: Path) -> BlobStore:
     return LocalBlobStore(tmp / "blobs")
 
 
+def overlay_blob_store(tmp: Path) -> BlobStore:
+    """A dry run's store: an empty base seen through a scratch store (blobs/overlay.py)."""
+    return OverlayBlobStore(LocalBlobStore(tmp / "base"), LocalBlobStore(tmp / "scratch"))
+
+
 BLOB_STORES: dict[str, BlobStoreFactory] = {
     "local": local_blob_store,
+    "overlay": overlay_blob_store,
 }
 
 

@@ -75,13 +75,21 @@ def clone_environment(
     user: User = "admin",
     password: Password = "",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what the clone would do; change nothing")] = False,
+    objects: Annotated[
+        int,
+        typer.Option(
+            "--objects", min=0, max=100_000, help="With --dry-run: list up to N objects of each change per component"
+        ),
+    ] = 0,
 ) -> None:
     """Clone this environment to TARGET_URL (EPM Automate's cloneEnvironment)."""
     try:
         body = body_from(parse_options(options, ALLOWED, BOOLEANS))
         with EpmClient(url, user, password) as client:
             if dry_run:
-                _preview(client.call("POST", "/v1/clone/preview", json=native_body(body)))
+                preview = client.call("POST", "/v1/clone/preview", json={**native_body(body), "list_limit": objects})
+                if not _preview(preview, listing=objects > 0):
+                    raise CommandError(f"the clone would fail: {preview.get('problem')}", 1)
                 return
             client.epm("POST", "/v1/services/clone", json=body)
             latest = client.call("GET", "/v1/operations", params={"kind": "cloneEnvironment", "limit": 1})
@@ -108,20 +116,45 @@ def _steps(op: dict[str, Any]) -> None:
     console.print(table)
 
 
-def _preview(preview: dict[str, Any]) -> None:
+def _preview(preview: dict[str, Any], *, listing: bool) -> bool:
+    """Print a dry run: its checks, then (if they pass) per component what would change and what
+    would be sent. False if the clone would fail."""
     for check in preview.get("checks", []):
         mark = "[green]ok[/]" if check["ok"] else "[red]fails[/]"
         console.print(
-            f"{mark} {escape(check['check'])}" + (f": {escape(check['problem'])}" if check.get("problem") else "")
+            f"{mark} {escape(check['check'])}" + (f": {escape(check['problem'])}" if check.get("problem") else ""),
+            soft_wrap=True,
         )
+    if not preview.get("ok"):
+        return False
+    if preview.get("takes_snapshot"):
+        console.print("no snapshot to clone from yet: the clone would take one first (this dry run took none)")
     table = Table("component", "created", "replaced", "removed", "unchanged")
-    for name, change in (preview.get("components") or {}).items():
-        table.add_row(name, *(str(change.get(k, "-")) for k in ("created", "replaced", "removed", "unchanged")))
+    changes: dict[str, Any] = preview.get("components") or {}
+    for name, change in changes.items():
+        table.add_row(name, *(f"{change[k]:,}" for k in ("created", "replaced", "removed", "unchanged")))
     console.print(table)
+    if listing:
+        for name, change in changes.items():
+            _objects(name, change)
     console.print(
-        f"would send {preview.get('bytes_to_send', 0):,} bytes "
-        f"({preview.get('chunks_to_send', 0)} of {preview.get('chunks', 0)} chunks)"
+        f"would send {preview['bytes_to_send']:,} bytes "
+        f"({preview['chunks_to_send']:,} of {preview['chunks']:,} chunks; the target has the rest)"
     )
+    return True
+
+
+def _objects(name: str, change: dict[str, Any]) -> None:
+    """The objects a component would create, replace and remove, saying how many were left out."""
+    for what in ("created", "replaced", "removed"):
+        listed, left_out = change["objects"][what], change.get("truncated", {}).get(what, 0)
+        if not listed and not left_out:
+            continue
+        console.print(f"{escape(name)} {what} ({change[what]:,}):")
+        for key in listed:
+            console.print(f"  {escape(key)}", soft_wrap=True, highlight=False)
+        if left_out:
+            console.print(f"  ... and {left_out:,} more, not listed (--objects N lists up to N)")
 
 
 def register(app: typer.Typer) -> None:

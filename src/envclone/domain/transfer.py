@@ -100,10 +100,10 @@ class ApplyAccepted(ApplyStatus):
 
 
 class ComponentIndex(PeerModel):
-    """One component of the target as a preview compares it: a count for records, else key -> hash."""
+    """One component of the target as a preview compares it: each row's key -> its content hash
+    (content.diff; a record, having no natural key, is keyed by its content)."""
 
-    count: int | None = None
-    index: dict[str, str] | None = None
+    index: dict[str, str]
 
 
 class PeerIdentity(PeerView):

@@ -142,9 +142,9 @@ class PeerClient:
         response = self._check(self._http.get(f"/v1/transfer/apply/{op_id}/report", headers={RECEIPT_HEADER: receipt}))
         return response.content
 
-    def index(self, component: Component) -> dict[str, str] | int:
+    def index(self, component: Component) -> dict[str, str]:
         found = ComponentIndex.model_validate(self.request("GET", f"/v1/transfer/index/{component.value}", retry=True))
-        return found.count if found.count is not None else dict(found.index or {})
+        return found.index
 
     def operation(self, op_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", f"/v1/operations/{op_id}", retry=True)

@@ -1,14 +1,23 @@
 """A clone's dry run: the clone's own plan (operations.clone.plan) with each check's outcome
-recorded instead of raised, per component what it would create, replace and remove on the target,
-and the bytes it would send after deduplication. The target is only read; the source may write the
-archive it would send (as a backup does), nothing else."""
+recorded instead of raised, per component what it would create, replace and remove on the target
+(the comparison of its change report, content.diff), and the bytes it would send after
+deduplication. It changes nothing, on either end: the target is only read, and whatever the plan
+writes on the source (the archive it would send, a stored snapshot's import) goes to a scratch
+blob store that is dropped afterwards; with no snapshot to clone from yet, it takes none."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from envclone.archive import ArchiveReader, chunk_ids, chunks_of, load_manifest
+from envclone.archive import ArchiveReader, Manifest, chunk_ids, chunks_of, load_manifest
+from envclone.blobs import BlobStore, LocalBlobStore
+from envclone.blobs.overlay import OverlayBlobStore
 from envclone.content.apply import opener
 from envclone.content.diff import compare, index_entries
 from envclone.domain.clone import VALIDATE, CloneRequest
@@ -20,66 +29,118 @@ from envclone.operations.clone.plan import TARGET_CHECKS, ClonePlan
 from envclone.peer import PeerClient, PeerError
 from envclone.services.clone import checked_request
 from envclone.services.context import ServiceContext
+from envclone.settings import Settings
+from envclone.store.database import Database
 
-LIST_LIMIT = 200
+LIST_LIMIT = 200  # keys listed per change of each component unless the caller asks otherwise
 
 
-def preview_clone(ctx: ServiceContext, who: Principal, request: CloneRequest, password: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _DryContext:
+    """The environment as the plan sees it during a preview: the same database (only read) and a
+    blob store whose writes land in scratch."""
+
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    blob_refs: threading.Lock
+
+
+@contextmanager
+def _scratch(ctx: ServiceContext) -> Iterator[_DryContext]:
+    with tempfile.TemporaryDirectory(prefix="envclone-preview-") as scratch:
+        blobs = OverlayBlobStore(ctx.blobs, LocalBlobStore(Path(scratch)))
+        yield _DryContext(ctx.settings, ctx.db, blobs, ctx.blob_refs)
+
+
+class _Checks:
+    def __init__(self) -> None:
+        self.done: list[dict[str, Any]] = []
+
+    def record(self, name: str, problem: str | None) -> None:
+        self.done.append({"check": name, "ok": problem is None, "problem": problem})
+
+    @property
+    def problem(self) -> str | None:
+        """The first failed check's problem: where the clone would stop."""
+        return next((c["problem"] for c in self.done if not c["ok"]), None)
+
+
+def preview_clone(
+    ctx: ServiceContext, who: Principal, request: CloneRequest, password: str, *, list_limit: int = LIST_LIMIT
+) -> dict[str, Any]:
+    """``ok`` is False when the clone would fail; ``problem`` then says why, and nothing is
+    compared (a clone that stops at a check sends and changes nothing)."""
     who.require(Permission.MIGRATE)
     request = checked_request(request, password)
-    plan = ClonePlan(ctx, request)
-    checks: list[dict[str, Any]] = []
-
-    def check(name: str, problem: str | None) -> bool:
-        checks.append({"check": name, "ok": problem is None, "problem": problem})
-        return problem is None
-
-    out: dict[str, Any] = {"checks": checks, "components": {}, "options": plan.options}
-    try:
-        row = plan.archive()
-    except EnvcloneError as exc:
-        check(VALIDATE, exc.message)
-        return out
-    check(VALIDATE, None)
-    out["backupName"] = row["name"]
-    try:
-        with PeerClient(request.target_url, request.target_user, password) as peer:
-            _preview_against(ctx, peer, plan, row, out, check)
-    except PeerError as exc:
-        raise peer_failure(exc, request.target_url) from None
+    checks = _Checks()
+    out: dict[str, Any] = {"ok": False, "problem": None, "checks": checks.done, "components": {}}
+    with _scratch(ctx) as dry:
+        plan = ClonePlan(dry, request)
+        out["options"] = plan.options
+        try:
+            row = plan.existing_archive()
+        except EnvcloneError as exc:
+            checks.record(VALIDATE, exc.message)
+            out["problem"] = checks.problem
+            return out
+        checks.record(VALIDATE, None)
+        out.update(backupName=row["name"] if row else None, takes_snapshot=row is None)
+        try:
+            with PeerClient(request.target_url, request.target_user, password) as peer:
+                if _check_target(plan, peer, row, checks):
+                    _compare(dry, plan, peer, row, out, list_limit)
+        except PeerError as exc:
+            raise peer_failure(exc, request.target_url) from None
+    out["problem"] = checks.problem
+    out["ok"] = out["problem"] is None
     return out
 
 
-def _preview_against(
-    ctx: ServiceContext,
-    peer: PeerClient,
-    plan: ClonePlan,
-    row: dict[str, Any],
-    out: dict[str, Any],
-    check: Callable[[str, str | None], bool],
-) -> None:
+def _check_target(plan: ClonePlan, peer: PeerClient, row: dict[str, Any] | None, checks: _Checks) -> bool:
+    """Each of the clone's checks of the target, all of them once logged in; True if all pass."""
     try:
         target = plan.login(peer)
     except EnvcloneError as exc:
-        check(TARGET_CHECKS[0], exc.message)
-        return
+        checks.record(TARGET_CHECKS[0], exc.message)
+        return False
+    archive = row or {"kind": plan.fresh_kind}  # the checks read the archive's kind only
     for step in TARGET_CHECKS:
-        failure = plan.check(step, target, row)
-        check(step, failure.summary if failure else None)
-    manifest, _digests = plan.to_send(row, load_manifest(ctx.blobs, row["manifest_id"]))
+        failure = plan.check(step, target, archive)
+        checks.record(step, failure.summary if failure else None)
+    return checks.problem is None
+
+
+def _compare(
+    dry: _DryContext,
+    plan: ClonePlan,
+    peer: PeerClient,
+    row: dict[str, Any] | None,
+    out: dict[str, Any],
+    list_limit: int,
+) -> None:
+    manifest = plan.to_send(row, load_manifest(dry.blobs, row["manifest_id"]))[0] if row else plan.to_send_fresh()
     missing = plan.missing(peer, manifest)
     out.update(
         chunks=len(chunk_ids(manifest)),
         chunks_to_send=len(missing),
-        bytes_to_send=sum(map(chunks_of(ctx.blobs).size, missing)),
+        bytes_to_send=sum(map(chunks_of(dry.blobs).size, missing)),
         bytes_total=sum(e.size for _, e in manifest.entries()),
     )
+    out["components"] = _changes(dry, plan, peer, manifest, list_limit)
+
+
+def _changes(
+    dry: _DryContext, plan: ClonePlan, peer: PeerClient, manifest: Manifest, list_limit: int
+) -> dict[str, Any]:
     kept = {f'settings:["{key}"]' for key in plan.keep_settings}
-    with ArchiveReader(ctx.blobs, manifest) as reader:
+    changes: dict[str, Any] = {}
+    with ArchiveReader(dry.blobs, manifest) as reader:
         for component in plan.components:
             new, old = index_entries(opener(reader, component), component), peer.index(component)
-            if component is Component.SETTINGS and isinstance(new, dict) and isinstance(old, dict):
+            if component is Component.SETTINGS:
                 # kept settings stay as the target has them: not a change
                 new = {k: v for k, v in new.items() if k not in kept}
                 old = {k: v for k, v in old.items() if k not in kept}
-            out["components"][component.value] = compare(old, new, list_limit=LIST_LIMIT)
+            changes[component.value] = compare(old, new, list_limit=list_limit)
+    return changes

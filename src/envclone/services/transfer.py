@@ -73,8 +73,8 @@ def apply_report(ctx: ServiceContext, op_id: str, receipt: str) -> bytes:
     return ctx.blobs.get(clone.report_key(op_id))
 
 
-def component_index(ctx: ServiceContext, who: Principal, component: str) -> dict[str, str] | int:
-    """A clone preview's view of this environment: key -> content hash per row (count for records)."""
+def component_index(ctx: ServiceContext, who: Principal, component: str) -> dict[str, str]:
+    """A clone preview's view of this environment: key -> content hash per row (content.diff)."""
     who.require(Permission.MIGRATE)
     try:
         chosen = Component(component)

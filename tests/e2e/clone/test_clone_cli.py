@@ -84,10 +84,13 @@ def test_dry_run_prints_the_preview_and_changes_nothing(pair: ServerPair) -> Non
     assert clone_ops(pair.src) == source_clones and operation_ids(pair.tgt) == target_ops
 
 
-def test_dry_run_with_a_wrong_password_shows_the_failing_check(pair: ServerPair) -> None:
+def test_dry_run_with_a_wrong_password_shows_the_failing_check_and_exits_non_zero(pair: ServerPair) -> None:
     before = digests(pair.tgt)
     run = envclone(*clone_command(pair, f"Wrong-{tag()}"), "--dry-run")
+    assert run.code == 1, run.raw
     assert "fails Login to target environment" in run.out, run.raw
+    assert f"error: the clone would fail: login to the target environment as {ADMIN} failed" in run.out, run.raw
+    assert "would send" not in run.out, run.raw
     assert digests(pair.tgt) == before
 
 

@@ -3,15 +3,17 @@ The target password travels in the body over the caller's connection and is neve
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import read_model
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
+from envclone.api.native.crud import _body_schema as body_schema  # the request body for OpenAPI
 from envclone.api.native.operations import render, translator
 from envclone.api.native.schemas import Strict
 from envclone.domain.clone import CloneRequest
@@ -30,7 +32,46 @@ class CloneBody(Strict):
     options: dict[str, bool] = Field(default_factory=dict)
 
     def request(self) -> CloneRequest:
-        return CloneRequest.model_validate(self.model_dump(exclude={"target_password"}))
+        return CloneRequest.model_validate(self.model_dump(exclude={"target_password", "list_limit"}))
+
+
+class PreviewBody(CloneBody):
+    # How many keys each list of created, replaced and removed objects holds at most; the
+    # preview's ``truncated`` says how many each left out.
+    list_limit: Annotated[int, Field(ge=0, le=100_000)] = clone_preview.LIST_LIMIT
+
+
+# What a preview answers (services.clone_preview), for the OpenAPI document; the service's dict is
+# returned as it is, so keys a failed preview leaves out stay out rather than turn null.
+class PreviewCheck(BaseModel):
+    check: str
+    ok: bool
+    problem: str | None
+
+
+class ComponentChange(BaseModel):
+    before: int
+    after: int
+    created: int
+    replaced: int
+    removed: int
+    unchanged: int
+    objects: dict[str, list[str]] = Field(description="keys created, replaced, removed (at most list_limit each)")
+    truncated: dict[str, int] = Field(description="how many keys each list of objects left out")
+
+
+class ClonePreview(BaseModel):
+    ok: bool = Field(description="false when the clone would fail; problem then says why")
+    problem: str | None
+    checks: list[PreviewCheck]
+    options: dict[str, bool | None] | None = None
+    backupName: str | None = Field(None, description="the snapshot the clone would send")  # noqa: N815
+    takes_snapshot: bool | None = Field(None, description="no snapshot yet: the clone would take one first")
+    components: dict[str, ComponentChange] = Field(description="empty when a check failed")
+    chunks: int | None = None
+    chunks_to_send: int | None = None
+    bytes_to_send: int | None = Field(None, description="stored bytes the target lacks")
+    bytes_total: int | None = None
 
 
 def build_router() -> APIRouter:
@@ -42,11 +83,15 @@ def build_router() -> APIRouter:
         op = await run_in_threadpool(clone.start_clone, context(request), who, body.request(), body.target_password)
         return render(op, translator(request))
 
-    @router.post("/preview")
+    @router.post("/preview", openapi_extra=body_schema(PreviewBody), responses={200: {"model": ClonePreview}})
     async def preview(request: Request, who: Principal = who_dep) -> dict[str, Any]:
-        body = await read_model(request, CloneBody, 64 * 1024)
+        body = await read_model(request, PreviewBody, 64 * 1024)
         return await run_in_threadpool(
-            clone_preview.preview_clone, context(request), who, body.request(), body.target_password
+            partial(clone_preview.preview_clone, list_limit=body.list_limit),
+            context(request),
+            who,
+            body.request(),
+            body.target_password,
         )
 
     @router.get("/{op_id}/report")

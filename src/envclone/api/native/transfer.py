@@ -105,9 +105,9 @@ def build_router() -> APIRouter:
         data = await run_in_threadpool(transfer.apply_report, context(request), op_id, _receipt(request))
         return Response(data, media_type="application/json")
 
-    @router.get("/index/{component}", response_model_exclude_none=True)
+    @router.get("/index/{component}")
     async def component_index(component: str, request: Request, who: Principal = who_dep) -> wire.ComponentIndex:
         index = await run_in_threadpool(transfer.component_index, context(request), who, component)
-        return wire.ComponentIndex(count=index) if isinstance(index, int) else wire.ComponentIndex(index=index)
+        return wire.ComponentIndex(index=index)
 
     return router

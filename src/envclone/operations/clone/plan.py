@@ -1,7 +1,8 @@
 """One clone's plan, worked out the same way by the clone (run.py) and by its dry run
 (services.clone_preview): the archive to send, the login and its roles, the checks of the target,
 the manifest to send and what the target lacks of it. The run raises a failed check inside its
-step; the preview records it and goes on. Nothing here writes to the target."""
+step; the preview records it. Nothing here writes to the target; the preview runs the plan over a
+scratch blob store and never calls ``archive`` (which may record a fresh snapshot)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from envclone.archive import Manifest, chunk_ids
+from envclone.archive import DEFAULT_COMPRESSION, Algorithms, Manifest, chunk_ids, new_archive_id
+from envclone.archive.ids import DEFAULT_HASH
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.clone import ARTIFACT_SNAPSHOT, LOGIN, SERVICE, VERSION, CloneRequest, version_problem
 from envclone.domain.components import Component
@@ -45,7 +47,18 @@ class ClonePlan:
     def archive(self) -> dict[str, Any]:
         """The catalogue row of the archive to clone from (EPM: the last maintenance snapshot unless
         a snapshot or the Environment Backup is named; a named snapshot is a backup of the catalogue
-        or a stored snapshot, see snapshot.py)."""
+        or a stored snapshot, see snapshot.py). With none yet, a snapshot is taken now."""
+        row = self.existing_archive()
+        return row if row is not None else self._fresh_snapshot(self.fresh_kind)
+
+    @property
+    def fresh_kind(self) -> str:
+        """What the clone takes first when there is no archive to clone from yet."""
+        return ArchiveKind.ENVIRONMENT_BACKUP if self.request.environment_backup else ArchiveKind.ARTIFACT_SNAPSHOT
+
+    def existing_archive(self) -> dict[str, Any] | None:
+        """The archive to clone from if there is one, else None (the clone takes a snapshot first).
+        Writes nothing to the database; a stored snapshot's package is imported into the blob store."""
         request, ctx = self.request, self.ctx
         stored: dict[str, Any] | None = None
         with ctx.db.read() as conn:
@@ -58,18 +71,14 @@ class ClonePlan:
                 stored = None if row is not None else find_stored(conn, str(request.snapshot_name))
         if row is None and stored is not None:
             return stored_archive(ctx, stored)
-        if row is None:
-            if request.names_snapshot:
-                raise NotFound(f"snapshot {request.snapshot_name} not found in the source environment")
-            row = self._fresh_snapshot(
-                ArchiveKind.ENVIRONMENT_BACKUP if request.environment_backup else ArchiveKind.ARTIFACT_SNAPSHOT
-            )
+        if row is None and request.names_snapshot:
+            raise NotFound(f"snapshot {request.snapshot_name} not found in the source environment")
         return row
 
     def _fresh_snapshot(self, kind: str) -> dict[str, Any]:
         """No daily maintenance has run yet: take the snapshot now rather than refuse."""
         created = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
-        components = ARTIFACT_SNAPSHOT_COMPONENTS if kind == ArchiveKind.ARTIFACT_SNAPSHOT else tuple(Component)
+        components = _snapshot_components(kind)
         with self.ctx.db.snapshot() as conn:
             written = write_archive(self.ctx, conn, kind, components, created)
         with self.ctx.db.read() as conn:
@@ -127,13 +136,29 @@ class ClonePlan:
         """The manifest to send and its digests: the archive's own when it holds every component,
         else composed with the records or files it lacks, read live from this environment (its
         progress to ``meter``)."""
-        held = {c for c, _ in base.entries()}
-        if all(c.value in held for c in self.components):
+        if self._covers({c for c, _ in base.entries()}):
             recorded = row["digests"]
             return base, {c.value: recorded[c.value] for c in self.components if c.value in recorded}
         with self.ctx.db.snapshot() as conn:
             composed = compose(self.ctx, conn, base, row["digests"], self.components, meter)
         return composed.manifest, composed.digests
+
+    def to_send_fresh(self) -> Manifest:
+        """With no archive yet (``existing_archive`` None), what ``archive`` then ``to_send`` would
+        send, as this environment holds it now, in an archive no catalogue records: the snapshot
+        whole if it holds every chosen component, else the chosen ones. Same content, same chunks."""
+        snapshot = _snapshot_components(self.fresh_kind)
+        every = snapshot if self._covers({c.value for c in snapshot}) else self.components
+        now = dt.datetime.now(dt.UTC)
+        s = self.ctx.settings
+        source = {"environment": s.environment_name, "version": s.version, "service_type": s.service_type.value}
+        nothing = Manifest(new_archive_id(now), now, source, Algorithms({}, DEFAULT_HASH, DEFAULT_COMPRESSION), ())
+        with self.ctx.db.snapshot() as conn:
+            return compose(self.ctx, conn, nothing, {}, every, NO_METER).manifest
+
+    def _covers(self, held: set[str]) -> bool:
+        """Whether an archive holding the components ``held`` is sent as it is (else composed)."""
+        return all(c.value in held for c in self.components)
 
     def missing(self, peer: PeerClient, manifest: Manifest, check: Callable[[], None] = lambda: None) -> list[str]:
         """Have/want: the manifest's chunks the target lacks, asked in batches; ``check`` may raise
@@ -144,3 +169,7 @@ class ClonePlan:
             check()
             missing.extend(peer.missing(ids[start : start + ASK_BATCH]))
         return missing
+
+
+def _snapshot_components(kind: str) -> tuple[Component, ...]:
+    return ARTIFACT_SNAPSHOT_COMPONENTS if kind == ArchiveKind.ARTIFACT_SNAPSHOT else tuple(Component)
