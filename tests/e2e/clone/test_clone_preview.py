@@ -158,6 +158,7 @@ def test_records_the_target_already_holds_are_unchanged_in_the_preview(ends: Ser
 
 
 def test_two_added_job_console_records_are_reported_as_two_created(ends: ServerPair) -> None:
+    clone(ends)  # the target holds what the source holds, whichever tests ran before (or none)
     held = ok(ends.src.post("/v1/clone/preview", json=body(ends)))["components"][JOBS]["after"]
     mark = add_jobs(ends, 2)
 
@@ -181,6 +182,7 @@ def test_two_added_job_console_records_are_reported_as_two_created(ends: ServerP
 
 
 def test_the_dry_run_prints_the_row_by_row_counts(ends: ServerPair) -> None:
+    clone(ends)  # the target holds what the source holds, whichever tests ran before (or none)
     held = ok(ends.src.post("/v1/clone/preview", json=body(ends)))["components"][JOBS]["after"]
     add_jobs(ends, 2)
     run = dry_run(ends)
