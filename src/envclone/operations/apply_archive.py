@@ -16,7 +16,7 @@ from envclone.archive import ArchiveReader, Manifest, load_manifest
 from envclone.content import apply
 from envclone.content.replace import drop_unreferenced_blobs
 from envclone.domain.components import Component
-from envclone.engine import Recorder
+from envclone.engine import Cancelled, Recorder
 from envclone.errors import Conflict
 from envclone.operations.context import OperationContext
 
@@ -67,20 +67,37 @@ def apply_archive(
         # the archive nor rewritten: a clone of an unchanged source, a restore of what is there.
         same = apply.already_equal(conn, ctx.blobs, request.digests, chosen)
     changing = [c for c in chosen if c not in same]
-    with ArchiveReader(ctx.blobs, manifest) as reader, rec.step(request.step):
-        apply.put_blobs(ctx.blobs, reader, changing, lambda n: rec.advance(nbytes=n))
-        rec.advance(nbytes=_bytes(manifest, same))
-        with ctx.db.begin() as conn:
-            if apply.already_equal(conn, ctx.blobs, request.digests, same) != same:
-                raise Conflict(request.changed_meanwhile)
-            in_transaction(Applying(conn, reader, changing, request.keep_settings))
-            # The unchanged ones were re-checked above in this transaction; settings deliberately
-            # differ from the archive when keys were kept.
-            kept = request.keep_settings
-            apply.check_digests(conn, request.digests, [c for c in changing if not (c is Component.SETTINGS and kept)])
+    rec.check_cancelled()
+    try:
+        with ArchiveReader(ctx.blobs, manifest) as reader, rec.step(request.step):
+            apply.put_blobs(ctx.blobs, reader, changing, lambda n: _advance_unless_cancelled(rec, n))
+            rec.advance(nbytes=_bytes(manifest, same))
+            # The point of no return is where the one transaction begins, not where it commits: on
+            # SQLite it holds the write lock, so no cancel could be recorded during it, and a cancel
+            # means the same on every database. Until here a cancel stops the apply with nothing
+            # replaced; from here it is refused, and the transaction commits whole or rolls back.
+            rec.pass_point_of_no_return()
+            with ctx.db.begin() as conn:
+                if apply.already_equal(conn, ctx.blobs, request.digests, same) != same:
+                    raise Conflict(request.changed_meanwhile)
+                in_transaction(Applying(conn, reader, changing, request.keep_settings))
+                # The unchanged ones were re-checked above in this transaction; settings
+                # deliberately differ from the archive when keys were kept.
+                kept = request.keep_settings
+                unkept = [c for c in changing if not (c is Component.SETTINGS and kept)]
+                apply.check_digests(conn, request.digests, unkept)
+            with ctx.blob_refs, ctx.db.read() as conn:
+                drop_unreferenced_blobs(conn, ctx.blobs)
+    except Cancelled:
         with ctx.blob_refs, ctx.db.read() as conn:
-            drop_unreferenced_blobs(conn, ctx.blobs)
+            drop_unreferenced_blobs(conn, ctx.blobs)  # the file contents the cancelled apply had put
+        raise
     return manifest
+
+
+def _advance_unless_cancelled(rec: Recorder, nbytes: int) -> None:
+    rec.advance(nbytes=nbytes)
+    rec.check_cancelled()
 
 
 def _bytes(manifest: Manifest, components: Sequence[Component] | set[Component]) -> int:
