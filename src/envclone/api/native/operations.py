@@ -59,6 +59,9 @@ def render(op: Operation, tr: Translator) -> dict[str, Any]:
     }
 
 
+NOT_CANCELLABLE = "not_cancellable: the operation has ended or passed its point of no return"
+
+
 def translator(request: Request) -> Translator:
     return translator_for(request.headers.get("accept-language"), context(request).settings.locale)
 
@@ -90,7 +93,7 @@ def build_router() -> APIRouter:
         op = await run_in_threadpool(operations.get_operation, context(request), who, op_id)
         return render(op, translator(request))
 
-    @router.post("/{op_id}/cancel", status_code=202)
+    @router.post("/{op_id}/cancel", status_code=202, responses={409: {"description": NOT_CANCELLABLE}})
     async def cancel(op_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """By id or number, as GET takes it. 202: it will stop and change nothing; 409
         not_cancellable: it has ended or passed its point of no return."""
