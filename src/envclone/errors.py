@@ -68,5 +68,9 @@ class Conflict(EnvcloneError, code="conflict", status=409, exit_code=5):
     """The request conflicts with the current state."""
 
 
+class NotCancellable(Conflict, code="not_cancellable"):
+    """The operation can no longer be cancelled."""
+
+
 class ConfigError(EnvcloneError, code="invalid_config", status=500, exit_code=2):
     """The configuration is not valid."""

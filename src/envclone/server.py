@@ -47,24 +47,15 @@ def build_registry() -> Registry:
             phases=maintenance.PHASES,
         )
     )
-    registry.register(
-        OperationKind(
-            restore.KIND, run_restore, restore.STEPS, exclusive=True, cancellable=False, phases=restore.PHASES
-        )
-    )
+    # A restore and a clone's apply may be cancelled until their point of no return, where the one
+    # transaction that replaces content begins (operations.apply_archive).
+    registry.register(OperationKind(restore.KIND, run_restore, restore.STEPS, exclusive=True, phases=restore.PHASES))
     registry.register(OperationKind(verify.KIND, run_verify, verify.STEPS))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
     registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
     registry.register(
-        OperationKind(
-            clone.APPLY_KIND,
-            run_apply,
-            clone.APPLY_STEPS,
-            exclusive=True,
-            cancellable=False,
-            phases=clone.APPLY_PHASES,
-        )
+        OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
     )
     return registry
 

@@ -12,34 +12,22 @@ from rich.table import Table
 
 from envclone.cli._epm_client import CommandError, EpmClient, console, errors, report
 from envclone.cli._options import Password, Url, User
-from envclone.cli.epm_automate import Options, parse_options
+from envclone.cli.epm_automate import KeyValue, Options, parse_options
 
-ALLOWED = {
-    "target_username": "targetUserName",
-    "target_password": "targetPassword",
-    "target_url": "targetURL",
-    "snapshotname": "snapshotName",
-    "environmentbackup": "environmentBackup",
-    "usersandpredefinedroles": "migrateUsers",
-    "migrateusers": "migrateUsers",
-    "datamanagement": "dataManagement",
-    "jobconsole": "jobConsole",
-    "applicationaudit": "applicationAudit",
-    "storedsnapshotsandfiles": "storedSnapshotsAndFiles",
-    "maintenancestarttime": "maintenanceStartTime",
-    "appproperties": "appProperties",
-}
-BOOLEANS = frozenset(
-    {
-        "environmentBackup",
-        "migrateUsers",
-        "dataManagement",
-        "jobConsole",
-        "applicationAudit",
-        "storedSnapshotsAndFiles",
-        "maintenanceStartTime",
-        "appProperties",
-    }
+# As the README lists them; migrateUsers is the EPM REST API's name for UsersAndPreDefinedRoles.
+OPTIONS = (
+    KeyValue("TARGET_USERNAME", "targetUserName"),
+    KeyValue("TARGET_PASSWORD", "targetPassword"),
+    KeyValue("TARGET_URL", "targetURL"),
+    KeyValue("SnapshotName", "snapshotName"),
+    KeyValue("UsersAndPreDefinedRoles", "migrateUsers", boolean=True, aliases=("migrateUsers",)),
+    KeyValue("DataManagement", "dataManagement", boolean=True),
+    KeyValue("JobConsole", "jobConsole", boolean=True),
+    KeyValue("ApplicationAudit", "applicationAudit", boolean=True),
+    KeyValue("StoredSnapshotsAndFiles", "storedSnapshotsAndFiles", boolean=True),
+    KeyValue("MaintenanceStartTime", "maintenanceStartTime", boolean=True),
+    KeyValue("AppProperties", "appProperties", boolean=True),
+    KeyValue("EnvironmentBackup", "environmentBackup", boolean=True),
 )
 REQUIRED = ("targetUserName", "targetPassword", "targetURL")
 
@@ -84,7 +72,7 @@ def clone_environment(
 ) -> None:
     """Clone this environment to TARGET_URL (EPM Automate's cloneEnvironment)."""
     try:
-        body = body_from(parse_options(options, ALLOWED, BOOLEANS))
+        body = body_from(parse_options(options, OPTIONS))
         with EpmClient(url, user, password) as client:
             if dry_run:
                 preview = client.call("POST", "/v1/clone/preview", json={**native_body(body), "list_limit": objects})
@@ -95,17 +83,23 @@ def clone_environment(
             latest = client.call("GET", "/v1/operations", params={"kind": "cloneEnvironment", "limit": 1})
             op = client.wait(int(latest["items"][0]["number"]), "cloneEnvironment")
     except CommandError as exc:
-        errors.print(f"[red]error:[/] {escape(exc.message)}")
+        errors.print(f"[red]error:[/] {escape(exc.message)}", soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None
     _steps(op)
     result = op.get("result") or {}
     if "bytesSent" in result:
-        console.print(
-            f"sent {result['bytesSent']:,} bytes in {result.get('chunksSent', 0)} of "
-            f"{result.get('chunks', 0)} chunks (the target had the rest)"
-        )
+        console.print(_sent(result))
     if not report(op, "cloneEnvironment"):
         raise typer.Exit(1)
+
+
+def _sent(result: dict[str, Any]) -> str:
+    sent, chunks = int(result.get("chunksSent") or 0), int(result.get("chunks") or 0)
+    if sent == 0:
+        return f"sent nothing: the target already had all {chunks} chunks"
+    if sent >= chunks:
+        return f"sent {result['bytesSent']:,} bytes in all {chunks} chunks"
+    return f"sent {result['bytesSent']:,} bytes in {sent} of {chunks} chunks (the target had the rest)"
 
 
 def _steps(op: dict[str, Any]) -> None:

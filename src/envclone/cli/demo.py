@@ -7,12 +7,14 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import httpx
@@ -66,11 +68,35 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120
     raise CommandError(f"the server for {url} did not start in {timeout:.0f} s")
 
 
+def _interrupt(signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stop(processes: list[subprocess.Popen[bytes]], grace: float = 5.0) -> None:
+    """Ask both servers to stop, then make sure they do: a server in the middle of an operation
+    may take longer than someone pressing Ctrl-C will wait."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def demo(
     directory: Annotated[Path | None, typer.Option(help="Where both environments keep their data")] = None,
     exit_after: Annotated[bool, typer.Option("--exit", help="Stop both servers when the demo is done")] = False,
 ) -> None:
     """Start two environments, seed the first, clone it to the second and prove they are equal."""
+    # Ctrl-C, or SIGINT / SIGTERM from another process, stops the demo and both servers with it.
+    # Set explicitly: a shell starts background commands with SIGINT ignored, and Python keeps
+    # an inherited "ignore"; SIGTERM would otherwise end the demo and leave the servers running.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     root = directory or Path(tempfile.mkdtemp(prefix="envclone-demo-"))
     root.mkdir(parents=True, exist_ok=True)
     source_pw, target_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
@@ -112,21 +138,22 @@ def demo(
         _compare(before["components"], after["components"], source_url, target_url)
         if not ok:
             raise typer.Exit(1)
+        if exit_after:
+            _stop(processes)
+            console.print(f"\nboth servers stopped; their data stays under {root}")
+            return
         console.print(f"\nlog in to either with [bold]admin[/] / [bold]{escape(source_pw)}[/]")
-        if not exit_after:
-            console.print("both servers keep running; press Ctrl-C to stop them")
-            while all(p.poll() is None for p in processes):
-                time.sleep(1)
+        console.print("both servers keep running; press Ctrl-C to stop them")
+        while all(p.poll() is None for p in processes):
+            time.sleep(0.2)
+        console.print("[yellow]a server stopped; stopping the demo[/]")
     except CommandError as exc:
         console.print(f"[red]error:[/] {escape(exc.message)} (logs under {root})")
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
-        pass
+        console.print("\nstopping both servers")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(15)
+        _stop(processes)
 
 
 def _compare(source: dict[str, str], target: dict[str, str], source_url: str, target_url: str) -> None:

@@ -5,8 +5,9 @@ server over HTTP: EPM endpoints to act, the native operation endpoint to follow 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,30 +18,46 @@ from envclone.cli._epm_client import CommandError, EpmClient, console, errors, j
 from envclone.cli._options import Password, Url, User
 
 Options = Annotated[list[str] | None, typer.Argument(help="key=value options, as EPM Automate takes them")]
-RESTORE_OPTIONS = {
-    "usersandpredefinedroles": "usersAndPreDefinedRoles",
-    "dailymaintenancestarttime": "dailyMaintenanceStartTime",
-    "storedsnapshotsandfiles": "storedSnapshotsAndFiles",
-}
 
 
-def parse_options(args: list[str] | None, allowed: dict[str, str], booleans: frozenset[str]) -> dict[str, Any]:
-    """``Key=value`` pairs, keys matched case-insensitively; values of boolean keys true|false."""
+@dataclass(frozen=True)
+class KeyValue:
+    """One key=value option: its spelling as EPM Automate and the README write it (the one every
+    message shows), the request field it sets, whether it takes true|false, and other spellings
+    it also answers to (keys are matched case-insensitively)."""
+
+    spelling: str
+    field: str
+    boolean: bool = False
+    aliases: tuple[str, ...] = ()
+
+
+RESTORE_OPTIONS = (
+    KeyValue("UsersAndPreDefinedRoles", "usersAndPreDefinedRoles", boolean=True),
+    KeyValue("DailyMaintenanceStartTime", "dailyMaintenanceStartTime", boolean=True),
+    KeyValue("StoredSnapshotsAndFiles", "storedSnapshotsAndFiles", boolean=True),
+)
+
+
+def parse_options(args: list[str] | None, known: Sequence[KeyValue]) -> dict[str, Any]:
+    """``Key=value`` pairs, keys matched case-insensitively, into request fields; values of
+    boolean keys true|false."""
+    by_key = {name.lower(): option for option in known for name in (option.spelling, *option.aliases)}
     parsed: dict[str, Any] = {}
     for arg in args or []:
         key, sep, value = arg.partition("=")
-        name = allowed.get(key.strip().lower())
-        if not sep or name is None:
-            known = ", ".join(sorted(allowed.values())) or "none"
-            raise CommandError(f"unknown option {arg!r}: this command takes {known} (as key=value)", 2)
-        if name in booleans:
+        option = by_key.get(key.strip().lower())
+        if not sep or option is None:
+            takes = ", ".join(o.spelling for o in known) or "no options"
+            raise CommandError(f"unknown option {arg!r}: this command takes {takes} (as key=value)", 2)
+        if option.boolean:
             if value.strip().lower() not in ("true", "false"):
-                raise CommandError(f"{name} must be true or false, not {value!r}", 2)
-            parsed[name] = value.strip().lower() == "true"
+                raise CommandError(f"{option.spelling} must be true or false, not {value!r}", 2)
+            parsed[option.field] = value.strip().lower() == "true"
         elif not value.strip():
-            raise CommandError(f"{name} needs a value", 2)
+            raise CommandError(f"{option.spelling} needs a value", 2)
         else:
-            parsed[name] = value.strip()
+            parsed[option.field] = value.strip()
     return parsed
 
 
@@ -78,8 +95,7 @@ def restore_environment(
 ) -> None:
     """Replace this environment's content with an Environment Backup's."""
     job = ("/v1/services/restoreenvironment", "restoreEnvironment")
-    booleans = frozenset(RESTORE_OPTIONS.values())
-    _run_backup_job(job, backup_name, options, RESTORE_OPTIONS, booleans, (url, user, password))
+    _run_backup_job(job, backup_name, options, RESTORE_OPTIONS, (url, user, password))
 
 
 def restore_backup(
@@ -91,21 +107,20 @@ def restore_backup(
 ) -> None:
     """Copy an archived backup into the environment as a stored snapshot."""
     job = ("/v2/backups/restore", "restoreBackup")
-    _run_backup_job(job, snapshot_name, options, {"targetname": "targetName"}, frozenset(), (url, user, password))
+    _run_backup_job(job, snapshot_name, options, (KeyValue("targetName", "targetName"),), (url, user, password))
 
 
 def _run_backup_job(
     job: tuple[str, str],
     backup_name: str,
     options: list[str] | None,
-    known: dict[str, str],
-    booleans: frozenset[str],
+    known: Sequence[KeyValue],
     login: tuple[str, str, str],
 ) -> None:
     """Start ``job`` (path, command name) on ``backup_name`` with the options given, and follow it."""
     path, command = job
     with _failures():
-        params = parse_options(options, known, booleans)
+        params = parse_options(options, known)
         with EpmClient(*login) as client:
             body = {"backupName": backup_name, "parameters": params}
             _run_job(client, client.epm("POST", path, json=body), command)
@@ -120,7 +135,7 @@ def run_daily_maintenance(
 ) -> None:
     """Run daily maintenance now: an Artifact Snapshot and an Environment Backup."""
     with _failures():
-        params = parse_options(options, {"skipnext": "skipNext"}, frozenset({"skipNext"}))
+        params = parse_options(options, (KeyValue("skipNext", "skipNext", boolean=True),))
         if not force:
             if not sys.stdin.isatty():
                 raise CommandError("runDailyMaintenance asks for confirmation; without a terminal, pass -f", 2)
@@ -155,7 +170,7 @@ def _time_of(body: dict[str, Any]) -> str:
 
 
 def verify(
-    backup: Annotated[str | None, typer.Argument(help="Backup [default: the latest Environment Backup]")] = None,
+    backup: Annotated[str | None, typer.Argument(help="Backup (default: the latest Environment Backup)")] = None,
     url: Url = "",
     user: User = "admin",
     password: Password = "",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from envclone.cli import clone, demo, diff, epm_automate, seed, serve
+from envclone.cli._options import Group, use_plain_flags
 
 app = typer.Typer(
     name="envclone",
@@ -12,6 +13,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Group,
 )
 serve.register(app)
 diff.register(app)
@@ -19,6 +21,7 @@ seed.register(app)
 epm_automate.register(app)
 clone.register(app)
 demo.register(app)
+use_plain_flags(app)
 
 if __name__ == "__main__":
     app()

@@ -18,8 +18,8 @@ console = Console(stderr=True)
 
 
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to listen on [default: 8080]")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (default: 8080)")] = None,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the database and blobs live")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Seed realistic demo content on first start")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",

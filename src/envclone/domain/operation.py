@@ -84,6 +84,9 @@ class Operation:
     ended: dt.datetime | None = None
     created_by: str = ""
     cancel_requested: bool = False
+    # When it began what cannot be stopped half-way (the one transaction that replaces content):
+    # cancels are honoured before, refused after. None until then.
+    point_of_no_return: dt.datetime | None = None
     seq: int = 0  # a number for dialects whose job ids are numeric (EPM)
     # In memory only, never persisted nor rendered (target passwords): lost on restart, so an
     # operation that needs them cannot be resumed and fails instead.

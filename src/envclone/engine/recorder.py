@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -34,6 +34,8 @@ class Recorder:
         self._tracker = Tracker(phases or phases_of_steps([s.key for s in op.steps]), op.progress, op.started)
         self._last_flush = 0.0
         self._cancel_seen = op.cancel_requested
+        self._cancel_lock = threading.Lock()  # a cancel against cancel_forwarded_to
+        self._forward: Callable[[], None] | None = None
 
     # -- steps ------------------------------------------------------------------------------------
     @contextmanager
@@ -138,3 +140,49 @@ class Recorder:
         self.flush()
         if self._cancel_seen:
             raise Cancelled()
+
+    def cancel(self, record: Callable[[], None]) -> None:
+        """The engine's side of a cancel: pass it on first while a part of the operation runs
+        elsewhere (cancel_forwarded_to), then ``record`` it and let the next check see it at once.
+        Either may raise to refuse it. One lock with cancel_forwarded_to, so that a cancel is
+        either passed on or seen by the handler's check that follows the forward's setting."""
+        with self._cancel_lock:
+            if self._forward is not None:
+                self._forward()
+            record()
+            self._cancel_seen = True
+
+    def pass_point_of_no_return(self) -> None:
+        """From here the operation runs to its end (call it just before the one transaction that
+        replaces content): a cancel recorded before now stops it here (Cancelled), one asked for
+        after is refused. Recorded at once, so that every reader and process sees it."""
+        self.check_cancelled()
+        if not self.mark_point_of_no_return():
+            raise Cancelled()
+
+    def mark_point_of_no_return(self) -> bool:
+        """Record the point of no return unless a cancel was recorded first (then False). For a
+        handler whose stopping is decided elsewhere (a clone, by its target); others use
+        pass_point_of_no_return."""
+        with self._db.begin() as conn:
+            passed = repo.pass_point_of_no_return(conn, self.op.id)
+        if passed is None:
+            self._cancel_seen = True
+            return False
+        with self._lock:
+            self.op.point_of_no_return = passed
+        return True
+
+    @contextmanager
+    def cancel_forwarded_to(self, forward: Callable[[], None]) -> Iterator[None]:
+        """While a part of the operation runs elsewhere (a clone's apply on its target), which
+        alone knows whether it can still stop: a cancel is first passed to ``forward``, in the
+        canceller's thread, which raises (NotCancellable) to refuse it. Check for a cancel first
+        thing in the block: one recorded before it was not passed on."""
+        with self._cancel_lock:
+            self._forward = forward
+        try:
+            yield
+        finally:
+            with self._cancel_lock:
+                self._forward = None

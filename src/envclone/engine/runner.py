@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -17,13 +18,14 @@ from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus, Step, StepResult
 from envclone.engine.recorder import Cancelled, Recorder
 from envclone.engine.registry import OperationKind, Registry
-from envclone.errors import Conflict, EnvcloneError
+from envclone.errors import Conflict, EnvcloneError, NotCancellable
 from envclone.store import operations as repo
 from envclone.store.database import Database
 
 log = logging.getLogger("envclone.engine")
 INTERRUPTED = "interrupted: the server stopped while this operation was running"
 HEARTBEAT_STALE = dt.timedelta(minutes=2)
+CANCEL_WAIT_SECONDS = 30.0
 
 
 class Engine:
@@ -138,14 +140,50 @@ class Engine:
         return running.snapshot() if running is not None else op
 
     def cancel(self, op_id: str) -> Operation:
-        op = self.get(op_id)
-        if op.status.is_terminal:
-            raise Conflict(f"operation {op_id} has already ended ({op.status.value})")
-        if not self.registry.get(op.kind).cancellable:
-            raise Conflict(f"a {op.kind} operation cannot be cancelled once started")
-        with self.db.begin() as conn:
-            repo.request_cancel(conn, op_id)
+        """Record a cancel, which the handler honours at its next check, or refuse it
+        (NotCancellable): the operation has ended, its kind cannot be cancelled, or it has passed
+        its point of no return. A part of it that runs elsewhere is asked first (the recorder's
+        forward), and its refusal is this one's. Accepted means it will stop."""
+        self._refuse_if_too_late(self.get(op_id))  # before any write: a restore may hold SQLite's write lock
+        with self._guard:
+            live = self._live.get(op_id)
+        if live is None:
+            self._record_cancel(op_id)
+        else:
+            live.cancel(lambda: self._record_cancel(op_id))
         return self.get(op_id)
+
+    def _record_cancel(self, op_id: str) -> None:
+        deadline = time.monotonic() + CANCEL_WAIT_SECONDS
+        while True:
+            try:
+                with self.db.begin_nowait() as conn:
+                    recorded = repo.request_cancel(conn, op_id)
+                    current = repo.load(conn, op_id)
+                break
+            except sa.exc.OperationalError:
+                # A long writer holds the lock: on SQLite, most likely this very operation, which
+                # passed its point of no return since it was read and now replaces content.
+                self._refuse_if_too_late(self.get(op_id))
+                if time.monotonic() > deadline:
+                    raise Conflict("the database is busy; ask for the cancel again") from None
+                time.sleep(0.05)
+        if not recorded:  # it ended or passed its point of no return meanwhile
+            self._refuse_if_too_late(current)
+            raise NotCancellable()
+
+    def _refuse_if_too_late(self, op: Operation) -> None:
+        if op.status.is_terminal:
+            raise NotCancellable(f"operation {op.id} has already ended ({op.status.value})")
+        if not self.registry.get(op.kind).cancellable:
+            raise NotCancellable(f"a {op.kind} operation cannot be cancelled once started")
+        if op.point_of_no_return is not None:
+            when = op.point_of_no_return.strftime("%H:%M:%S")
+            raise NotCancellable(
+                f"the {op.kind} operation {op.id} has passed its point of no return ({when} UTC): its change "
+                "is being made all at once and can no longer be stopped, so it will run to its end",
+                details={"point_of_no_return": op.point_of_no_return.isoformat()},
+            )
 
     # -- start-up and shut-down -------------------------------------------------------------------
     def recover(self) -> list[str]:

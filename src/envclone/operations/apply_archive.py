@@ -19,7 +19,7 @@ from envclone.content.export import BLOB_PREFIX
 from envclone.content.replace import drop_unreferenced_blobs
 from envclone.domain.apply import CLEANUP, COMPARE, RECHECK, REPLACE, STAGE, VERIFY
 from envclone.domain.components import Component
-from envclone.engine import Recorder
+from envclone.engine import Cancelled, Recorder
 from envclone.errors import Conflict
 from envclone.operations.context import OperationContext
 
@@ -71,45 +71,66 @@ def apply_archive(
     manifest = load_manifest(ctx.blobs, request.manifest_id)
     chosen = list(request.components)
     sizes = {c: _bytes(manifest, [c], blobs=True) + _bytes(manifest, [c], blobs=False) for c in chosen}
-    with rec.step(request.step):
-        # Comparing and verifying take the longer the more a component holds: measured by its size.
-        rec.phase(COMPARE)
-        rec.plan(bytes_total=sum(sizes.values()))
-        same: set[Component] = set()
-        with ctx.db.read() as conn:
-            # What already has the archive's digest (and all its file contents) is neither read
-            # from the archive nor rewritten: a clone of an unchanged source, a restore of what is there.
-            for component in chosen:
-                same |= apply.already_equal(conn, ctx.blobs, request.digests, [component])
-                rec.advance(nbytes=sizes[component])
-        changing = [c for c in chosen if c not in same]
-        with ArchiveReader(ctx.blobs, manifest) as reader:
-            rec.phase(STAGE)
-            rec.plan(bytes_total=_bytes(manifest, changing, blobs=True))
-            apply.put_blobs(ctx.blobs, reader, changing, lambda n: rec.advance(nbytes=n))
-            with ctx.db.begin() as conn:
-                rec.phase(RECHECK)  # before the hook: nothing is replaced if content changed meanwhile
-                rec.plan(bytes_total=sum(sizes[c] for c in same))
-                for component in same:
-                    if not apply.already_equal(conn, ctx.blobs, request.digests, [component]):
-                        raise Conflict(request.changed_meanwhile)
+    try:
+        with rec.step(request.step):
+            # Comparing and verifying take the longer the more a component holds: measured by its size.
+            rec.phase(COMPARE)
+            rec.plan(bytes_total=sum(sizes.values()))
+            same: set[Component] = set()
+            with ctx.db.read() as conn:
+                # What already has the archive's digest (and all its file contents) is neither read
+                # from the archive nor rewritten: a clone of an unchanged source, a restore of what is there.
+                for component in chosen:
+                    same |= apply.already_equal(conn, ctx.blobs, request.digests, [component])
                     rec.advance(nbytes=sizes[component])
-                rec.phase(REPLACE)
-                rec.plan(bytes_total=_bytes(manifest, changing, blobs=False))
-                in_transaction(Applying(conn, reader, changing, request.keep_settings, lambda n: rec.advance(nbytes=n)))
-                # The unchanged ones were re-checked above in this transaction; settings
-                # deliberately differ from the archive when keys were kept.
-                kept = request.keep_settings
-                checked = [c for c in changing if not (c is Component.SETTINGS and kept)]
-                rec.phase(VERIFY)
-                rec.plan(bytes_total=sum(sizes[c] for c in checked))
-                for component in checked:
-                    apply.check_digests(conn, request.digests, [component])
-                    rec.advance(nbytes=sizes[component])
-        rec.phase(CLEANUP)
+            changing = [c for c in chosen if c not in same]
+            rec.check_cancelled()
+            with ArchiveReader(ctx.blobs, manifest) as reader:
+                rec.phase(STAGE)
+                rec.plan(bytes_total=_bytes(manifest, changing, blobs=True))
+                apply.put_blobs(ctx.blobs, reader, changing, lambda n: _advance_unless_cancelled(rec, n))
+                # The point of no return is where the one transaction begins, not where it commits:
+                # on SQLite it holds the write lock, so no cancel could be recorded during it, and a
+                # cancel means the same on every database. Until here a cancel stops the apply with
+                # nothing replaced; from here it is refused, and the transaction commits whole or
+                # rolls back.
+                rec.pass_point_of_no_return()
+                with ctx.db.begin() as conn:
+                    rec.phase(RECHECK)  # before the hook: nothing is replaced if content changed meanwhile
+                    rec.plan(bytes_total=sum(sizes[c] for c in same))
+                    for component in same:
+                        if not apply.already_equal(conn, ctx.blobs, request.digests, [component]):
+                            raise Conflict(request.changed_meanwhile)
+                        rec.advance(nbytes=sizes[component])
+                    rec.phase(REPLACE)
+                    rec.plan(bytes_total=_bytes(manifest, changing, blobs=False))
+                    in_transaction(Applying(conn, reader, changing, request.keep_settings, _advancing(rec)))
+                    # The unchanged ones were re-checked above in this transaction; settings
+                    # deliberately differ from the archive when keys were kept.
+                    kept = request.keep_settings
+                    checked = [c for c in changing if not (c is Component.SETTINGS and kept)]
+                    rec.phase(VERIFY)
+                    rec.plan(bytes_total=sum(sizes[c] for c in checked))
+                    for component in checked:
+                        apply.check_digests(conn, request.digests, [component])
+                        rec.advance(nbytes=sizes[component])
+            rec.phase(CLEANUP)
+            with ctx.blob_refs, ctx.db.read() as conn:
+                drop_unreferenced_blobs(conn, ctx.blobs)
+    except Cancelled:
         with ctx.blob_refs, ctx.db.read() as conn:
-            drop_unreferenced_blobs(conn, ctx.blobs)
+            drop_unreferenced_blobs(conn, ctx.blobs)  # the file contents the cancelled apply had put
+        raise
     return manifest
+
+
+def _advancing(rec: Recorder) -> Callable[[int], None]:
+    return lambda n: rec.advance(nbytes=n)
+
+
+def _advance_unless_cancelled(rec: Recorder, nbytes: int) -> None:
+    rec.advance(nbytes=nbytes)
+    rec.check_cancelled()
 
 
 def _bytes(manifest: Manifest, components: Sequence[Component], *, blobs: bool) -> int:

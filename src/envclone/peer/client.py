@@ -138,6 +138,13 @@ class PeerClient:
         result = self.request("GET", f"/v1/transfer/apply/{op_id}", headers={RECEIPT_HEADER: receipt}, retry=True)
         return ApplyStatus.model_validate(result)
 
+    def cancel_apply(self, op_id: str, receipt: str) -> ApplyStatus:
+        """Ask the target to stop its apply: accepted (it will end cancelled, unchanged) or a 409
+        PeerError once it has passed its point of no return or ended. Not retried: a lost answer
+        is read from the apply's status."""
+        result = self.request("POST", f"/v1/transfer/apply/{op_id}/cancel", headers={RECEIPT_HEADER: receipt})
+        return ApplyStatus.model_validate(result)
+
     def apply_report(self, op_id: str, receipt: str) -> bytes:
         response = self._check(self._http.get(f"/v1/transfer/apply/{op_id}/report", headers={RECEIPT_HEADER: receipt}))
         return response.content

@@ -9,9 +9,10 @@ from envclone.services.context import ServiceContext
 from envclone.store import operations as repo
 
 
-def get_operation(ctx: ServiceContext, who: Principal, op_id: str) -> Operation:
+def get_operation(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
+    """By id, or by number (the job id the EPM dialect hands out)."""
     who.require(Permission.READ_CONTENT)
-    return ctx.engine.get(op_id)
+    return ctx.engine.get(_op_id(ctx, ref))
 
 
 def get_by_number(ctx: ServiceContext, who: Principal, seq: int) -> Operation:
@@ -19,6 +20,13 @@ def get_by_number(ctx: ServiceContext, who: Principal, seq: int) -> Operation:
     with ctx.db.read() as conn:
         op_id = repo.load_seq(conn, seq).id
     return ctx.engine.get(op_id)  # the engine's live view while it runs here
+
+
+def _op_id(ctx: ServiceContext, ref: str) -> str:
+    if not ref.isdigit():
+        return ref
+    with ctx.db.read() as conn:
+        return repo.load_seq(conn, int(ref)).id
 
 
 def latest(ctx: ServiceContext, who: Principal, kind: str) -> Operation | None:
@@ -30,13 +38,17 @@ def latest(ctx: ServiceContext, who: Principal, kind: str) -> Operation | None:
 
 def list_operations(
     ctx: ServiceContext, who: Principal, *, kind: str | None, status: str | None, limit: int, offset: int
-) -> list[Operation]:
+) -> tuple[list[Operation], int]:
+    """One page, newest first, and how many match in all."""
     who.require(Permission.READ_CONTENT)
-    with ctx.db.read() as conn:
+    with ctx.db.snapshot() as conn:
         listed = repo.listing(conn, kind=kind, status=status, limit=limit, offset=offset)
-    return [ctx.engine.live(op) for op in listed]  # running ones as the engine sees them, as get does
+        total = repo.count(conn, kind=kind, status=status)
+    return [ctx.engine.live(op) for op in listed], total  # running ones as the engine sees them, as get does
 
 
-def cancel(ctx: ServiceContext, who: Principal, op_id: str) -> Operation:
+def cancel(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
+    """Cancel by id or number. Accepted means the operation stops and changes nothing; refused
+    (409 not_cancellable) once it has ended or passed its point of no return (engine.cancel)."""
     who.require(Permission.MIGRATE)
-    return ctx.engine.cancel(op_id)
+    return ctx.engine.cancel(_op_id(ctx, ref))

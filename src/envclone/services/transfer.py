@@ -68,6 +68,13 @@ def apply_status(ctx: ServiceContext, op_id: str, receipt: str) -> Operation:
     return ctx.engine.get(op_id)
 
 
+def cancel_apply(ctx: ServiceContext, op_id: str, receipt: str) -> Operation:
+    """The source cancelling the clone: stop this apply unless it has passed its point of no
+    return (engine.cancel refuses then). The receipt is the credential, as for the status."""
+    apply_status(ctx, op_id, receipt)  # checks the receipt
+    return ctx.engine.cancel(op_id)
+
+
 def apply_report(ctx: ServiceContext, op_id: str, receipt: str) -> bytes:
     apply_status(ctx, op_id, receipt)  # checks the receipt
     return ctx.blobs.get(clone.report_key(op_id))

@@ -37,6 +37,7 @@ def _to_operation(row: Any) -> Operation:
         ended=m["ended"],
         created_by=m["created_by"],
         cancel_requested=m["cancel_requested"],
+        point_of_no_return=m["point_of_no_return"],
         seq=m["seq"],
     )
 
@@ -96,13 +97,21 @@ def latest(conn: sa.Connection, kind: str) -> Operation | None:
     return _to_operation(row) if row else None
 
 
-def listing(conn: sa.Connection, *, kind: str | None, status: str | None, limit: int, offset: int) -> list[Operation]:
-    query = sa.select(T).order_by(T.c.seq.desc()).limit(limit).offset(offset)
+def _filtered(query: sa.Select[Any], kind: str | None, status: str | None) -> sa.Select[Any]:
     if kind:
         query = query.where(T.c.kind == kind)
     if status:
         query = query.where(T.c.status == status)
+    return query
+
+
+def listing(conn: sa.Connection, *, kind: str | None, status: str | None, limit: int, offset: int) -> list[Operation]:
+    query = _filtered(sa.select(T), kind, status).order_by(T.c.seq.desc()).limit(limit).offset(offset)
     return [_to_operation(r) for r in conn.execute(query)]
+
+
+def count(conn: sa.Connection, *, kind: str | None, status: str | None) -> int:
+    return int(conn.execute(_filtered(sa.select(sa.func.count()).select_from(T), kind, status)).scalar_one())
 
 
 def any_open(conn: sa.Connection, kind: str) -> bool:
@@ -154,8 +163,32 @@ def finish(conn: sa.Connection, op: Operation, status: OperationStatus, code: st
     )
 
 
-def request_cancel(conn: sa.Connection, op_id: str) -> None:
-    conn.execute(T.update().where(T.c.id == op_id, T.c.status.in_(OPEN)).values(cancel_requested=True))
+# A cancel and the point of no return exclude each other: each is one guarded update of the same row
+# that the other's condition sees (a row lock on PostgreSQL, the write lock on SQLite), so whichever
+# comes second finds the first and gives way. A cancel is never recorded and then ignored.
+def request_cancel(conn: sa.Connection, op_id: str) -> bool:
+    """Record a cancel; False if the operation has ended or passed its point of no return."""
+    result = conn.execute(
+        T.update()
+        .where(T.c.id == op_id, T.c.status.in_(OPEN), T.c.point_of_no_return.is_(None))
+        .values(cancel_requested=True)
+    )
+    return result.rowcount == 1
+
+
+def pass_point_of_no_return(conn: sa.Connection, op_id: str) -> dt.datetime | None:
+    """Record that the operation is past its point of no return, and when; None if a cancel was
+    requested first (the caller stops instead)."""
+    now = utcnow()
+    result = conn.execute(
+        T.update()
+        .where(T.c.id == op_id, T.c.status.in_(OPEN), T.c.cancel_requested == sa.false())
+        .values(point_of_no_return=sa.func.coalesce(T.c.point_of_no_return, now))
+    )
+    if result.rowcount != 1:
+        return None
+    passed: dt.datetime = conn.execute(sa.select(T.c.point_of_no_return).where(T.c.id == op_id)).scalar_one()
+    return passed
 
 
 def interrupted(conn: sa.Connection, runner: str, stale_before: dt.datetime) -> list[Operation]:
@@ -171,5 +204,10 @@ def requeue(conn: sa.Connection, op: Operation) -> None:
     conn.execute(
         T.update()
         .where(T.c.id == op.id, T.c.status.in_(OPEN))
-        .values(status=OperationStatus.QUEUED.value, runner=None, steps=[s.to_json() for s in op.steps])
+        .values(
+            status=OperationStatus.QUEUED.value,
+            runner=None,
+            steps=[s.to_json() for s in op.steps],
+            point_of_no_return=None,  # it runs again from the start
+        )
     )

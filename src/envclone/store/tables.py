@@ -247,6 +247,8 @@ operations = sa.Table(
     sa.Column("created_by", sa.String(NAME), nullable=False, server_default=""),
     sa.Column("runner", sa.String(255), nullable=True),  # which server process runs it
     sa.Column("cancel_requested", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Set once, by a guarded update that a cancel cannot cross (see store.operations).
+    sa.Column("point_of_no_return", sa.DateTime, nullable=True),
     # Set while a content-replacing operation is not terminal: the unique constraint makes "one at
     # a time" hold across processes and databases without a lock service.
     sa.Column("lock_key", sa.String(64), nullable=True, unique=True),

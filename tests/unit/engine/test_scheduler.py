@@ -51,7 +51,7 @@ def test_each_slot_runs_once_and_skip_next_skips_one(tmp_path: Path) -> None:
 
 
 def _ops(ctx: ServiceContext) -> list[Operation]:
-    return operations.list_operations(ctx, ADMIN, kind=None, status=None, limit=50, offset=0)
+    return operations.list_operations(ctx, ADMIN, kind=None, status=None, limit=50, offset=0)[0]
 
 
 class _FakeWork:

@@ -54,6 +54,9 @@ def render(op: Operation, tr: Translator) -> dict[str, Any]:
     }
 
 
+NOT_CANCELLABLE = "not_cancellable: the operation has ended or passed its point of no return"
+
+
 def translator(request: Request) -> Translator:
     return translator_for(request.headers.get("accept-language"), context(request).settings.locale)
 
@@ -67,7 +70,7 @@ def build_router() -> APIRouter:
         unknown = set(filters) - {"kind", "status"}
         if unknown:
             raise InvalidRequest(f"unknown filter(s): {', '.join(sorted(unknown))}")
-        ops = await run_in_threadpool(
+        ops, total = await run_in_threadpool(
             operations.list_operations,
             context(request),
             who,
@@ -77,19 +80,18 @@ def build_router() -> APIRouter:
             offset=offset,
         )
         tr = translator(request)
-        return {"items": [render(op, tr) for op in ops], "limit": limit, "offset": offset}
+        return {"items": [render(op, tr) for op in ops], "total": total, "limit": limit, "offset": offset}
 
     @router.get("/{op_id}")
     async def get_operation(op_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """By id, or by number (the job id the EPM dialect hands out)."""
-        if op_id.isdigit():
-            op = await run_in_threadpool(operations.get_by_number, context(request), who, int(op_id))
-        else:
-            op = await run_in_threadpool(operations.get_operation, context(request), who, op_id)
+        op = await run_in_threadpool(operations.get_operation, context(request), who, op_id)
         return render(op, translator(request))
 
-    @router.post("/{op_id}/cancel", status_code=202)
+    @router.post("/{op_id}/cancel", status_code=202, responses={409: {"description": NOT_CANCELLABLE}})
     async def cancel(op_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        """By id or number, as GET takes it. 202: it will stop and change nothing; 409
+        not_cancellable: it has ended or passed its point of no return."""
         op = await run_in_threadpool(operations.cancel, context(request), who, op_id)
         return render(op, translator(request))
 

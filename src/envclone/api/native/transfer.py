@@ -100,6 +100,16 @@ def build_router() -> APIRouter:
         op = await run_in_threadpool(transfer.apply_status, context(request), op_id, _receipt(request))
         return render(op, translator(request))
 
+    @router.post(
+        "/apply/{op_id}/cancel",
+        status_code=202,
+        responses={202: {"model": wire.ApplyStatus}, 409: {"description": "not_cancellable: past its point"}},
+    )
+    async def cancel_apply(op_id: str, request: Request) -> dict[str, Any]:
+        """The source cancelling its clone, by the receipt; 409 not_cancellable past the point of no return."""
+        op = await run_in_threadpool(transfer.cancel_apply, context(request), op_id, _receipt(request))
+        return render(op, translator(request))
+
     @router.get("/apply/{op_id}/report")
     async def apply_report(op_id: str, request: Request) -> Response:
         data = await run_in_threadpool(transfer.apply_report, context(request), op_id, _receipt(request))

@@ -6,7 +6,9 @@ then prove equality by digests."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from envclone.archive import Manifest, load_manifest
@@ -26,9 +28,9 @@ from envclone.domain.clone import (
 )
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation, OperationStatus
-from envclone.domain.transfer import ApplyRequest, ApplyStatus
-from envclone.engine import Recorder
-from envclone.errors import Conflict, EnvcloneError
+from envclone.domain.transfer import ApplyAccepted, ApplyRequest, ApplyStatus
+from envclone.engine import Cancelled, Recorder
+from envclone.errors import Conflict, EnvcloneError, NotCancellable
 from envclone.operations.clone.errors import peer_failure
 from envclone.operations.clone.plan import ClonePlan
 from envclone.operations.clone.send import send_archive
@@ -103,14 +105,16 @@ def _send_and_apply(
         digests={Component(name): digest for name, digest in digests.items()},
         source={"environment": ctx.settings.environment_name, "version": ctx.settings.version},
     )
-    try:
-        accepted = peer.apply(request)
-    except PeerError as exc:
-        if exc.status == 409:
-            raise Conflict(f"the target environment is busy: {exc.message}") from None
-        raise EnvcloneError(f"the target refused the clone: {exc.message}") from None
-    rec.phase(APPLY)
-    final = _wait_for(peer, accepted.id, accepted.receipt, rec)
+    target = TargetApply(peer)
+    with rec.cancel_forwarded_to(target.cancel):
+        accepted = target.start(request, rec.check_cancelled)
+        rec.phase(APPLY)
+        final = _wait_for(peer, accepted.id, accepted.receipt, rec)
+        if final.status is OperationStatus.SUCCEEDED:
+            # The target has its new content: the clone itself can no longer be undone.
+            rec.mark_point_of_no_return()
+    if final.status is OperationStatus.CANCELLED:
+        raise Cancelled("the target's apply was cancelled; the target was left unchanged")
     if final.status is not OperationStatus.SUCCEEDED:
         message = final.error.message if final.error else None
         raise EnvcloneError(f"the target could not apply the clone and was left unchanged: {message}")
@@ -121,6 +125,53 @@ def _send_and_apply(
     except PeerError:  # the clone itself succeeded; only its detailed report is missing
         rec.set_result(report=None)
     return digests
+
+
+class TargetApply:
+    """The target's apply as the clone's cancel sees it. A user who cancels a clone expects the
+    target left as it was whenever that is still possible, and only the target knows whether it
+    is: so while the target applies, a cancel of the clone is passed on to the target's apply at
+    once (the engine calls ``cancel`` before recording its own), accepted if the target has not
+    reached its point of no return, and refused with the target's reason if it has. Refusing
+    every cancel once the target had been asked would be simpler, but would refuse while the
+    target is still only putting file contents, which can take most of the apply's time. The
+    forward happens in the process that runs the clone: one server runs its own operations."""
+
+    ANSWER_SECONDS = 60.0  # how long a cancel waits for the target to answer the apply request
+
+    def __init__(self, peer: PeerClient) -> None:
+        self._peer = peer  # httpx clients may be shared between threads
+        self._asked = threading.Event()
+        self._accepted: ApplyAccepted | None = None
+
+    def start(self, request: ApplyRequest, check_cancelled: Callable[[], None]) -> ApplyAccepted:
+        """Ask the target to apply, unless a cancel came first (one recorded before the forward
+        was in place): then the clone stops here, the target never asked."""
+        try:
+            check_cancelled()
+            self._accepted = self._peer.apply(request)
+        except PeerError as exc:
+            if exc.status == 409:
+                raise Conflict(f"the target environment is busy: {exc.message}") from None
+            raise EnvcloneError(f"the target refused the clone: {exc.message}") from None
+        finally:
+            self._asked.set()
+        return self._accepted
+
+    def cancel(self) -> None:
+        """Called in the thread that asks for the cancel: raises NotCancellable to refuse it."""
+        if not self._asked.wait(self.ANSWER_SECONDS):
+            raise NotCancellable("the target has not yet answered the request to apply the clone; try again")
+        if self._accepted is None:
+            return  # the target was never asked, or refused: the clone stops here anyway
+        try:
+            self._peer.cancel_apply(self._accepted.id, self._accepted.receipt)
+        except PeerError as exc:
+            if exc.status == 409:
+                raise NotCancellable(f"the clone can no longer be cancelled: on the target, {exc.message}") from None
+            raise NotCancellable(
+                f"the target could not be asked to stop applying the clone ({exc.message}); try again"
+            ) from None
 
 
 def _wait_for(peer: PeerClient, op_id: str, receipt: str, rec: Recorder) -> ApplyStatus:
