@@ -20,6 +20,8 @@ log = logging.getLogger("envclone.scheduler")
 
 # What tick() did, for logs and tests.
 RAN, SKIPPED, WAITING, VERIFYING, IDLE = "ran", "skipped", "waiting", "verifying", "idle"
+# Beside a work's slot key: the start time and zone its last slot was computed from.
+SCHEDULE_SUFFIX = ":schedule"
 
 
 class DailyWork(Protocol):
@@ -86,11 +88,21 @@ class DailyScheduler:
         start, zone = self.work.start_time()
         slot = latest_slot(now, start, zone)
         key = self.work.slot_key
+        schedule = f"{start} {zone}"
         with self.db.begin() as conn:
             last = server_state.get(conn, key)
             if last is None:  # first start: the next slot is the first one to run
                 server_state.put(conn, key, slot.isoformat())
+                server_state.put(conn, key + SCHEDULE_SUFFIX, schedule)
                 return IDLE
+            if server_state.get(conn, key + SCHEDULE_SUFFIX) not in (None, schedule):
+                # The start time or zone changed (by hand or by a clone): it applies from the next
+                # slot. Without this a new time earlier in the day than the old one would look like
+                # a missed slot and run at once, in the middle of whatever the user is doing.
+                server_state.put(conn, key, max(slot, dt.datetime.fromisoformat(str(last))).isoformat())
+                server_state.put(conn, key + SCHEDULE_SUFFIX, schedule)
+                return IDLE
+            server_state.put_if_absent(conn, key + SCHEDULE_SUFFIX, schedule)
             done = dt.datetime.fromisoformat(str(last)) >= slot
             if not done and self.work.take_skip(conn):
                 server_state.put(conn, key, slot.isoformat())

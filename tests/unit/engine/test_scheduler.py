@@ -97,3 +97,33 @@ def test_a_busy_environment_delays_the_slot_without_losing_it(tmp_path: Path) ->
     assert scheduler.tick(day1 + dt.timedelta(days=1, hours=2)) == "skipped"
     assert scheduler.tick(day1 + dt.timedelta(days=1, hours=3)) == "idle"
     assert len(work.runs) == 1
+
+
+class _MovableWork(_FakeWork):
+    """Fake work whose start time the test changes, as a user or a clone changes the setting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.start = "02:00"
+
+    def start_time(self) -> tuple[str, str]:
+        return self.start, "UTC"
+
+
+def test_a_changed_start_time_applies_from_the_next_slot_not_at_once(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    db.migrate()
+    work = _MovableWork()
+    scheduler = DailyScheduler(db, work)
+    day1 = dt.datetime(2026, 1, 10, 1, 0, tzinfo=UTC)
+    assert scheduler.tick(day1) == "idle"  # handled: 9 Jan 02:00
+    work.start = "00:30"  # earlier today than now, later than the last slot handled
+    assert scheduler.tick(day1 + dt.timedelta(minutes=5)) == "idle"  # not a missed slot: nothing runs
+    assert work.runs == []
+    assert scheduler.tick(day1 + dt.timedelta(days=1)) == "ran"  # 11 Jan 00:30, the next slot
+    assert work.runs == [dt.datetime(2026, 1, 11, 0, 30)]
+    work.start = "23:00"  # a later time the same day runs at that time, once
+    assert scheduler.tick(day1 + dt.timedelta(days=1, hours=1)) == "idle"
+    assert scheduler.tick(day1 + dt.timedelta(days=1, hours=22, minutes=1)) == "ran"
+    assert scheduler.tick(day1 + dt.timedelta(days=1, hours=22, minutes=2)) == "idle"
+    assert work.runs[-1] == dt.datetime(2026, 1, 11, 23, 0)
