@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,11 +21,14 @@ from envclone.archive import (
     BlobChunkStore,
     ChunkCorrupt,
     ChunkMissing,
+    Manifest,
     chunks_of,
     export_archive,
     import_archive,
+    verify_package,
 )
 from envclone.archive.chunker import Chunker, chunker_spec
+from envclone.archive.package import package_size
 from envclone.blobs import LocalBlobStore
 
 SMALL = "fastcdc2020-4k"
@@ -132,6 +136,9 @@ def test_package_round_trip_and_damage(archive: dict[tuple[str, str], bytes], wh
         out = io.BytesIO()
         export_archive(source, manifest.archive_id, out, workers=2)
         raw = out.getvalue()
+        assert package_size(source, manifest) == len(raw)
+        assert verify_package(io.BytesIO(raw), target, workers=2).digest == manifest.digest
+        assert list(target.list()) == [], "verifying stores nothing"
         assert import_archive(io.BytesIO(raw), target, workers=2).digest == manifest.digest
         with ArchiveReader.open(target, manifest.archive_id) as reader:
             assert reader.check() == []
@@ -141,8 +148,46 @@ def test_package_round_trip_and_damage(archive: dict[tuple[str, str], bytes], wh
         damaged[where % len(raw)] ^= 0xFF  # the manifest's size varies with its creation time
         with fresh_store() as other:
             try:
+                verify_package(io.BytesIO(bytes(damaged)), other, workers=2)
+            except Exception as exc:
+                assert isinstance(exc, ArchiveError), repr(exc)
+            else:
+                raise AssertionError("damaged package was verified")
+            assert list(other.list()) == []
+            try:
                 import_archive(io.BytesIO(bytes(damaged)), other, workers=2)
             except Exception as exc:
                 assert isinstance(exc, ArchiveError), repr(exc)
             else:
                 raise AssertionError("damaged package was imported")
+            assert list(other.list("manifests/")) == []
+
+
+@FAST
+@given(entries, st.integers(0, 2**32), st.binary(min_size=1, max_size=64))
+def test_package_is_a_zip_and_nothing_else_is_accepted(
+    archive: dict[tuple[str, str], bytes], where: int, tail: bytes
+) -> None:
+    """Every package is a valid ZIP (read back member by member by Python's zipfile: the manifest
+    and each chunk as stored), and a package cut short or followed by anything is refused."""
+    with fresh_store() as source:
+        manifest = write(source, archive).finish()
+        out = io.BytesIO()
+        export_archive(source, manifest.archive_id, out, workers=2)
+        raw = out.getvalue()
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            assert zf.testzip() is None
+            assert zf.namelist()[:2] == ["envclone-package", "manifest"]
+            assert Manifest.from_blob(zf.read("manifest")).digest == manifest.digest
+            ids = {ref.id for _, e in manifest.entries() for ref in e.chunks}
+            assert {n.removeprefix("chunks/") for n in zf.namelist()[2:]} == ids
+            for cid in ids:
+                assert zf.read(f"chunks/{cid}") == chunks_of(source).get(cid)
+        for bad in (raw[: where % len(raw)], raw + tail):
+            with fresh_store() as other:
+                try:
+                    import_archive(io.BytesIO(bad), other, workers=2)
+                except Exception as exc:
+                    assert isinstance(exc, ArchiveError), repr(exc)
+                else:
+                    raise AssertionError("a truncated or extended package was imported")

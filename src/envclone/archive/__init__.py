@@ -20,7 +20,14 @@ from envclone.archive.gc import GcResult, gc
 from envclone.archive.ids import HASHES, chunk_id, manifest_key, new_archive_id
 from envclone.archive.manifest import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest
 from envclone.archive.negotiate import accept_chunk, accept_manifest, chunk_ids, missing_chunks, missing_for
-from envclone.archive.package import PackageStats, export_archive, import_archive, read_package_manifest
+from envclone.archive.package import (
+    PackageStats,
+    export_archive,
+    import_archive,
+    is_package,
+    read_package_manifest,
+    verify_package,
+)
 from envclone.archive.reader import ArchiveReader, list_archives, load_manifest
 from envclone.archive.writer import ArchiveWriter, WriteStats
 
@@ -67,6 +74,7 @@ __all__ = [
     "export_archive",
     "gc",
     "import_archive",
+    "is_package",
     "list_archives",
     "load_manifest",
     "manifest_key",
@@ -74,4 +82,5 @@ __all__ = [
     "missing_for",
     "new_archive_id",
     "read_package_manifest",
+    "verify_package",
 ]

@@ -13,6 +13,7 @@ from rich.table import Table
 from envclone.cli._epm_client import CommandError, EpmClient, console, errors, report
 from envclone.cli._options import Password, Url, User
 from envclone.cli.epm_automate import KeyValue, Options, parse_options
+from envclone.domain.archives import age_text
 
 # As the README lists them; migrateUsers is the EPM REST API's name for UsersAndPreDefinedRoles.
 OPTIONS = (
@@ -87,6 +88,7 @@ def clone_environment(
         raise typer.Exit(exc.exit_code) from None
     _steps(op)
     result = op.get("result") or {}
+    _snapshot(result)
     if "bytesSent" in result:
         console.print(_sent(result))
     if not report(op, "cloneEnvironment"):
@@ -108,6 +110,24 @@ def _steps(op: dict[str, Any]) -> None:
         if step.get("result") != "pending":
             table.add_row(escape(str(step.get("message"))), escape(str(step.get("result"))))
     console.print(table)
+
+
+KIND_LABELS = {"artifact_snapshot": "Artifact Snapshot", "environment_backup": "Environment Backup"}
+
+
+def _snapshot(result: dict[str, Any]) -> None:
+    """Which snapshot the clone sent and how old it was; a warning when the source had changed
+    since (the target then holds the snapshot's content, not the source's current one)."""
+    snapshot = result.get("snapshot")
+    if isinstance(snapshot, dict):
+        kind = KIND_LABELS.get(str(snapshot.get("kind")), str(snapshot.get("kind")))
+        console.print(
+            f"snapshot used: {escape(str(snapshot.get('name')))} ({kind}), taken {snapshot.get('created')} UTC, "
+            f"{age_text(int(snapshot.get('ageSeconds') or 0))} before the clone",
+            soft_wrap=True,
+        )
+    for warning in result.get("warnings") or []:
+        console.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
 
 
 def _preview(preview: dict[str, Any], *, listing: bool) -> bool:

@@ -15,7 +15,8 @@ from envclone.domain.archives import ArchiveKind
 from envclone.domain.operation import Operation
 from envclone.domain.principal import Permission, Principal
 from envclone.domain.roles import Role
-from envclone.errors import Forbidden, InvalidRequest
+from envclone.errors import Forbidden, InvalidRequest, NotFound
+from envclone.operations.stored_snapshots import find_stored, kind_of, stored_manifest
 from envclone.services import environment
 from envclone.services.context import ServiceContext
 from envclone.store import archives, server_state
@@ -60,9 +61,37 @@ def start_restore(ctx: ServiceContext, who: Principal, request: restore.RestoreR
         )
     if request.users and Role.IDENTITY_DOMAIN_ADMINISTRATOR.value not in who.roles:
         raise Forbidden("restoring users and predefined roles also requires the Identity Domain Administrator role")
-    with ctx.db.read() as conn:
-        archives.get(conn, request.backup_name, kind=ArchiveKind.ENVIRONMENT_BACKUP)
+    _check_environment_backup(ctx, request.backup_name)
     return ctx.engine.submit(restore.KIND, request.model_dump(mode="json"), created_by=who.login)
+
+
+def _check_environment_backup(ctx: ServiceContext, name: str) -> None:
+    """The backup a restore names: an Environment Backup of the catalogue (listBackups) or, as the
+    EPM flow of downloading a backup from one environment and uploading it to another implies, a
+    stored snapshot holding every component, of this environment's service type. Only the
+    package's manifest is read here; the restore verifies every chunk before changing anything."""
+    with ctx.db.read() as conn:
+        row = archives.find(conn, name)
+        stored = find_stored(conn, name) if row is None else None
+    if stored is None:
+        if row is None or row["kind"] != ArchiveKind.ENVIRONMENT_BACKUP:
+            raise NotFound(
+                f"environment backup {name} not found: name one listed by listBackups or an uploaded Environment Backup"
+            )
+        return
+    manifest = stored_manifest(ctx, stored)
+    if kind_of(manifest) != ArchiveKind.ENVIRONMENT_BACKUP:
+        held = ", ".join(sorted({c for c, _ in manifest.entries()}))
+        raise NotFound(
+            f"environment backup {name} not found: the stored snapshot {stored['name']} is not an Environment "
+            f"Backup (it holds only {held})"
+        )
+    service = manifest.source.get("service_type")
+    if service is not None and service != ctx.settings.service_type.value:
+        raise InvalidRequest(
+            f"{stored['name']} is a backup of a {service} environment and this is a "
+            f"{ctx.settings.service_type.value} environment: restore only backups of the same service type"
+        )
 
 
 def start_verify(ctx: ServiceContext, who: Principal, name: str) -> Operation:

@@ -1,7 +1,8 @@
 """Stored snapshots and files as one namespace: the latest Artifact Snapshot from the archives
 catalogue, stored snapshots (package files of the ``snapshots`` area), inbox files and outbox
-files (named ``outbox/<name>``). List, describe, download, chunked upload, delete, and copying an
-archived backup in as a stored snapshot. Snapshots need the migration permission."""
+files (named ``outbox/<name>``). List, describe, download (a snapshot is a ZIP package), chunked
+upload (a package is verified whole before it is stored), delete, and copying an archived backup
+in as a stored snapshot. Snapshots need the migration permission."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from envclone.archive import export_archive
-from envclone.archive.package import MAGIC
+from envclone.archive import ArchiveError, PackageCorrupt, export_archive, is_package, verify_package
 from envclone.domain import copy
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.files import FileArea
@@ -31,6 +31,7 @@ from envclone.store import files as stored_files
 LATEST_ARTIFACT_SNAPSHOT = "Artifact Snapshot"
 OUTBOX = "outbox/"
 ARCHIVE, SNAPSHOT, INBOX, OUTBOX_FILE = "archive", "snapshot", "inbox", "outbox"
+HEAD_BYTES = 64  # enough of a file's start to tell a snapshot package
 _AREA_KIND = {FileArea.SNAPSHOTS.value: SNAPSHOT, FileArea.INBOX.value: INBOX, FileArea.OUTBOX.value: OUTBOX_FILE}
 
 
@@ -144,9 +145,22 @@ def start_chunk(ctx: ServiceContext, who: Principal, name: str, spec: ChunkSpec)
     return ChunkReceiver(staging, spec)
 
 
+def _verify_package(ctx: ServiceContext, staging: Staging) -> None:
+    """A snapshot is refused at upload, not at its first clone or restore, if any part of it is
+    damaged: the package's structure, its manifest's hash, every chunk against its id, and every
+    chunk the manifest needs present (in the package or already in this environment)."""
+    try:
+        with staging.part.open("rb") as src:
+            verify_package(src, ctx.blobs)
+    except ArchiveError as exc:
+        raise PackageCorrupt(
+            f"{staging.name} is not a valid snapshot package and was not stored: {exc.message}", details=exc.details
+        ) from None
+
+
 def finish_chunk(ctx: ServiceContext, receiver: ChunkReceiver, area: str | None = None) -> dict[str, Any]:
-    """Add the chunk; after the last one publish the file: a package goes to the snapshots area,
-    anything else to the inbox (or to ``area`` when the caller names one)."""
+    """Add the chunk; after the last one publish the file: a package (verified whole first) goes
+    to the snapshots area, anything else to the inbox (or to ``area`` when the caller names one)."""
     staging = receiver.staging
     with staging.lock:
         total = receiver.append()
@@ -154,9 +168,11 @@ def finish_chunk(ctx: ServiceContext, receiver: ChunkReceiver, area: str | None 
             return {"name": staging.name, "received": total, "published": False}
         try:
             with staging.part.open("rb") as src:
-                is_package = src.read(len(MAGIC)) == MAGIC
-            target = area or (FileArea.SNAPSHOTS.value if is_package else FileArea.INBOX.value)
+                package = is_package(src.read(HEAD_BYTES))
+            target = area or (FileArea.SNAPSHOTS.value if package else FileArea.INBOX.value)
             _taken(ctx, staging.name)
+            if target == FileArea.SNAPSHOTS.value:
+                _verify_package(ctx, staging)
             upload = files.Upload(ctx, files.check_area(target), staging.name)
             try:
                 with staging.part.open("rb") as src:

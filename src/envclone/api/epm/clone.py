@@ -50,8 +50,12 @@ def build_router() -> APIRouter:
             raise NotFound("no clone has been run in this environment")
         tr = translator_for(request.headers.get("accept-language"), context(request).settings.locale)
         code = render.status_code(op)
+        # details: the error of a failed clone; for a successful one the warnings (a stale
+        # snapshot), null when there are none, as in the document's example.
+        warnings = op.result.get("warnings") or []
+        details = op.error_message if code > 0 else (" ".join(warnings) or None) if code == 0 else None
         return {
-            **render.envelope(status=code, details=op.error_message if code > 0 else None),
+            **render.envelope(status=code, details=details),
             "backupName": op.result.get("backupName"),
             "backupCreatedTime": op.result.get("backupCreatedTime"),
             "cloneStartTime": op.started.isoformat(timespec="seconds") if op.started else None,

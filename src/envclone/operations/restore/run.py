@@ -1,26 +1,25 @@
 """The restore operation: the archive-applying sequence (operations.apply_archive) over an
-Environment Backup of this environment's catalogue, reporting the optional users, files and
-maintenance start time steps from inside its transaction. A damaged backup, a crash or a digest
-mismatch leaves the environment exactly as it was."""
+Environment Backup of this environment's catalogue or one uploaded as a stored snapshot
+(operations.stored_snapshots), reporting the optional users, files and maintenance start time
+steps from inside its transaction. A damaged backup, a crash or a digest mismatch leaves the
+environment exactly as it was."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation
 from envclone.domain.restore import CORE, FILES_STEP, MAINTENANCE_STEP, RESTORE_STEP, USERS_STEP, RestoreRequest
 from envclone.engine import Recorder
 from envclone.operations.apply_archive import Applying, ArchiveApply, apply_archive
 from envclone.operations.context import OperationContext
-from envclone.store import archives
+from envclone.operations.stored_snapshots import environment_backup
 
 
 def run_restore(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     request = RestoreRequest.model_validate(op.params)
-    with ctx.db.read() as conn:
-        row = archives.get(conn, request.backup_name, kind=ArchiveKind.ENVIRONMENT_BACKUP)
+    row = environment_backup(ctx, request.backup_name)
     chosen = request.components()
 
     def in_steps(tx: Applying) -> None:
