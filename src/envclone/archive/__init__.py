@@ -25,6 +25,7 @@ from envclone.archive.package import (
     export_archive,
     import_archive,
     is_package,
+    package_size,
     read_package_manifest,
     verify_package,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "missing_chunks",
     "missing_for",
     "new_archive_id",
+    "package_size",
     "read_package_manifest",
     "verify_package",
 ]

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
 
-from envclone.archive import ArchiveError, PackageCorrupt, export_archive, is_package, verify_package
+from envclone.archive import (
+    ArchiveError,
+    PackageCorrupt,
+    export_archive,
+    is_package,
+    load_manifest,
+    package_size,
+    verify_package,
+)
 from envclone.domain import copy
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.files import FileArea
@@ -63,10 +71,14 @@ def _archive_item(conn: sa.Connection) -> Stored | None:
 
 
 def list_stored(ctx: ServiceContext, who: Principal) -> list[Stored]:
+    """Every stored item with its size; for the latest Artifact Snapshot the size of the package a
+    download writes (computed from its chunks' sizes, nothing is read)."""
     who.require(Permission.READ_CONTENT)
     with ctx.db.read() as conn:
         latest = _archive_item(conn)
         rows = stored_files.in_areas(conn, list(_AREA_KIND))
+    if latest is not None and latest.manifest_id:
+        latest = replace(latest, size=package_size(ctx.blobs, load_manifest(ctx.blobs, latest.manifest_id)))
     return ([latest] if latest else []) + [_file_item(r) for r in rows]
 
 

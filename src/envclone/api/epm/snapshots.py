@@ -4,6 +4,7 @@ shapes. Parse, call the snapshots service, render; nothing else."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from functools import partial
@@ -75,12 +76,13 @@ def _link(request: Request, rel: str, action: str, suffix: str = "") -> dict[str
 
 
 def _item(item: snapshots.Stored) -> dict[str, Any]:
-    if item.is_snapshot:  # Oracle: size and time are given for EXTERNAL files only
-        return {"name": item.name, "type": "LCM", "size": None, "lastmodifiedtime": None}
-    millis = round(item.modified.timestamp() * 1000) if item.modified else None
+    # Oracle documents size and time for EXTERNAL files only and leaves them null for LCM
+    # snapshots; envclone gives both for every item (a client that ignores them loses nothing,
+    # one that shows them no longer shows "None"). docs/compatibility.md says so.
+    millis = round(item.modified.replace(tzinfo=dt.UTC).timestamp() * 1000) if item.modified else None
     return {
         "name": item.name,
-        "type": "EXTERNAL",
+        "type": "LCM" if item.is_snapshot else "EXTERNAL",
         "size": str(item.size),
         "lastmodifiedtime": str(millis) if millis is not None else None,
     }
