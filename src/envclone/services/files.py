@@ -10,7 +10,8 @@ from typing import Any
 
 from blake3 import blake3
 
-from envclone.blobs.store import BlobWriter
+from envclone.archive import ArchiveError, PackageCorrupt, verify_package
+from envclone.blobs.store import BlobWriter, open_blob
 from envclone.domain.clock import utcnow
 from envclone.domain.files import FileArea
 from envclone.domain.page import Page
@@ -37,8 +38,11 @@ def check_name(name: str) -> str:
     return name
 
 
+BLOB_PREFIX = "files/"
+
+
 def blob_key(content_hash: str) -> str:
-    return f"files/{content_hash}"
+    return f"{BLOB_PREFIX}{content_hash}"
 
 
 def list_files(ctx: ServiceContext, who: Principal, area: str, *, prefix: str | None, limit: int, offset: int) -> Page:
@@ -64,10 +68,19 @@ class Upload:
     """An upload in progress: bytes are hashed and written as they arrive; nothing is visible
     until ``finish``, and ``abort`` leaves no trace."""
 
-    def __init__(self, ctx: ServiceContext, area: str, name: str, modified: dt.datetime | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        area: str,
+        name: str,
+        modified: dt.datetime | None = None,
+        *,
+        package_verified: bool = False,
+    ) -> None:
         self._ctx = ctx
         self.area, self.name = area, name
         self.modified = modified
+        self._package_verified = package_verified  # the caller checked the package already
         self._hash = blake3(max_threads=1)
         self._writer: BlobWriter = ctx.blobs.writer()
         self.size = 0
@@ -88,6 +101,8 @@ class Upload:
         }
         with self._ctx.blob_refs:
             self._writer.commit(blob_key(digest))
+            if self.area == FileArea.SNAPSHOTS and not self._package_verified:
+                self._check_package(blob_key(digest))
             with self._ctx.db.begin() as conn:
                 old = stored_files.rows.find(conn, row)
                 if old is None:
@@ -101,6 +116,21 @@ class Upload:
                 assert old is not None
                 self._ctx.blobs.delete(blob_key(old["hash"]))
         return row
+
+    def _check_package(self, key: str) -> None:
+        """The snapshots area holds only sound archive packages: one that is damaged (or not a
+        package) is refused here, as the EPM upload refuses it, and its content is not kept."""
+        try:
+            with open_blob(self._ctx.blobs, key) as src:
+                verify_package(src, self._ctx.blobs)
+        except ArchiveError as exc:
+            with self._ctx.db.read() as conn:
+                kept = stored_files.hash_referenced(conn, key.removeprefix(BLOB_PREFIX))
+            if not kept:
+                self._ctx.blobs.delete(key)
+            raise PackageCorrupt(
+                f"{self.name} is not a valid snapshot package and was not stored: {exc.message}", details=exc.details
+            ) from None
 
     def abort(self) -> None:
         self._writer.abort()

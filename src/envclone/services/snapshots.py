@@ -183,9 +183,10 @@ def finish_chunk(ctx: ServiceContext, receiver: ChunkReceiver, area: str | None 
                 package = is_package(src.read(HEAD_BYTES))
             target = area or (FileArea.SNAPSHOTS.value if package else FileArea.INBOX.value)
             _taken(ctx, staging.name)
-            if target == FileArea.SNAPSHOTS.value:
+            checked = target == FileArea.SNAPSHOTS.value
+            if checked:
                 _verify_package(ctx, staging)
-            upload = files.Upload(ctx, files.check_area(target), staging.name)
+            upload = files.Upload(ctx, files.check_area(target), staging.name, package_verified=checked)
             try:
                 with staging.part.open("rb") as src:
                     while block := src.read(1024 * 1024):

@@ -184,6 +184,26 @@ def _damaged(package: bytes) -> dict[str, bytes]:
     }
 
 
+def test_the_native_snapshots_area_refuses_a_damaged_package_too(servers: Servers) -> None:
+    """``PUT /v1/files/snapshots/{name}`` is a second way in: it checks packages as the EPM
+    upload does, so that nothing damaged waits there for its first clone or restore."""
+    server = servers.start(demo=True)
+    with server.client() as http:
+        maintenance(http)
+        _, package = download(http, ARTIFACT)
+        stored = stored_state(server)
+        for damage, data in _damaged(package).items():
+            answer = http.put("/v1/files/snapshots/native.zip", content=data)
+            assert answer.status_code == 422, (damage, answer.text)
+            error = answer.json()["error"]
+            assert error["code"] == "package_corrupt", (damage, error)
+            assert "native.zip is not a valid snapshot package and was not stored" in error["message"]
+            assert http.get("/v1/files/snapshots/native.zip").status_code == 404, damage
+            assert stored_state(server) == stored, damage
+        ok(http.put("/v1/files/snapshots/native.zip", content=package), 201)
+        assert listing(http)["native.zip"]["type"] == "LCM"
+
+
 def test_a_damaged_package_is_refused_at_upload_with_nothing_stored(servers: Servers) -> None:
     server = servers.start(demo=True)
     with server.client() as http:
