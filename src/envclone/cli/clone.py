@@ -115,14 +115,14 @@ def _steps(op: dict[str, Any]) -> None:
 KIND_LABELS = {"artifact_snapshot": "Artifact Snapshot", "environment_backup": "Environment Backup"}
 
 
-def _snapshot(result: dict[str, Any]) -> None:
-    """Which snapshot the clone sent and how old it was; a warning when the source had changed
-    since (the target then holds the snapshot's content, not the source's current one)."""
+def _snapshot(result: dict[str, Any], label: str = "snapshot used") -> None:
+    """Which snapshot the clone sent (or a dry run would send) and how old it was; a warning when
+    the source had changed since (the target then holds the snapshot's content, not the current one)."""
     snapshot = result.get("snapshot")
     if isinstance(snapshot, dict):
         kind = KIND_LABELS.get(str(snapshot.get("kind")), str(snapshot.get("kind")))
         console.print(
-            f"snapshot used: {escape(str(snapshot.get('name')))} ({kind}), taken {snapshot.get('created')} UTC, "
+            f"{label}: {escape(str(snapshot.get('name')))} ({kind}), taken {snapshot.get('created')} UTC, "
             f"{age_text(int(snapshot.get('ageSeconds') or 0))} before the clone",
             soft_wrap=True,
         )
@@ -143,6 +143,7 @@ def _preview(preview: dict[str, Any], *, listing: bool) -> bool:
         return False
     if preview.get("takes_snapshot"):
         console.print("no snapshot to clone from yet: the clone would take one first (this dry run took none)")
+    _snapshot(preview, "snapshot to send")
     table = Table("component", "created", "replaced", "removed", "unchanged")
     changes: dict[str, Any] = preview.get("components") or {}
     for name, change in changes.items():
@@ -151,11 +152,17 @@ def _preview(preview: dict[str, Any], *, listing: bool) -> bool:
     if listing:
         for name, change in changes.items():
             _objects(name, change)
-    console.print(
-        f"would send {preview['bytes_to_send']:,} bytes "
-        f"({preview['chunks_to_send']:,} of {preview['chunks']:,} chunks; the target has the rest)"
-    )
+    console.print(_would_send(preview))
     return True
+
+
+def _would_send(preview: dict[str, Any]) -> str:
+    to_send, chunks = int(preview.get("chunks_to_send") or 0), int(preview.get("chunks") or 0)
+    if to_send == 0:
+        return f"would send nothing: the target already has all {chunks:,} chunks"
+    if to_send >= chunks:
+        return f"would send {preview['bytes_to_send']:,} bytes in all {chunks:,} chunks"
+    return f"would send {preview['bytes_to_send']:,} bytes ({to_send:,} of {chunks:,} chunks; the target has the rest)"
 
 
 def _objects(name: str, change: dict[str, Any]) -> None:

@@ -25,7 +25,7 @@ from envclone.domain.components import Component
 from envclone.domain.principal import Permission, Principal
 from envclone.errors import EnvcloneError
 from envclone.operations.clone.errors import peer_failure
-from envclone.operations.clone.plan import TARGET_CHECKS, ClonePlan
+from envclone.operations.clone.plan import TARGET_CHECKS, ClonePlan, snapshot_report
 from envclone.peer import PeerClient, PeerError
 from envclone.services.clone import checked_request
 from envclone.services.context import ServiceContext
@@ -85,7 +85,10 @@ def preview_clone(
             out["problem"] = checks.problem
             return out
         checks.record(VALIDATE, None)
-        out.update(backupName=row["name"] if row else None, takes_snapshot=row is None)
+        out.update(backupName=row["name"] if row else None, takes_snapshot=row is None, snapshot=None, warnings=[])
+        if row is not None:  # which snapshot would be sent, its age, and whether the source changed since
+            snapshot, warning = snapshot_report(dry, request, row, plan.components)
+            out.update(snapshot=snapshot, warnings=[warning] if warning else [])
         try:
             with PeerClient(request.target_url, request.target_user, password) as peer:
                 if _check_target(plan, peer, row, checks):

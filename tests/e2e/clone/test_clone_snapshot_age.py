@@ -40,13 +40,17 @@ def epm_clone(src: httpx.Client, target: LiveServer) -> dict[str, Any]:
     return poll_status(src)
 
 
-def cli_clone(source: LiveServer, target: LiveServer) -> tuple[int, str]:
+def preview_body(target: LiveServer) -> dict[str, Any]:
+    return {"target_url": target.url, "target_user": ADMIN, "target_password": ADMIN_PASSWORD, "options": OPTIONS}
+
+
+def cli_clone(source: LiveServer, target: LiveServer, *extra: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENVCLONE_")}
     env["COLUMNS"] = "200"
     command = [
         sys.executable, "-m", "envclone.cli.main", "cloneEnvironment", f"TARGET_USERNAME={ADMIN}",
         f"TARGET_PASSWORD={ADMIN_PASSWORD}", f"TARGET_URL={target.url}", "UsersAndPreDefinedRoles=true",
-        "--url", source.url, "-u", ADMIN, "-p", ADMIN_PASSWORD,
+        "--url", source.url, "-u", ADMIN, "-p", ADMIN_PASSWORD, *extra,
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, timeout=300)
     raw = done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
@@ -77,6 +81,8 @@ def test_a_clone_reports_its_snapshot_and_warns_when_the_source_changed_since(se
         first = maintenance(src)
 
         # fresh: the snapshot is reported, no warning, the documented completion body unchanged
+        preview = ok(src.post("/v1/clone/preview", json=preview_body(target)))
+        assert preview["snapshot"]["stale"] is False and preview["warnings"] == [], preview
         final = epm_clone(src, target)
         check_succeeded(final, {"migrateUsers": "Success"})
         assert final["backupName"] == first
@@ -88,6 +94,15 @@ def test_a_clone_reports_its_snapshot_and_warns_when_the_source_changed_since(se
         # the old snapshot, and now says so
         ok(src.post("/v1/projects", json={"name": f"after-snapshot-{tag()}"}), 201)
         make_user(src, "Viewer")
+        # the preview says so before the clone, as the clone's plan is the same
+        preview = ok(src.post("/v1/clone/preview", json=preview_body(target)))
+        assert preview["ok"] and preview["backupName"] == first, preview
+        assert preview["snapshot"]["name"] == first and preview["snapshot"]["stale"] is True, preview
+        assert set(preview["snapshot"]["changedSince"]) == {"artifacts", "users"}, preview
+        assert len(preview["warnings"]) == 1 and "changed since the snapshot" in preview["warnings"][0], preview
+        code, out = cli_clone(source, target, "--dry-run")
+        assert code == 0 and f"snapshot to send: {first} (Artifact Snapshot)" in out, out
+        assert "warning: the source environment changed since the snapshot" in out, out
         final = epm_clone(src, target)
         details = final["details"]
         check_succeeded({**final, "details": None}, {"migrateUsers": "Success"})

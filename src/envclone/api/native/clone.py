@@ -60,6 +60,15 @@ class ComponentChange(BaseModel):
     truncated: dict[str, int] = Field(description="how many keys each list of objects left out")
 
 
+class SnapshotUsed(BaseModel):
+    name: str
+    kind: str
+    created: str
+    ageSeconds: int  # noqa: N815
+    changedSince: list[str] | None = Field(description="components changed since; null: another environment's")  # noqa: N815
+    stale: bool
+
+
 class ClonePreview(BaseModel):
     ok: bool = Field(description="false when the clone would fail; problem then says why")
     problem: str | None
@@ -67,6 +76,8 @@ class ClonePreview(BaseModel):
     options: dict[str, bool | None] | None = None
     backupName: str | None = Field(None, description="the snapshot the clone would send")  # noqa: N815
     takes_snapshot: bool | None = Field(None, description="no snapshot yet: the clone would take one first")
+    snapshot: SnapshotUsed | None = Field(None, description="the snapshot, its age, what changed since")
+    warnings: list[str] = Field(default_factory=list, description="e.g. the source changed since the snapshot")
     components: dict[str, ComponentChange] = Field(description="empty when a check failed")
     chunks: int | None = None
     chunks_to_send: int | None = None

@@ -13,7 +13,8 @@ from typing import Any
 
 from envclone.archive import DEFAULT_COMPRESSION, Algorithms, Manifest, chunk_ids, new_archive_id
 from envclone.archive.ids import DEFAULT_HASH
-from envclone.domain.archives import ArchiveKind
+from envclone.content.digest import component_digest
+from envclone.domain.archives import ArchiveKind, age_text
 from envclone.domain.clone import ARTIFACT_SNAPSHOT, LOGIN, SERVICE, VERSION, CloneRequest, version_problem
 from envclone.domain.components import Component
 from envclone.domain.roles import Role
@@ -25,6 +26,7 @@ from envclone.operations.clone.snapshot import find_stored, stored_archive
 from envclone.operations.context import OperationContext
 from envclone.peer import PeerClient, PeerError
 from envclone.store import archives, server_state
+from envclone.store.database import generation
 
 ASK_BATCH = 5000  # chunk ids per have/want question (the target takes up to domain.transfer.MAX_IDS)
 TARGET_CHECKS = (LOGIN, VERSION, SERVICE)  # after the login, each in its step
@@ -173,3 +175,56 @@ class ClonePlan:
 
 def _snapshot_components(kind: str) -> tuple[Component, ...]:
     return ARTIFACT_SNAPSHOT_COMPONENTS if kind == ArchiveKind.ARTIFACT_SNAPSHOT else tuple(Component)
+
+
+def changed_since(ctx: OperationContext, row: dict[str, Any], components: list[Component]) -> list[str] | None:
+    """The components the clone takes from the archive whose live content no longer has the digest
+    the archive recorded: the source changed since the snapshot. A component whose change counter
+    is still the archive's is unchanged without reading it; the others' digests are compared. None
+    for a snapshot from another environment (no counters recorded): it has no "since"."""
+    generations: dict[str, int] | None = row.get("generations")
+    if not generations:
+        return None
+    recorded: dict[str, str] = row["digests"]
+    changed = []
+    with ctx.db.read() as conn:
+        for component in components:
+            name = component.value
+            if name not in recorded or generations.get(name) == generation(conn, component):
+                continue
+            if component_digest(conn, component) != recorded[name]:
+                changed.append(name)
+    return changed
+
+
+def snapshot_report(
+    ctx: OperationContext, request: CloneRequest, row: dict[str, Any], components: list[Component]
+) -> tuple[dict[str, Any], str | None]:
+    """Which snapshot the clone sends, how old it is, and whether the source changed since, with
+    the warning to give when it did: the target gets the snapshot's content, not the current one,
+    and a clone without a fresh daily maintenance must not pass that over in silence."""
+    created: dt.datetime = row["created"]
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    age = max(0, int((now - created).total_seconds()))
+    changed = changed_since(ctx, row, components)
+    warning = None
+    if changed:
+        advice = (
+            "name a newer snapshot, or run daily maintenance (runDailyMaintenance) and clone again"
+            if request.names_snapshot
+            else "run daily maintenance (runDailyMaintenance) and clone again"
+        )
+        warning = (
+            f"the source environment changed since the snapshot {row['name']} was taken {age_text(age)} ago: "
+            f"its {', '.join(changed)} differ from the snapshot's, and the target gets the snapshot's content, "
+            f"not the current one; to clone the current content, {advice}"
+        )
+    report = {
+        "name": row["name"],
+        "kind": str(row["kind"]),
+        "created": created.isoformat(timespec="seconds"),
+        "ageSeconds": age,
+        "changedSince": changed,
+        "stale": bool(changed),
+    }
+    return report, warning

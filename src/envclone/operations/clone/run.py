@@ -13,8 +13,6 @@ from collections.abc import Callable
 from typing import Any
 
 from envclone.archive import Manifest, load_manifest
-from envclone.content.digest import component_digest
-from envclone.domain.archives import age_text
 from envclone.domain.clone import (
     APPLY,
     COMPOSE,
@@ -35,11 +33,10 @@ from envclone.domain.transfer import ApplyAccepted, ApplyRequest, ApplyStatus
 from envclone.engine import Cancelled, Recorder
 from envclone.errors import Conflict, EnvcloneError, NotCancellable
 from envclone.operations.clone.errors import peer_failure
-from envclone.operations.clone.plan import ClonePlan
+from envclone.operations.clone.plan import ClonePlan, snapshot_report
 from envclone.operations.clone.send import send_archive
 from envclone.operations.context import OperationContext
 from envclone.peer import PeerClient, PeerError
-from envclone.store.database import generation
 
 POLL_SECONDS = 0.5
 
@@ -68,59 +65,6 @@ def run_clone(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     except PeerError as exc:  # anything the target said or failed to say past login
         raise peer_failure(exc, request.target_url) from None
     rec.set_result(cloneCompletedTime=dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"))
-
-
-def changed_since(ctx: OperationContext, row: dict[str, Any], components: list[Component]) -> list[str] | None:
-    """The components the clone takes from the archive whose live content no longer has the digest
-    the archive recorded: the source changed since the snapshot. A component whose change counter
-    is still the archive's is unchanged without reading it; the others' digests are compared. None
-    for a snapshot from another environment (no counters recorded): it has no "since"."""
-    generations: dict[str, int] | None = row.get("generations")
-    if not generations:
-        return None
-    recorded: dict[str, str] = row["digests"]
-    changed = []
-    with ctx.db.read() as conn:
-        for component in components:
-            name = component.value
-            if name not in recorded or generations.get(name) == generation(conn, component):
-                continue
-            if component_digest(conn, component) != recorded[name]:
-                changed.append(name)
-    return changed
-
-
-def snapshot_report(
-    ctx: OperationContext, request: CloneRequest, row: dict[str, Any], components: list[Component]
-) -> tuple[dict[str, Any], str | None]:
-    """Which snapshot the clone sends, how old it is, and whether the source changed since, with
-    the warning to give when it did: the target gets the snapshot's content, not the current one,
-    and a clone without a fresh daily maintenance must not pass that over in silence."""
-    created: dt.datetime = row["created"]
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    age = max(0, int((now - created).total_seconds()))
-    changed = changed_since(ctx, row, components)
-    warning = None
-    if changed:
-        advice = (
-            "name a newer snapshot, or run daily maintenance (runDailyMaintenance) and clone again"
-            if request.names_snapshot
-            else "run daily maintenance (runDailyMaintenance) and clone again"
-        )
-        warning = (
-            f"the source environment changed since the snapshot {row['name']} was taken {age_text(age)} ago: "
-            f"its {', '.join(changed)} differ from the snapshot's, and the target gets the snapshot's content, "
-            f"not the current one; to clone the current content, {advice}"
-        )
-    report = {
-        "name": row["name"],
-        "kind": str(row["kind"]),
-        "created": created.isoformat(timespec="seconds"),
-        "ageSeconds": age,
-        "changedSince": changed,
-        "stale": bool(changed),
-    }
-    return report, warning
 
 
 def _clone_to(
