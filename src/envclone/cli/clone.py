@@ -96,12 +96,18 @@ def clone_environment(
 
 
 def _sent(result: dict[str, Any]) -> str:
-    sent, chunks = int(result.get("chunksSent") or 0), int(result.get("chunks") or 0)
+    return _transfer_line(int(result.get("bytesSent") or 0), int(result.get("chunksSent") or 0), result.get("chunks"))
+
+
+def _transfer_line(nbytes: int, sent: int, chunks: object, *, preview: bool = False) -> str:
+    """What a clone sent (or a dry run would send), saying "the rest" only when there is one."""
+    total = int(str(chunks or 0))
+    verb, had = ("would send", "has") if preview else ("sent", "had")
     if sent == 0:
-        return f"sent nothing: the target already had all {chunks} chunks"
-    if sent >= chunks:
-        return f"sent {result['bytesSent']:,} bytes in all {chunks} chunks"
-    return f"sent {result['bytesSent']:,} bytes in {sent} of {chunks} chunks (the target had the rest)"
+        return f"{verb} nothing: the target already {had} all {total:,} chunks"
+    if sent >= total:
+        return f"{verb} {nbytes:,} bytes in all {total:,} chunks"
+    return f"{verb} {nbytes:,} bytes in {sent:,} of {total:,} chunks (the target {had} the rest)"
 
 
 def _steps(op: dict[str, Any]) -> None:
@@ -152,17 +158,9 @@ def _preview(preview: dict[str, Any], *, listing: bool) -> bool:
     if listing:
         for name, change in changes.items():
             _objects(name, change)
-    console.print(_would_send(preview))
+    nbytes, to_send = int(preview.get("bytes_to_send") or 0), int(preview.get("chunks_to_send") or 0)
+    console.print(_transfer_line(nbytes, to_send, preview.get("chunks"), preview=True))
     return True
-
-
-def _would_send(preview: dict[str, Any]) -> str:
-    to_send, chunks = int(preview.get("chunks_to_send") or 0), int(preview.get("chunks") or 0)
-    if to_send == 0:
-        return f"would send nothing: the target already has all {chunks:,} chunks"
-    if to_send >= chunks:
-        return f"would send {preview['bytes_to_send']:,} bytes in all {chunks:,} chunks"
-    return f"would send {preview['bytes_to_send']:,} bytes ({to_send:,} of {chunks:,} chunks; the target has the rest)"
 
 
 def _objects(name: str, change: dict[str, Any]) -> None:
