@@ -1,0 +1,140 @@
+"""Strategy Library routes: parse Strategy's request, call a service, render Strategy's response.
+Paths are Strategy's, under /MicroStrategyLibrary/api; every route declares its body, headers
+and error responses so that OpenAPI shows the contract."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from envclone.api.credentials import context
+from envclone.api.strategy import auth, render, schemas
+from envclone.api.strategy.errors import ProjectNotFound
+from envclone.domain.principal import Principal
+from envclone.errors import NotFound
+from envclone.services import authentication, content_resources, resource
+
+PREFIX = "/MicroStrategyLibrary/api"
+who_dep = Depends(auth.authenticated)
+PAGE = 1000
+
+
+def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    texts = {
+        400: "INVALID_REQUEST: the body is not valid",
+        401: "ERR003: login failed; ERR009: no session or it has expired",
+        403: "FORBIDDEN: the user lacks the privilege",
+        404: "PROJECT_NOT_FOUND: no project with this id",
+    }
+    return {s: {"model": schemas.ErrorBody, "description": texts[s]} for s in statuses}
+
+
+_LOGIN_SCHEMA = schemas.LoginRequest.model_json_schema(by_alias=True)
+LOGIN_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": _LOGIN_SCHEMA},
+            "application/x-www-form-urlencoded": {"schema": _LOGIN_SCHEMA},
+        },
+    }
+}
+_SESSION_HEADERS = {
+    auth.TOKEN_HEADER: {"description": "the session's token", "schema": {"type": "string"}},
+    "Set-Cookie": {"description": f"{auth.COOKIE}, the same session", "schema": {"type": "string"}},
+}
+
+
+def build_router() -> APIRouter:
+    router = APIRouter(prefix=PREFIX, tags=["Strategy"])
+    _auth_routes(router)
+    _session_routes(router)
+    _project_routes(router)
+    return router
+
+
+def _auth_routes(router: APIRouter) -> None:
+    @router.post(
+        "/auth/login",
+        status_code=204,
+        openapi_extra=LOGIN_BODY,
+        responses={204: {"description": "logged in", "headers": _SESSION_HEADERS}, **_errors(400, 401)},
+    )
+    async def login(request: Request) -> Response:
+        """Log in with a user name and password; the token comes back in X-MSTR-AuthToken."""
+        body = await auth.read_login(request)
+        token, expires = await run_in_threadpool(
+            authentication.open_session,
+            context(request),
+            body.username,
+            body.password.get_secret_value(),
+            kind=auth.SESSION_KIND,
+        )
+        response = Response(status_code=204)
+        auth.start_session(response, token, expires)
+        return response
+
+    @router.post("/auth/logout", status_code=204, responses=_errors(401))
+    async def logout(request: Request, who: Principal = who_dep) -> Response:
+        """End this session; its token is refused from now on."""
+        await run_in_threadpool(authentication.revoke_token, context(request), auth.token_of(request))
+        response = Response(status_code=204)
+        auth.end_session(response)
+        return response
+
+    @router.get("/status", response_model=schemas.Status)
+    async def status() -> schemas.Status:
+        """The server's versions, in Strategy's dotted form; no session needed."""
+        return render.status()
+
+
+def _session_routes(router: APIRouter) -> None:
+    @router.get("/sessions", response_model=schemas.SessionInfo, responses=_errors(401))
+    async def session(request: Request, who: Principal = who_dep) -> schemas.SessionInfo:
+        """This session's user and its timeout in seconds."""
+        ctx = context(request)
+        profile = await run_in_threadpool(authentication.profile, ctx, who)
+        return render.session(profile, ctx.settings.session_ttl_seconds)
+
+    @router.put("/sessions", status_code=204, responses=_errors(401))
+    async def renew(request: Request, who: Principal = who_dep) -> Response:
+        """Restart this session's time."""
+        await run_in_threadpool(
+            authentication.renew_session, context(request), auth.token_of(request), kind=auth.SESSION_KIND
+        )
+        return Response(status_code=204)
+
+    @router.get("/sessions/userInfo", response_model=schemas.UserInfo, responses=_errors(401))
+    async def user_info(request: Request, who: Principal = who_dep) -> schemas.UserInfo:
+        """The session's user."""
+        return render.user(await run_in_threadpool(authentication.profile, context(request), who))
+
+
+def _all_projects(request: Request, who: Principal) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    while True:
+        page = resource.list_items(context(request), who, content_resources.PROJECTS, limit=PAGE, offset=len(rows))
+        rows += page.items
+        if not page.items or len(rows) >= page.total:
+            return rows
+
+
+def _project_routes(router: APIRouter) -> None:
+    @router.get("/projects", response_model=list[schemas.Project], responses=_errors(401, 403))
+    async def list_projects(request: Request, who: Principal = who_dep) -> list[schemas.Project]:
+        """Every project the user may read."""
+        rows = await run_in_threadpool(_all_projects, request, who)
+        return [render.project(row) for row in rows]
+
+    @router.get("/projects/{project_id}", response_model=schemas.Project, responses=_errors(401, 403, 404))
+    async def get_project(project_id: str, request: Request, who: Principal = who_dep) -> schemas.Project:
+        """One project by id."""
+        try:
+            row = await run_in_threadpool(
+                resource.get_item, context(request), who, content_resources.PROJECTS, {"id": project_id}
+            )
+        except NotFound:
+            raise ProjectNotFound(f"project {project_id} not found") from None
+        return render.project(row)
