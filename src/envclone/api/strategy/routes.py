@@ -130,11 +130,16 @@ def _project_routes(router: APIRouter) -> None:
 
     @router.get("/projects/{project_id}", response_model=schemas.Project, responses=_errors(401, 403, 404))
     async def get_project(project_id: str, request: Request, who: Principal = who_dep) -> schemas.Project:
-        """One project by id."""
-        try:
-            row = await run_in_threadpool(
-                resource.get_item, context(request), who, content_resources.PROJECTS, {"id": project_id}
-            )
-        except NotFound:
-            raise ProjectNotFound(f"project {project_id} not found") from None
-        return render.project(row)
+        """One project by id (or by name, as the SDK sometimes asks)."""
+        return render.project(await run_in_threadpool(_one_project, request, who, project_id))
+
+
+def _one_project(request: Request, who: Principal, key: str) -> dict[str, Any]:
+    ctx = context(request)
+    try:
+        return resource.get_item(ctx, who, content_resources.PROJECTS, {"id": key})
+    except NotFound:
+        named = resource.list_items(ctx, who, content_resources.PROJECTS, filters={"name": key}, limit=1).items
+    if not named:
+        raise ProjectNotFound(f"project {key} not found")
+    return named[0]

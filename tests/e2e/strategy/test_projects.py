@@ -1,0 +1,94 @@
+"""Strategy Library status and projects against a real server on SQLite and PostgreSQL: the
+versions clients compare, envclone's real projects in Strategy's shape, X-MSTR-ProjectID accepted
+on any request, PROJECT_NOT_FOUND, FORBIDDEN, and the contract shown in OpenAPI."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.builders import make_user
+from tests.conftest import LiveServer
+from tests.e2e.client import ok
+from tests.e2e.strategy.library import API, HEX32, login, session, strategy_error
+
+
+@pytest.fixture(scope="module")
+def projects(http: httpx.Client) -> dict[str, dict[str, object]]:
+    """Two projects made over the native API, by id."""
+    made = [ok(http.post("/v1/projects", json={"name": f"strat-{uuid.uuid4().hex[:8]}"}), 201) for _ in range(2)]
+    return {p["id"]: p for p in made}
+
+
+@pytest.fixture(scope="module")
+def library(live_server: LiveServer) -> Iterator[httpx.Client]:
+    with session(live_server, login(live_server)) as client:
+        yield client
+
+
+def test_status_gives_versions_in_strategy_form(live_server: LiveServer) -> None:
+    with live_server.anonymous() as anon:
+        body = ok(anon.get(f"{API}/status"))
+    for key in ("iServerVersion", "webVersion"):
+        parts = [int(p) for p in body[key].split(".")]
+        assert len(parts) >= 3 and parts[:3] >= [11, 5, 1200], body
+
+
+def test_projects_are_envclone_projects(library: httpx.Client, projects: dict[str, dict[str, object]]) -> None:
+    listed = {p["id"]: p for p in ok(library.get("/projects"))}
+    assert set(projects) <= set(listed)
+    for pid, made in projects.items():
+        shown = listed[pid]
+        assert HEX32.match(pid)
+        assert shown["name"] == made["name"] and shown["status"] == 0 and shown["alias"] == ""
+        assert set(shown) >= {"id", "name", "alias", "description", "status", "owner"}
+        assert ok(library.get(f"/projects/{pid}")) == shown
+        assert ok(library.get(f"/projects/{made['name']}")) == shown  # by name, as mstrio-py asks
+
+
+def test_project_header_is_accepted_on_any_request(
+    live_server: LiveServer, library: httpx.Client, projects: dict[str, dict[str, object]]
+) -> None:
+    pid = next(iter(projects))
+    headers = {"X-MSTR-ProjectID": pid}
+    assert library.get("/projects", headers=headers).status_code == 200
+    assert library.get(f"/projects/{pid}", headers=headers).status_code == 200
+    assert library.get("/sessions", headers=headers).status_code == 200
+    assert library.put("/sessions", headers=headers).status_code == 204
+    with live_server.anonymous() as anon:
+        assert anon.get(f"{API}/status", headers=headers).status_code == 200
+
+
+def test_unknown_project_is_project_not_found(library: httpx.Client) -> None:
+    strategy_error(library.get(f"/projects/{uuid.uuid4().hex.upper()}"), 404, "PROJECT_NOT_FOUND")
+    strategy_error(library.get("/projects/not-an-id"), 404, "PROJECT_NOT_FOUND")
+
+
+def test_a_user_without_read_rights_is_forbidden(live_server: LiveServer, http: httpx.Client) -> None:
+    login_, password = make_user(http)
+    with session(live_server, login(live_server, login_, password)) as s:
+        strategy_error(s.get("/projects"), 403, "FORBIDDEN")
+        assert s.get("/sessions/userInfo").json()["username"] == login_
+
+
+def test_unknown_paths_and_methods_answer_in_strategy_shape(library: httpx.Client) -> None:
+    strategy_error(library.get("/noSuchThing"), 404, "ERR004")
+    body = strategy_error(library.delete("/status"), 405, "ERR001")
+    assert body["iServerCode"] is None
+
+
+def test_openapi_declares_the_library_surface(live_server: LiveServer) -> None:
+    with live_server.anonymous() as anon:
+        paths = ok(anon.get("/openapi.json"))["paths"]
+    login_op = paths[f"{API}/auth/login"]["post"]
+    assert set(login_op["requestBody"]["content"]) == {"application/json", "application/x-www-form-urlencoded"}
+    assert {"204", "400", "401"} <= set(login_op["responses"])
+    sessions = paths[f"{API}/sessions"]["get"]
+    headers = {p["name"] for p in sessions["parameters"] if p["in"] == "header"}
+    assert {"X-MSTR-AuthToken", "X-MSTR-ProjectID"} <= headers
+    assert "404" in paths[f"{API}/projects/{{project_id}}"]["get"]["responses"]
+    for path in ("/status", "/projects", "/sessions/userInfo", "/auth/logout"):
+        assert API + path in paths
