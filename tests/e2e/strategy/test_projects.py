@@ -92,3 +92,28 @@ def test_openapi_declares_the_library_surface(live_server: LiveServer) -> None:
     assert "404" in paths[f"{API}/projects/{{project_id}}"]["get"]["responses"]
     for path in ("/status", "/projects", "/sessions/userInfo", "/auth/logout"):
         assert API + path in paths
+
+
+@pytest.mark.parametrize(
+    "path", ["/projects/" + "A" * 300, "/projects/%C3%A9t%C3%A9", "/projects/%20", "/projects/a%2Fb"], ids=str
+)
+def test_odd_project_ids_are_not_found_never_a_server_error(library: httpx.Client, path: str) -> None:
+    response = library.get(path)
+    assert response.status_code == 404 and response.json()["code"] in ("PROJECT_NOT_FOUND", "ERR004"), response.text
+
+
+def test_odd_login_bodies_are_client_errors(live_server: LiveServer) -> None:
+    with live_server.anonymous() as anon:
+        for kwargs in (
+            {"json": {"username": "u" * 1000, "password": "x"}},
+            {"json": {"username": "admin", "password": None}},
+            {"json": {"username": "admin", "password": "p" * 5000}},
+            {"data": {"username": "u" * 1000, "password": "x"}},
+            {"content": b"username=admin&password", "headers": {"content-type": "application/x-www-form-urlencoded"}},
+            {"files": {"username": (None, "admin"), "password": (None, "x")}},
+            {"content": b"\xff\xfe", "headers": {"content-type": "application/json"}},
+            {"content": b"x" * 70_000, "headers": {"content-type": "application/x-www-form-urlencoded"}},
+        ):
+            response = anon.post(f"{API}/auth/login", **kwargs)  # type: ignore[arg-type]
+            assert 400 <= response.status_code < 500, (kwargs.keys(), response.text)
+            assert set(response.json()) == {"code", "message", "ticketId", "iServerCode"}
