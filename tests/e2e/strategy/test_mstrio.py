@@ -1,6 +1,7 @@
 """Strategy's own Python SDK (mstrio-py, unchanged) against a real envclone server: it connects
-with a user name and password, reads the session and the server's version, lists the projects and
-closes its session. Skipped where mstrio-py is not installed."""
+with a user name and password, reads the session and the server's version, lists the projects
+(loaded, and through the monitors), reads one by id and by name, and closes its session. Skipped
+where mstrio-py is not installed."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ mstrio = pytest.importorskip("mstrio")
 def test_mstrio_connects_and_lists_projects(sqlite_server: LiveServer) -> None:
     from mstrio.api import projects as projects_api
     from mstrio.connection import Connection
-    from mstrio.server import Environment
+    from mstrio.server import Environment, Project
 
     with sqlite_server.client() as admin:
         made = ok(admin.post("/v1/projects", json={"name": f"sdk-{uuid.uuid4().hex[:8]}"}), 201)
@@ -30,6 +31,8 @@ def test_mstrio_connects_and_lists_projects(sqlite_server: LiveServer) -> None:
         assert made["id"] in {p["id"] for p in loaded}
         assert projects_api.get_project(conn, made["id"]).json()["name"] == made["name"]
         assert projects_api.get_project(conn, made["name"]).json()["id"] == made["id"]
+        assert made["id"] in {p.id for p in Environment(conn).list_projects()}
+        assert Project(conn, id=made["id"]).name == made["name"]
         token = conn.token
     finally:
         conn.close()

@@ -117,3 +117,28 @@ def test_odd_login_bodies_are_client_errors(live_server: LiveServer) -> None:
             response = anon.post(f"{API}/auth/login", **kwargs)  # type: ignore[arg-type]
             assert 400 <= response.status_code < 500, (kwargs.keys(), response.text)
             assert set(response.json()) == {"code", "message", "ticketId", "iServerCode"}
+
+
+def test_monitors_pages_projects_with_their_total(
+    library: httpx.Client, projects: dict[str, dict[str, object]]
+) -> None:
+    everything = library.get("/monitors/projects")
+    total = int(everything.headers["X-MSTR-Total-Count"])
+    listed = [p["id"] for p in ok(everything)["projects"]]
+    assert total == len(listed) and set(projects) <= set(listed)
+    assert listed == [p["id"] for p in ok(library.get("/projects"))]
+    pages = [ok(library.get("/monitors/projects", params={"offset": o, "limit": 1}))["projects"] for o in range(total)]
+    assert [page[0]["id"] for page in pages] == listed
+    assert ok(library.get("/monitors/projects", params={"offset": total}))["projects"] == []
+    strategy_error(library.get("/monitors/projects", params={"limit": -2}), 400, "INVALID_REQUEST")
+    strategy_error(library.get("/monitors/projects", params={"offset": "x"}), 400, "INVALID_REQUEST")
+
+
+def test_a_project_is_an_object_of_type_32(library: httpx.Client, projects: dict[str, dict[str, object]]) -> None:
+    pid, made = next(iter(projects.items()))
+    shown = ok(library.get(f"/objects/{pid}", params={"type": 32}))
+    assert shown["id"] == pid and shown["name"] == made["name"] and shown["type"] == 32
+    strategy_error(library.get(f"/objects/{uuid.uuid4().hex.upper()}", params={"type": 32}), 404, "ERR004")
+    strategy_error(library.get(f"/objects/{made['name']}", params={"type": 32}), 404, "ERR004")
+    strategy_error(library.get(f"/objects/{pid}", params={"type": 3}), 404, "ERR004")
+    strategy_error(library.get(f"/objects/{pid}"), 400, "INVALID_REQUEST")

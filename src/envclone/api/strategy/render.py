@@ -37,6 +37,11 @@ def project(row: dict[str, Any]) -> schemas.Project:
     )
 
 
+def project_object(row: dict[str, Any]) -> schemas.ProjectObject:
+    shown = project(row)
+    return schemas.ProjectObject(id=shown.id, name=shown.name, description=shown.description, owner=shown.owner)
+
+
 def session(profile: dict[str, str], timeout: int) -> schemas.SessionInfo:
     full = profile["display_name"] or profile["login"]
     return schemas.SessionInfo(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.credentials import context
@@ -19,6 +19,8 @@ from envclone.services import authentication, content_resources, resource
 PREFIX = "/MicroStrategyLibrary/api"
 who_dep = Depends(auth.authenticated)
 PAGE = 1000
+PROJECT_TYPE = 32  # Strategy's object type of a project
+TOTAL_HEADER = "X-MSTR-Total-Count"
 
 
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -133,12 +135,48 @@ def _project_routes(router: APIRouter) -> None:
         """One project by id (or by name, as the SDK sometimes asks)."""
         return render.project(await run_in_threadpool(_one_project, request, who, project_id))
 
+    @router.get(
+        "/monitors/projects",
+        response_model=schemas.ProjectList,
+        responses={200: {"headers": {TOTAL_HEADER: {"schema": {"type": "integer"}}}}, **_errors(400, 401, 403)},
+    )
+    async def monitor_projects(
+        request: Request,
+        response: Response,
+        offset: int = Query(0, ge=0),
+        limit: int = Query(-1, ge=-1, description="-1: no limit"),
+        who: Principal = who_dep,
+    ) -> schemas.ProjectList:
+        """Projects page by page, with their total in X-MSTR-Total-Count."""
+        rows = await run_in_threadpool(_all_projects, request, who)
+        response.headers[TOTAL_HEADER] = str(len(rows))
+        chosen = rows[offset:] if limit < 0 else rows[offset : offset + limit]
+        return schemas.ProjectList(projects=[render.project(row) for row in chosen])
 
-def _one_project(request: Request, who: Principal, key: str) -> dict[str, Any]:
+    @router.get("/objects/{object_id}", response_model=schemas.ProjectObject, responses=_errors(400, 401, 403))
+    async def get_object(
+        object_id: str,
+        request: Request,
+        object_type: int = Query(alias="type", description="32 (project) is the only type served so far"),
+        who: Principal = who_dep,
+    ) -> schemas.ProjectObject:
+        """A project as a metadata object; ERR004 (404) for an unknown id or another type."""
+        if object_type != PROJECT_TYPE:
+            raise NotFound(f"object {object_id} of type {object_type} not found: only projects (type 32) are served")
+        try:
+            row = await run_in_threadpool(_one_project, request, who, object_id, False)
+        except ProjectNotFound:
+            raise NotFound(f"object {object_id} of type {object_type} not found") from None
+        return render.project_object(row)
+
+
+def _one_project(request: Request, who: Principal, key: str, by_name: bool = True) -> dict[str, Any]:
     ctx = context(request)
     try:
         return resource.get_item(ctx, who, content_resources.PROJECTS, {"id": key})
     except NotFound:
+        if not by_name:
+            raise ProjectNotFound(f"project {key} not found") from None
         named = resource.list_items(ctx, who, content_resources.PROJECTS, filters={"name": key}, limit=1).items
     if not named:
         raise ProjectNotFound(f"project {key} not found")

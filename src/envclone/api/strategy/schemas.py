@@ -45,6 +45,24 @@ class Project(_Body):
     owner: Owner
 
 
+class ProjectList(_Body):
+    projects: list[Project]
+
+
+class ProjectObject(_Body):
+    """A project seen as a metadata object (GET /objects/{id}?type=32)."""
+
+    id: str
+    name: str
+    type: int = 32
+    subtype: int = 8448
+    description: str = ""
+    abbreviation: str = ""
+    hidden: bool = False
+    ext_type: int = 0
+    owner: Owner
+
+
 class SessionInfo(_Body):
     id: str = Field(description="the user's id")
     username: str
