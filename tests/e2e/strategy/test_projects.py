@@ -90,8 +90,9 @@ def test_openapi_declares_the_library_surface(live_server: LiveServer) -> None:
     headers = {p["name"] for p in sessions["parameters"] if p["in"] == "header"}
     assert {"X-MSTR-AuthToken", "X-MSTR-ProjectID"} <= headers
     assert "404" in paths[f"{API}/projects/{{project_id}}"]["get"]["responses"]
-    for path in ("/status", "/projects", "/sessions/userInfo", "/auth/logout"):
-        assert API + path in paths
+    for path in ("/status", "/projects", "/sessions/userInfo", "/auth/logout", "/auth/login", "/monitors/projects"):
+        for operation in paths[API + path].values():
+            assert "X-MSTR-ProjectID" in {p["name"] for p in operation.get("parameters", [])}, path
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from fastapi import Cookie, Header, Request, Response
 from envclone.api.body import read_json, validate
 from envclone.api.credentials import SessionCookieScheme, SessionHeaderScheme, authenticator
 from envclone.api.strategy.schemas import STANDARD_LOGIN, LoginRequest
+from envclone.domain.clock import utcnow
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotAuthenticated, PayloadTooLarge
 
@@ -25,10 +26,16 @@ NO_SESSION = "No session, or the session has expired: log in with POST /api/auth
 _check = authenticator(SessionHeaderScheme(TOKEN_HEADER, SESSION_KIND), SessionCookieScheme(COOKIE, SESSION_KIND))
 
 
+async def project_header(
+    project: str | None = Header(None, alias=PROJECT_HEADER, description="accepted on any request, not checked"),
+) -> None:
+    """Declares X-MSTR-ProjectID on every route (OpenAPI); nothing here depends on it yet."""
+
+
+# The header and cookie parameters are declared so that OpenAPI shows them; the schemes read them.
 async def authenticated(
     request: Request,
     token: str | None = Header(None, alias=TOKEN_HEADER, description="the token from POST /api/auth/login"),
-    project: str | None = Header(None, alias=PROJECT_HEADER, description="accepted on any request"),
     cookie: str | None = Cookie(None, alias=COOKIE, description="the session cookie, if no token header"),
 ) -> Principal:
     """The session's user. A bad token is not a failed login here but a session that is gone."""
@@ -63,7 +70,7 @@ async def read_login(request: Request) -> LoginRequest:
 
 def start_session(response: Response, token: str, expires: dt.datetime) -> None:
     response.headers[TOKEN_HEADER] = token
-    max_age = max(0, int((expires - dt.datetime.now(dt.UTC).replace(tzinfo=None)).total_seconds()))
+    max_age = max(0, int((expires - utcnow()).total_seconds()))
     response.set_cookie(COOKIE, token, max_age=max_age, path=COOKIE_PATH, httponly=True, samesite="lax")
 
 

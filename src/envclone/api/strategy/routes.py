@@ -50,7 +50,7 @@ _SESSION_HEADERS = {
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["Strategy"])
+    router = APIRouter(prefix=PREFIX, tags=["Strategy"], dependencies=[Depends(auth.project_header)])
     _auth_routes(router)
     _session_routes(router)
     _project_routes(router)
