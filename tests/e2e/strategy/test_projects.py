@@ -114,6 +114,8 @@ def test_odd_login_bodies_are_client_errors(live_server: LiveServer) -> None:
             {"files": {"username": (None, "admin"), "password": (None, "x")}},
             {"content": b"\xff\xfe", "headers": {"content-type": "application/json"}},
             {"content": b"x" * 70_000, "headers": {"content-type": "application/x-www-form-urlencoded"}},
+            {"content": iter([b"x" * 40_000] * 2), "headers": {"content-type": "application/x-www-form-urlencoded"}},
+            {"content": b"username=%FF&password=x", "headers": {"content-type": "application/x-www-form-urlencoded"}},
         ):
             response = anon.post(f"{API}/auth/login", **kwargs)  # type: ignore[arg-type]
             assert 400 <= response.status_code < 500, (kwargs.keys(), response.text)

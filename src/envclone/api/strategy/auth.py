@@ -5,15 +5,16 @@ dialect, and is stored only as a hash. A missing, unknown or expired session is 
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import parse_qsl
 
 from fastapi import Cookie, Header, Request, Response
 
-from envclone.api.body import read_json, validate
+from envclone.api.body import read_bytes, read_json, validate
 from envclone.api.credentials import SessionCookieScheme, SessionHeaderScheme, authenticator
 from envclone.api.strategy.schemas import STANDARD_LOGIN, LoginRequest
 from envclone.domain.clock import utcnow
 from envclone.domain.principal import Principal
-from envclone.errors import InvalidRequest, NotAuthenticated, PayloadTooLarge
+from envclone.errors import InvalidRequest, NotAuthenticated
 
 SESSION_KIND = "strategy-session"
 TOKEN_HEADER = "X-MSTR-AuthToken"  # noqa: S105  (a header name, not a secret)
@@ -56,11 +57,12 @@ async def read_login(request: Request) -> LoginRequest:
     """The login body as JSON or as a form (the SDK sends a form)."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "application/x-www-form-urlencoded":
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > LOGIN_LIMIT:
-            raise PayloadTooLarge(f"the request body is larger than {LOGIN_LIMIT} bytes")
-        form = await request.form()
-        body = validate(LoginRequest, {k: v for k, v in form.items() if isinstance(v, str)})
+        raw = await read_bytes(request, LOGIN_LIMIT)
+        try:
+            fields = dict(parse_qsl(raw.decode(), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise InvalidRequest("the form is not UTF-8") from None
+        body = validate(LoginRequest, fields)
     else:
         body = validate(LoginRequest, await read_json(request, LOGIN_LIMIT))
     if body.login_mode != STANDARD_LOGIN:
