@@ -90,6 +90,8 @@ def test_openapi_declares_the_library_surface(live_server: LiveServer) -> None:
     headers = {p["name"] for p in sessions["parameters"] if p["in"] == "header"}
     assert {"X-MSTR-AuthToken", "X-MSTR-ProjectID"} <= headers
     assert "404" in paths[f"{API}/projects/{{project_id}}"]["get"]["responses"]
+    assert "404" in paths[f"{API}/objects/{{object_id}}"]["get"]["responses"]
+    assert {"offset", "limit"} <= {p["name"] for p in paths[f"{API}/monitors/projects"]["get"]["parameters"]}
     for path in ("/status", "/projects", "/sessions/userInfo", "/auth/logout", "/auth/login", "/monitors/projects"):
         for operation in paths[API + path].values():
             assert "X-MSTR-ProjectID" in {p["name"] for p in operation.get("parameters", [])}, path

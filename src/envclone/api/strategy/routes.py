@@ -23,12 +23,12 @@ PROJECT_TYPE = 32  # Strategy's object type of a project
 TOTAL_HEADER = "X-MSTR-Total-Count"
 
 
-def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+def _errors(*statuses: int, not_found: str = "PROJECT_NOT_FOUND: no project with this id") -> dict[int | str, Any]:
     texts = {
-        400: "INVALID_REQUEST: the body is not valid",
+        400: "INVALID_REQUEST: the body or a parameter is not valid",
         401: "ERR003: login failed; ERR009: no session or it has expired",
         403: "FORBIDDEN: the user lacks the privilege",
-        404: "PROJECT_NOT_FOUND: no project with this id",
+        404: not_found,
     }
     return {s: {"model": schemas.ErrorBody, "description": texts[s]} for s in statuses}
 
@@ -153,7 +153,11 @@ def _project_routes(router: APIRouter) -> None:
         chosen = rows[offset:] if limit < 0 else rows[offset : offset + limit]
         return schemas.ProjectList(projects=[render.project(row) for row in chosen])
 
-    @router.get("/objects/{object_id}", response_model=schemas.ProjectObject, responses=_errors(400, 401, 403))
+    @router.get(
+        "/objects/{object_id}",
+        response_model=schemas.ProjectObject,
+        responses=_errors(400, 401, 403, 404, not_found="ERR004: no project with this id, or another type"),
+    )
     async def get_object(
         object_id: str,
         request: Request,
