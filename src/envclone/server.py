@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from envclone import __version__
-from envclone.api import epm, native
+from envclone.api import epm, native, strategy
 from envclone.api.errors import install_error_handlers
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, maintenance, restore, verify
@@ -95,9 +95,10 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    install_error_handlers(app, renderers={epm.PREFIX: epm.render_error})
+    install_error_handlers(app, renderers={epm.PREFIX: epm.render_error, strategy.PREFIX: strategy.render_error})
     app.include_router(native.build_router())
     app.include_router(epm.build_router())
+    app.include_router(strategy.build_router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

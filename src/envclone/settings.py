@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     admin_user: str = Field("admin", min_length=1, max_length=255)
     admin_password: SecretStr | None = None
     token_ttl_seconds: int = Field(3600, ge=60, le=86400 * 7)
+    # Dialect sessions (a vendor's login/logout): from login or the last renewal, not sliding.
+    session_ttl_seconds: int = Field(1800, ge=1, le=86400)
     backup_retention: int = Field(7, ge=1, le=3650)  # daily backups of each kind kept
     scheduler: bool = True  # run daily maintenance at its start time
     verify_backups: bool = True  # the scheduler verifies each new Environment Backup once

@@ -14,7 +14,8 @@ from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 M = TypeVar("M", bound=BaseModel)
 
 
-async def read_json(request: Request, limit: int) -> Any:
+async def read_bytes(request: Request, limit: int) -> bytes:
+    """The whole body, refused as soon as it passes ``limit`` (declared or streamed)."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
@@ -23,6 +24,11 @@ async def read_json(request: Request, limit: int) -> Any:
         data.extend(chunk)
         if len(data) > limit:
             raise PayloadTooLarge(f"the request body is larger than {limit} bytes")
+    return bytes(data)
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    data = await read_bytes(request, limit)
     if not data:
         raise MalformedJson("the request body is empty; a JSON document is required")
     try:

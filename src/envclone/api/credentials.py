@@ -85,6 +85,21 @@ class SessionHeaderScheme:
         return await run_in_threadpool(authentication.check_token, ctx, value, kind=self.token_kind)
 
 
+@dataclass(frozen=True)
+class SessionCookieScheme:
+    """A session token in a cookie that the login response set (a browser or an SDK that keeps
+    cookies); only tokens of ``token_kind`` are accepted."""
+
+    cookie: str
+    token_kind: str
+
+    async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None:
+        value = request.cookies.get(self.cookie, "").strip()
+        if not value:
+            return None
+        return await run_in_threadpool(authentication.check_token, ctx, value, kind=self.token_kind)
+
+
 def authenticator(*schemes: CredentialScheme) -> Authenticator:
     """A FastAPI dependency that tries ``schemes`` in order; NotAuthenticated when none is used."""
 

@@ -40,3 +40,12 @@ def resolve(conn: sa.Connection, token: str, *, kind: str | None = None) -> str 
 
 def revoke(conn: sa.Connection, token: str) -> bool:
     return bool(conn.execute(tables.tokens.delete().where(tables.tokens.c.token_hash == _digest(token))).rowcount)
+
+
+def extend(conn: sa.Connection, token: str, *, kind: str, ttl_seconds: int) -> dt.datetime | None:
+    """Push a live token's expiry to ``ttl_seconds`` from now; None if it is unknown or expired."""
+    t = tables.tokens
+    now = utcnow()
+    expires = now + dt.timedelta(seconds=ttl_seconds)
+    live = sa.and_(t.c.token_hash == _digest(token), t.c.kind == kind, t.c.expires > now)
+    return expires if conn.execute(t.update().where(live).values(expires=expires)).rowcount else None

@@ -63,6 +63,30 @@ def issue_token(ctx: ServiceContext, login: str, password: str, *, kind: str = "
         return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.token_ttl_seconds)
 
 
+def open_session(ctx: ServiceContext, login: str, password: str, *, kind: str) -> tuple[str, dt.datetime]:
+    """A dialect session: a token of ``kind`` that lives ``session_ttl_seconds`` from now."""
+    principal = check_password(ctx, login, password)
+    with ctx.db.begin() as conn:
+        return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.session_ttl_seconds)
+
+
+def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
+    """Restart a live session's time; InvalidCredentials when it has ended or its user is disabled."""
+    check_token(ctx, token, kind=kind)
+    with ctx.db.begin() as conn:
+        expires = tokens.extend(conn, token, kind=kind, ttl_seconds=ctx.settings.session_ttl_seconds)
+    if expires is None:
+        raise InvalidCredentials()
+    return expires
+
+
+def profile(ctx: ServiceContext, who: Principal) -> dict[str, str]:
+    """What a user may see of their own account: login, display name and e-mail, never a hash."""
+    with ctx.db.read() as conn:
+        user = _users.find(conn, {"login": who.login}) or {}
+    return {"login": who.login, "display_name": user.get("display_name") or "", "email": user.get("email") or ""}
+
+
 def revoke_token(ctx: ServiceContext, token: str) -> None:
     with ctx.db.begin() as conn:
         tokens.revoke(conn, token)

@@ -13,7 +13,13 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from envclone.api.credentials import BasicScheme, BearerScheme, SessionHeaderScheme, authenticator
+from envclone.api.credentials import (
+    BasicScheme,
+    BearerScheme,
+    SessionCookieScheme,
+    SessionHeaderScheme,
+    authenticator,
+)
 from envclone.api.errors import install_error_handlers
 from envclone.domain.principal import Principal
 from envclone.server import build_context
@@ -24,6 +30,7 @@ from envclone.settings import load_settings
 PASSWORD = "pw-123456"
 HEADER = "X-Test-SessionId"
 KIND = "session:test"
+COOKIE = "test-session"
 
 
 @pytest.fixture
@@ -53,7 +60,11 @@ def client(ctx: ServiceContext) -> Client:
     app = FastAPI()
     app.state.ctx = ctx
     install_error_handlers(app, renderers={})
-    who_dep = Depends(authenticator(SessionHeaderScheme(HEADER, KIND), BasicScheme(), BearerScheme("bearer")))
+    who_dep = Depends(
+        authenticator(
+            SessionHeaderScheme(HEADER, KIND), SessionCookieScheme(COOKIE, KIND), BasicScheme(), BearerScheme("bearer")
+        )
+    )
 
     @app.get("/whoami")
     async def whoami(who: Principal = who_dep) -> dict[str, Any]:
@@ -90,3 +101,13 @@ def test_a_bad_session_is_not_passed_over_for_other_credentials(client: Client) 
     assert client.get("/whoami", headers={"Authorization": headers["Authorization"]}).status_code == 200
     assert _code(client.get("/whoami", headers={HEADER: "  "})) == (401, "not_authenticated")
     assert _code(client.get("/whoami")) == (401, "not_authenticated")
+
+
+def test_a_session_cookie_authenticates_and_refuses_like_the_header(ctx: ServiceContext, client: Client) -> None:
+    token, _ = authentication.issue_token(ctx, "admin", PASSWORD, kind=KIND)
+    assert client.get("/whoami", headers={"cookie": f"{COOKIE}={token}"}).json() == {"login": "admin"}
+    bearer, _ = authentication.issue_token(ctx, "admin", PASSWORD, kind="bearer")
+    assert _code(client.get("/whoami", headers={"cookie": f"{COOKIE}={bearer}"})) == (401, "invalid_credentials")
+    authentication.revoke_token(ctx, token)
+    assert _code(client.get("/whoami", headers={"cookie": f"{COOKIE}={token}"})) == (401, "invalid_credentials")
+    assert _code(client.get("/whoami", headers={"cookie": "other=x"})) == (401, "not_authenticated")
