@@ -51,3 +51,26 @@ def validate(model: type[M], data: Any) -> M:
 
 async def read_model(request: Request, model: type[M], limit: int) -> M:
     return validate(model, await read_json(request, limit))
+
+
+def body_schema(model: type[BaseModel], *, required: bool = True, form: bool = False) -> dict[str, Any]:
+    """The request body for OpenAPI. Bodies are read by read_model, not by FastAPI, so that size
+    limits and error shapes stay the API's own; nested definitions are inlined because OpenAPI
+    cannot resolve a schema's own ``$defs``. Pass it as a route's ``openapi_extra``."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return inline(defs[ref.removeprefix("#/$defs/")])
+            return {k: inline(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [inline(v) for v in node]
+        return node
+
+    content = {"application/json": {"schema": inline(schema)}}
+    if form:  # also taken as an HTML form (OAuth 2.0 token requests)
+        content["application/x-www-form-urlencoded"] = {"schema": inline(schema)}
+    return {"requestBody": {"required": required, "content": content}}

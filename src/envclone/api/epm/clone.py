@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.body import read_model
+from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
 from envclone.api.epm import render, schemas
 from envclone.api.epm.auth import authenticated
@@ -34,7 +34,7 @@ def _password(encoded: str) -> str:
 def build_router() -> APIRouter:
     router = APIRouter(tags=["EPM"])  # mounted under /interop/rest by routes.py
 
-    @router.post("/v1/services/clone")
+    @router.post("/v1/services/clone", openapi_extra=body_schema(schemas.CloneRequestBody))
     async def start_clone(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.CloneRequestBody, 1024 * 1024)
         password = _password(body.target_password)

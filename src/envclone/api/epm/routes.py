@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.body import read_model
+from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
 from envclone.api.epm import clone as clone_routes
 from envclone.api.epm import jobs, render, schemas, snapshots
@@ -44,7 +44,7 @@ def build_router() -> APIRouter:
 
 
 def _restore_routes(router: APIRouter) -> None:
-    @router.post("/v1/services/restoreenvironment")
+    @router.post("/v1/services/restoreenvironment", openapi_extra=body_schema(schemas.RestoreEnvironmentRequest))
     async def restore_environment(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.RestoreEnvironmentRequest, BODY_LIMIT)
         op = await run_in_threadpool(backups.start_restore, context(request), who, body.to_request())
@@ -86,14 +86,18 @@ def _maintenance_routes(router: APIRouter) -> None:
     async def get_time_v2(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return await current(request, who)
 
-    @router.put("/v2/maintenance/setdailymaintenancestarttime")
+    @router.put(
+        "/v2/maintenance/setdailymaintenancestarttime", openapi_extra=body_schema(schemas.MaintenanceStartTime)
+    )
     async def set_time_v2(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.MaintenanceStartTime, BODY_LIMIT)
         time, zone = body.split()
         await run_in_threadpool(backups.set_maintenance_time, context(request), who, time, zone)
         return await current(request, who)
 
-    @router.post("/v2/maintenance/rundailymaintenance")
+    @router.post(
+        "/v2/maintenance/rundailymaintenance", openapi_extra=body_schema(schemas.RunMaintenance, required=False)
+    )
     async def run_v2(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         has_body = request.headers.get("content-length", "0") != "0"
         body = await read_model(request, schemas.RunMaintenance, BODY_LIMIT) if has_body else schemas.RunMaintenance()

@@ -17,7 +17,7 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 import envclone.api.convertors  # noqa: F401  (registers the "anytext" path convertor)
-from envclone.api.body import read_model, validate
+from envclone.api.body import body_schema, read_model, validate
 from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
 from envclone.api.epm.auth import authenticated
@@ -164,7 +164,7 @@ def _item_routes(router: APIRouter) -> None:
 
 
 def _restore_backup_routes(router: APIRouter) -> None:
-    @router.post("/v2/backups/restore")
+    @router.post("/v2/backups/restore", openapi_extra=body_schema(schemas.RestoreBackupRequest))
     async def restore_backup(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.RestoreBackupRequest, BODY_LIMIT)
         ctx = context(request)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.body import read_model
+from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
@@ -65,7 +65,7 @@ def build_router() -> APIRouter:
     async def get_backup(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return _backup(await run_in_threadpool(backups.get_backup, context(request), who, name))
 
-    @router.post("/restore", status_code=202)
+    @router.post("/restore", status_code=202, openapi_extra=body_schema(RestoreBody))
     async def restore(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, RestoreBody, LIMIT)
         op = await run_in_threadpool(
@@ -73,7 +73,7 @@ def build_router() -> APIRouter:
         )
         return render(op, translator(request))
 
-    @router.post("/maintenance/run", status_code=202)
+    @router.post("/maintenance/run", status_code=202, openapi_extra=body_schema(MaintenanceBody, required=False))
     async def run_maintenance(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         has_body = request.headers.get("content-length", "0") != "0"
         body = await read_model(request, MaintenanceBody, LIMIT) if has_body else MaintenanceBody()
@@ -84,7 +84,7 @@ def build_router() -> APIRouter:
     async def get_start_time(request: Request, who: Principal = who_dep) -> dict[str, str]:
         return await run_in_threadpool(backups.maintenance_time, context(request), who)
 
-    @router.put("/maintenance/start-time")
+    @router.put("/maintenance/start-time", openapi_extra=body_schema(StartTimeBody))
     async def set_start_time(request: Request, who: Principal = who_dep) -> dict[str, str]:
         body = await read_model(request, StartTimeBody, LIMIT)
         return await run_in_threadpool(

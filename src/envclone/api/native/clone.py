@@ -10,10 +10,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field, StringConstraints
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.body import read_model
+from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
-from envclone.api.native.crud import _body_schema as body_schema  # the request body for OpenAPI
 from envclone.api.native.operations import render, translator
 from envclone.api.native.schemas import Strict
 from envclone.domain.clone import CloneRequest
@@ -88,7 +87,7 @@ class ClonePreview(BaseModel):
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/clone", tags=["clone"])
 
-    @router.post("", status_code=202)
+    @router.post("", status_code=202, openapi_extra=body_schema(CloneBody))
     async def start(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, CloneBody, 64 * 1024)
         op = await run_in_threadpool(clone.start_clone, context(request), who, body.request(), body.target_password)

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.body import read_model, validate
+from envclone.api.body import body_schema, read_model, validate
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.paging import page_body, paging
@@ -112,10 +112,6 @@ def mount(router: APIRouter, crud: Crud) -> None:
             methods=[method],
             name=f"{verb}_{name}",
             tags=[crud.tag],
-            openapi_extra=_body_schema(body_model) if body_model else None,
+            openapi_extra=body_schema(body_model) if body_model else None,
             status_code=status,
         )
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}

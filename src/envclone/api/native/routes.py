@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 import envclone.api.convertors  # noqa: F401  (registers the "anytext" path convertor)
-from envclone.api.body import read_model, validate
+from envclone.api.body import body_schema, read_model, validate
 from envclone.api.credentials import context
 from envclone.api.native import backups, clone, operations, transfer
 from envclone.api.native import schemas as s
@@ -44,7 +44,7 @@ def build_router() -> APIRouter:
 
 
 def _auth_routes(router: APIRouter) -> None:
-    @router.post("/auth/token", tags=["auth"])
+    @router.post("/auth/token", tags=["auth"], openapi_extra=body_schema(s.TokenRequest, form=True))
     async def token(request: Request) -> dict[str, Any]:
         """OAuth 2.0 resource-owner password grant, as a form (RFC 6749) or as JSON."""
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -82,7 +82,7 @@ def _record_routes(router: APIRouter) -> None:
         page = await run_in_threadpool(records.query, context(request), who, kind, where, limit=limit, offset=offset)
         return page_body(page)
 
-    @router.post("/records/{kind}", tags=["records"], status_code=201)
+    @router.post("/records/{kind}", tags=["records"], status_code=201, openapi_extra=body_schema(s.Batch))
     async def append_records(kind: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         batch = await read_model(request, s.Batch, JSON_LIMIT)
         items = [validate(s.RecordIn, item).model_dump() for item in batch.items]
@@ -149,7 +149,7 @@ def _environment_routes(router: APIRouter) -> None:
     async def get_settings(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return await run_in_threadpool(environment.get_settings, context(request), who)
 
-    @router.patch("/settings", tags=["settings"])
+    @router.patch("/settings", tags=["settings"], openapi_extra=body_schema(s.SettingsUpdate))
     async def patch_settings(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, s.SettingsUpdate, 64 * 1024)
         return await run_in_threadpool(environment.update_settings, context(request), who, body.values())

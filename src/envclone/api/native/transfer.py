@@ -7,10 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.body import read_model
+from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
@@ -22,26 +21,6 @@ from envclone.services import transfer
 who_dep = Depends(authenticated)
 MAX_CHUNK_BLOB = 64 * 1024 * 1024
 MAX_MANIFEST_BLOB = 256 * 1024 * 1024
-
-
-def _body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The request body for OpenAPI. Bodies are read by read_model, not by FastAPI, so that size
-    limits and error shapes stay the API's own; nested definitions are inlined because OpenAPI
-    cannot resolve a schema's own ``$defs``."""
-    schema = model.model_json_schema()
-    defs = schema.pop("$defs", {})
-
-    def inline(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref", "")
-            if ref.startswith("#/$defs/"):
-                return inline(defs[ref.removeprefix("#/$defs/")])
-            return {k: inline(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [inline(v) for v in node]
-        return node
-
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": inline(schema)}}}}
 
 
 def _receipt(request: Request) -> str:
@@ -63,7 +42,7 @@ async def _body(request: Request, limit: int) -> bytes:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/transfer", tags=["transfer"])
 
-    @router.post("/missing", openapi_extra=_body_schema(wire.MissingRequest))
+    @router.post("/missing", openapi_extra=body_schema(wire.MissingRequest))
     async def missing(request: Request, who: Principal = who_dep) -> wire.MissingResponse:
         body = await read_model(request, wire.MissingRequest, 4 * 1024 * 1024)
         return wire.MissingResponse(missing=await run_in_threadpool(transfer.missing, context(request), who, body.ids))
@@ -86,7 +65,7 @@ def build_router() -> APIRouter:
     @router.post(
         "/apply",
         status_code=202,
-        openapi_extra=_body_schema(wire.ApplyRequest),
+        openapi_extra=body_schema(wire.ApplyRequest),
         responses={202: {"model": wire.ApplyAccepted}},
     )
     async def apply(request: Request, who: Principal = who_dep) -> dict[str, Any]:
