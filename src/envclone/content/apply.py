@@ -12,12 +12,13 @@ import sqlalchemy as sa
 
 from envclone.archive import ArchiveReader
 from envclone.blobs.store import BlobStore
-from envclone.content.digest import component_digest, compute_component
+from envclone.content.digest import component_digest, compute_component, store_cached
 from envclone.content.export import blob_hashes
 from envclone.content.replace import replace_component, restore_blobs
 from envclone.domain.components import Component
 from envclone.errors import EnvcloneError
 from envclone.store import tables
+from envclone.store.database import generation
 
 
 class DigestMismatch(EnvcloneError, code="archive_damaged", status=500):
@@ -94,10 +95,15 @@ def already_equal(
 
 
 def check_digests(conn: sa.Connection, expected: Mapping[str, str], components: Iterable[Component]) -> None:
-    """Inside the transaction, so that a mismatch rolls everything back."""
+    """Inside the transaction, so that a mismatch rolls everything back. A digest that matches is
+    cached at the component's new generation, in the same transaction: whoever asks next (the
+    clone target's report, the source's comparison, the next backup) does not compute it again."""
     for component in components:
         want = expected.get(component.value)
-        if want is not None and compute_component(conn, component) != want:
+        if want is None:
+            continue
+        if compute_component(conn, component) != want:
             raise DigestMismatch(
                 f"the applied {component.value} does not match the archive's digest; nothing was changed"
             )
+        store_cached(conn, component, want, generation(conn, component))

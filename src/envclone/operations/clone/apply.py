@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from envclone.content.diff import compare, index_db, unchanged
-from envclone.content.digest import compute_component
+from envclone.content.digest import component_digest
 from envclone.domain.clone import RECREATE, REPORT, report_key
 from envclone.domain.operation import Operation
 from envclone.domain.transfer import ApplyRequest, ApplyResult
@@ -45,8 +45,10 @@ def run_apply(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     rec.phase(REPORT)
     with ctx.db.read() as conn:
         # What the source compares with its own: read through the receipt, since the apply may
-        # have replaced the users the source logged in as.
-        after = {c.value: compute_component(conn, c) for c in components}
+        # have replaced the users the source logged in as. The apply cached each digest it
+        # verified (at the new generation), so only what changed since, or was not verified
+        # (settings whose keys were kept), is computed here.
+        after = {c.value: component_digest(conn, c) for c in components}
     ctx.blobs.put(report_key(op.id), json.dumps(report, default=str).encode())
     summary = {name: {k: v for k, v in change.items() if k != "objects"} for name, change in report.items()}
     result = ApplyResult(archive_id=manifest.archive_id, components=components, digests=after, changes=summary)
