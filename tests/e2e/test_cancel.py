@@ -284,3 +284,25 @@ def test_a_cancel_once_the_target_replaces_is_refused_and_the_clone_completes(pa
     assert "already ended (succeeded)" in refusal(pair.src.post(f"/v1/operations/{clone['id']}/cancel"))["message"]
     theirs, mine = digests(pair.src), digests(pair.tgt)
     assert {c: mine[c] for c in ("artifacts", "files")} == {c: theirs[c] for c in ("artifacts", "files")}
+
+
+def test_the_transfer_cancel_refuses_a_missing_or_wrong_receipt_and_changes_nothing(env: Env) -> None:
+    """``POST /v1/transfer/apply/{id}/cancel`` is authorised by the apply's receipt alone (the
+    source may no longer hold a login on the target): without one, or with one that is not this
+    apply's, it is refused in the native error shape, and nothing is cancelled or changed."""
+    applies = "/v1/operations?kind=applyClone"
+    before = (digests(env.http), ok(env.http.get(applies))["total"], ok(env.http.get("/v1/operations"))["total"])
+    ops = ok(env.http.get("/v1/operations", params={"limit": 1}))["items"]
+    some_op = ops[0]["id"] if ops else "0" * 32  # a real operation, not an apply: a receipt still decides
+    with env.server.anonymous() as anon:
+        for op_id in (some_op, "0" * 32):
+            missing = anon.post(f"/v1/transfer/apply/{op_id}/cancel")
+            assert error_of(missing) == (401, "not_authenticated"), missing.text
+            assert "receipt" in missing.json()["error"]["message"]
+            wrong = anon.post(f"/v1/transfer/apply/{op_id}/cancel", headers={"X-Envclone-Receipt": "not-a-receipt"})
+            assert error_of(wrong) == (401, "invalid_credentials"), wrong.text
+            assert "not-a-receipt" not in wrong.text
+    after = (digests(env.http), ok(env.http.get(applies))["total"], ok(env.http.get("/v1/operations"))["total"])
+    assert after == before
+    if ops:
+        assert ok(env.http.get(f"/v1/operations/{some_op}"))["status"] == ops[0]["status"]
