@@ -22,7 +22,7 @@ from envclone.operations.clone.run import run_clone
 from envclone.operations.copy import run_copy_backup
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
-from envclone.operations.verify import run_verify
+from envclone.operations.verify import run_verify, run_verify_store
 from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
 from envclone.services.environment import instance_id
@@ -51,6 +51,7 @@ def build_registry() -> Registry:
     # transaction that replaces content begins (operations.apply_archive).
     registry.register(OperationKind(restore.KIND, run_restore, restore.STEPS, exclusive=True, phases=restore.PHASES))
     registry.register(OperationKind(verify.KIND, run_verify, verify.STEPS))
+    registry.register(OperationKind(verify.STORE_KIND, run_verify_store, verify.STORE_STEPS))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
     registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
+from envclone.blobs.checked import content_matches
 from envclone.blobs.store import BlobStore
 from envclone.content.bundle import is_bundle, unpack_bundle
 from envclone.content.component_tables import COMPONENT_TABLES
@@ -22,18 +23,26 @@ _BATCH = 5000
 
 
 def restore_blobs(
-    blobs: BlobStore, entry_names: Iterable[str], open_entry: OpenEntry, on_bytes: Callable[[int], None] | None = None
+    blobs: BlobStore,
+    entry_names: Iterable[str],
+    open_entry: OpenEntry,
+    on_bytes: Callable[[int], None] | None = None,
+    *,
+    repair: bool = False,
 ) -> int:
-    """Write the archive's blob entries the store does not hold yet; returns how many were written."""
+    """Write the archive's blob entries the store does not hold yet, and with ``repair`` also
+    those whose stored content does not match its hash (a damaged store: a restore repairs it).
+    Returns how many were written."""
     written = unsynced = 0
     for name in entry_names:
         if is_bundle(name):
-            unsynced += unpack_bundle(blobs, open_entry(name), on_bytes)
+            unsynced += unpack_bundle(blobs, open_entry(name), on_bytes, repair=repair)
             continue
         if not name.startswith(BLOB_PREFIX):
             continue
-        key = "files/" + name.removeprefix(BLOB_PREFIX)
-        if blobs.exists(key):
+        content_hash = name.removeprefix(BLOB_PREFIX)
+        key = "files/" + content_hash
+        if content_matches(blobs, key, content_hash) if repair else blobs.exists(key):
             continue
         writer = blobs.writer()
         try:

@@ -11,6 +11,7 @@ from typing import Any
 from blake3 import blake3
 
 from envclone.archive import ArchiveError, PackageCorrupt, verify_package
+from envclone.blobs.checked import checked_read, primed
 from envclone.blobs.store import BlobWriter, open_blob
 from envclone.domain.clock import utcnow
 from envclone.domain.files import FileArea
@@ -61,7 +62,8 @@ def describe(ctx: ServiceContext, who: Principal, area: str, name: str) -> dict[
 
 def open_file(ctx: ServiceContext, who: Principal, area: str, name: str) -> tuple[dict[str, Any], Iterator[bytes]]:
     row = describe(ctx, who, area, name)
-    return row, ctx.blobs.read(blob_key(row["hash"]))
+    # Checked as it streams: a damaged content fails the response instead of reaching the client.
+    return row, primed(checked_read(ctx.blobs, blob_key(row["hash"]), row["hash"]))
 
 
 class Upload:
