@@ -160,6 +160,12 @@ class Recorder:
         if not self.mark_point_of_no_return():
             raise Cancelled()
 
+    def mark_committed(self, conn: sa.Connection) -> None:
+        """Inside the transaction that makes the operation's change (after its last check): the
+        change and the knowledge that it was made commit together, so a crash before the final
+        status is written recovers as succeeded instead of reporting a made change as failed."""
+        repo.mark_committed(conn, self.snapshot())
+
     def mark_point_of_no_return(self) -> bool:
         """Record the point of no return unless a cancel was recorded first (then False). For a
         handler whose stopping is decided elsewhere (a clone, by its target); others use

@@ -122,6 +122,7 @@ def apply_archive(
                     for component in checked:
                         apply.check_digests(conn, request.digests, [component])
                         rec.advance(nbytes=sizes[component])
+                    rec.mark_committed(conn)  # the final status commits with the content
             rec.phase(CLEANUP)
             with ctx.blob_refs, ctx.db.read() as conn:
                 drop_unreferenced_blobs(conn, ctx.blobs)

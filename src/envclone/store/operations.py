@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus, Progress, Step
 from envclone.errors import Conflict, NotFound
-from envclone.store import tables
+from envclone.store import server_state, tables
 
 T = tables.operations
 CONTENT_LOCK = "content"
@@ -211,3 +211,26 @@ def requeue(conn: sa.Connection, op: Operation) -> None:
             point_of_no_return=None,  # it runs again from the start
         )
     )
+
+
+# A commit marker: written in the very transaction that replaces content, so that the final status
+# is decided by the same commit as the content. A crash after that commit but before the final
+# status is written then recovers as succeeded, with the steps as they stood at the commit.
+_COMMITTED = "committed:"
+
+
+def mark_committed(conn: sa.Connection, op: Operation) -> None:
+    """Inside the content transaction: the operation's change is made when this commits."""
+    server_state.put(conn, _COMMITTED + op.id, {"steps": [s.to_json() for s in op.steps], "at": utcnow().isoformat()})
+
+
+def committed_steps(conn: sa.Connection, op_id: str) -> list[Step] | None:
+    """The steps recorded with the commit marker, or None when the operation never committed."""
+    value = server_state.get(conn, _COMMITTED + op_id)
+    if not isinstance(value, dict):
+        return None
+    return [Step.from_json(s) for s in value.get("steps", [])]
+
+
+def clear_committed(conn: sa.Connection, op_id: str) -> None:
+    server_state.delete(conn, _COMMITTED + op_id)
