@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from envclone.domain.operation import Operation
 from envclone.domain.principal import Permission, Principal
+from envclone.errors import NotFound
 from envclone.services.context import ServiceContext
 from envclone.store import operations as repo
 
@@ -23,8 +24,10 @@ def get_by_number(ctx: ServiceContext, who: Principal, seq: int) -> Operation:
 
 
 def _op_id(ctx: ServiceContext, ref: str) -> str:
-    if not ref.isdigit():
+    if not (ref.isascii() and ref.isdigit()):  # "²" is a digit to Python, not a number
         return ref
+    if len(ref) > 19:  # past 64 bits: no such number (and int() refuses thousands of digits)
+        raise NotFound(f"operation {ref[:40]}... not found")
     with ctx.db.read() as conn:
         return repo.load_seq(conn, int(ref)).id
 
