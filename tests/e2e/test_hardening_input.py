@@ -116,3 +116,33 @@ def test_integers_in_range_still_work(http: httpx.Client, project: str, obj: str
     assert response.status_code == 200, response.text
     found = http.get(f"/v1/projects/{project}/objects", params={"subtype": str(2**31 - 1)}).json()
     assert [o["id"] for o in found["items"]] == [obj]
+
+
+# Names as they go in the URL (already percent-encoded): a bidi override, spaces around, a
+# trailing dot, bytes that are not UTF-8, a zero-width space.
+BAD_FILE_NAMES = [
+    "report%E2%80%AEtxt.exe",
+    "%20lead.txt",
+    "trail.txt%20",
+    "trail.txt.",
+    "bad%FF.txt",
+    "a%E2%80%8Bb.txt",
+]
+
+
+@pytest.mark.parametrize("encoded", BAD_FILE_NAMES)
+def test_misleading_file_names_are_refused(http: httpx.Client, encoded: str) -> None:
+    before = digest(http)
+    native = http.put(f"/v1/files/inbox/{encoded}", content=b"data")
+    assert error_of(native) == (400, "invalid_file_name"), native.text
+    q = {"q": json.dumps({"isFirst": True, "isLast": True, "chunkSize": 4, "fileSize": 4})}
+    epm = http.post(f"{FILES}/{encoded}/contents", params=q, content=b"data")
+    assert "not allowed" in epm_error(epm, 400, 5)
+    assert digest(http) == before
+
+
+def test_plain_unicode_file_names_are_still_accepted(http: httpx.Client) -> None:
+    name = "Prévisions 2026 (été) 日本.txt"
+    assert http.put(f"/v1/files/inbox/{name}", content=b"ok").status_code == 201
+    assert http.get(f"/v1/files/inbox/{name}").content == b"ok"
+    assert http.delete(f"/v1/files/inbox/{name}").status_code == 204
