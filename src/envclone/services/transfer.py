@@ -92,7 +92,7 @@ def start_apply(ctx: ServiceContext, who: Principal, request: ApplyRequest) -> t
 
 
 def receipt_kind(op_id: str) -> str:
-    return f"receipt:{op_id}"
+    return f"{tokens.RECEIPT_PREFIX}{op_id}"
 
 
 def apply_status(ctx: ServiceContext, op_id: str, receipt: str) -> Operation:
