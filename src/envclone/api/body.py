@@ -13,6 +13,10 @@ from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
 
+# Deeper documents are refused before anything walks them recursively (the JSON decoder itself,
+# validation, canonical digests, storage): no content envclone knows nests beyond a few levels.
+MAX_JSON_DEPTH = 64
+
 
 async def read_bytes(request: Request, limit: int) -> bytes:
     """The whole body, refused as soon as it passes ``limit`` (declared or streamed)."""
@@ -31,10 +35,42 @@ async def read_json(request: Request, limit: int) -> Any:
     data = await read_bytes(request, limit)
     if not data:
         raise MalformedJson("the request body is empty; a JSON document is required")
+    return parse_json(data, "the request body")
+
+
+def parse_json(data: bytes | str, what: str) -> Any:
+    """A JSON document from a client, refused as MalformedJson if invalid or nested deeper than
+    MAX_JSON_DEPTH. Every JSON a client sends is parsed here."""
     try:
-        return json.loads(data)
+        value = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedJson(f"the request body is not valid JSON: {exc}") from None
+        raise MalformedJson(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:  # the decoder recurses per level: far too deep
+        raise _too_deep(what) from None
+    if _depth_exceeds(value, MAX_JSON_DEPTH):
+        raise _too_deep(what)
+    return value
+
+
+def _too_deep(what: str) -> MalformedJson:
+    return MalformedJson(f"{what} nests arrays or objects deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    # Iterative, so that measuring a deep document cannot itself overflow the stack.
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def validate(model: type[M], data: Any) -> M:

@@ -12,6 +12,10 @@ import sqlalchemy as sa
 from envclone.domain.clock import utcnow
 from envclone.store import tables
 
+# An apply's receipt (services.transfer) reads one operation's status: it is not a login, and the
+# source must keep following its clone whatever becomes of the account that started it.
+RECEIPT_PREFIX = "receipt:"
+
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -49,3 +53,10 @@ def extend(conn: sa.Connection, token: str, *, kind: str, ttl_seconds: int) -> d
     expires = now + dt.timedelta(seconds=ttl_seconds)
     live = sa.and_(t.c.token_hash == _digest(token), t.c.kind == kind, t.c.expires > now)
     return expires if conn.execute(t.update().where(live).values(expires=expires)).rowcount else None
+
+
+def revoke_user(conn: sa.Connection, login: str) -> int:
+    """End every token and dialect session of ``login`` (receipts excepted); how many there were.
+    Called when its password changes or it is disabled, re-enabled or deleted."""
+    t = tables.tokens
+    return int(conn.execute(t.delete().where(t.c.login == login, ~t.c.kind.startswith(RECEIPT_PREFIX))).rowcount)

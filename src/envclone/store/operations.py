@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
+from envclone.domain.limits import INT64_MAX
 from envclone.domain.operation import Operation, OperationStatus, Progress, Step
 from envclone.errors import Conflict, NotFound
 from envclone.store import server_state, tables
@@ -86,7 +87,8 @@ def load(conn: sa.Connection, op_id: str) -> Operation:
 
 
 def load_seq(conn: sa.Connection, seq: int) -> Operation:
-    row = conn.execute(sa.select(T).where(T.c.seq == seq)).first()
+    # Numbers past the 64-bit column cannot exist; the database would overflow looking for them.
+    row = conn.execute(sa.select(T).where(T.c.seq == seq)).first() if 0 < seq <= INT64_MAX else None
     if row is None:
         raise NotFound(f"job {seq} not found")
     return _to_operation(row)

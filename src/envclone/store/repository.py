@@ -5,16 +5,19 @@ same transaction, so nothing that writes content can forget to."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.domain.limits import INT64_MAX, INT64_MIN
 from envclone.domain.page import Page, Row
 from envclone.errors import Conflict, InvalidRequest, NotFound
 from envclone.store.database import bump
 
 BULK_BATCH = 5000
+_INTEGER = re.compile(r"^-?[0-9]{1,20}$")
 
 
 class TableRepository:
@@ -35,7 +38,12 @@ class TableRepository:
                     raise ValueError(value)
                 return value.lower() in ("true", "1")
             if python_type is int:
-                return int(value)
+                if not _INTEGER.match(value):
+                    raise ValueError(value)
+                number = int(value)
+                if not INT64_MIN <= number <= INT64_MAX:
+                    raise InvalidRequest(f"{name}: {value} is out of range")
+                return number
             if python_type is dt.datetime:
                 parsed = dt.datetime.fromisoformat(value)
                 return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed

@@ -1,5 +1,6 @@
 """Request bodies of the native API. Limits here are what "oversized" means for a field; unknown
-fields are refused so that typos do not pass silently."""
+fields are refused so that typos do not pass silently, and types are strict: "44" is not an
+integer and true is not 1."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from envclone.domain.limits import INT32_MAX, INT32_MIN
 
 MAX_DEFINITION_BYTES = 1024 * 1024
 
@@ -26,11 +29,12 @@ Json = Annotated[Any, AfterValidator(_bounded_json)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 LocaleId = Annotated[int, Field(ge=1, le=99999)]
 ObjectType = Annotated[int, Field(ge=-1, le=100000)]
+Subtype = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]  # the column is 32-bit
 Kind = Literal["user", "group"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     def values(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
@@ -101,7 +105,7 @@ class ProjectUpdate(Strict):
 class ObjectCreate(Strict):
     id: Hex32 | None = None
     type: ObjectType
-    subtype: int = 0
+    subtype: Subtype = 0
     name: Name
     folder_path: Text = "/"
     is_schema: bool = False
@@ -113,7 +117,7 @@ class ObjectCreate(Strict):
 
 class ObjectUpdate(Strict):
     type: ObjectType | None = None
-    subtype: int | None = None
+    subtype: Subtype | None = None
     name: Name | None = None
     folder_path: Text | None = None
     is_schema: bool | None = None
@@ -156,14 +160,14 @@ class SubscriptionUpdate(Strict):
 class ConfigObjectCreate(Strict):
     id: Hex32 | None = None
     type: ObjectType
-    subtype: int = 0
+    subtype: Subtype = 0
     name: Name
     description: Text = ""
     definition: Json = Field(default_factory=dict)
 
 
 class ConfigObjectUpdate(Strict):
-    subtype: int | None = None
+    subtype: Subtype | None = None
     name: Name | None = None
     description: Text | None = None
     definition: Json | None = None
@@ -211,7 +215,7 @@ class JobUpdate(Strict):
 
 
 class RecordIn(Strict):
-    ts: dt.datetime | None = None
+    ts: Annotated[dt.datetime | None, Field(strict=False)] = None  # ISO 8601 text in JSON
     actor: Short = ""
     action: Short = ""
     subject: Short = ""
