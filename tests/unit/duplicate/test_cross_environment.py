@@ -133,3 +133,16 @@ def test_delete_removes_the_record_and_the_package(pair: tuple[ServiceContext, S
     assert caught.value.status == 404
     duplications.delete(target, ADMIN, dup_id)
     assert duplications.list_records(target, ADMIN, 0, 10) == ([], 0)
+
+
+def test_a_target_whose_source_never_publishes_fails_after_the_timeout(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = environment(tmp_path / "b", duplication_sync_timeout_seconds=0.5)
+    storage_service.update(target, ADMIN, {"type": "file_system", "location": str(shared)})
+    dup_id = "C17A7B510F8A4B74B6B19F168106921E"
+    duplications.start_target(target, ADMIN, dup_id, request(target_env=ENV_B))
+    done = wait(target, dup_id)
+    assert done.status is DuplicationStatus.IMPORT_FAILED
+    assert "did not publish" in done.message and "storage service" in done.message
+    assert rows(target, tables.projects) == []
