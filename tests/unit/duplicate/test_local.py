@@ -15,12 +15,13 @@ from envclone.errors import EnvcloneError
 from envclone.services import duplications
 from envclone.services.context import ServiceContext
 from envclone.store import tables
+from tests.conftest import BACKENDS, database_url
 from tests.unit.duplicate._content import ADMIN, PROJECT_ID, VIEWER, environment, request, rows, seed
 
 
-@pytest.fixture
-def ctx(tmp_path: Path) -> ServiceContext:
-    env = environment(tmp_path / "env")
+@pytest.fixture(params=BACKENDS)
+def ctx(tmp_path: Path, request: pytest.FixtureRequest) -> ServiceContext:
+    env = environment(tmp_path / "env", database_url=database_url(request.param, tmp_path, request))
     seed(env)
     return env
 
