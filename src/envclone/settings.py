@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     scheduler: bool = True  # run daily maintenance at its start time
     verify_backups: bool = True  # the scheduler verifies each new Environment Backup once
     max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    # How long a cross-environment duplication's target waits for the source to publish the
+    # package in the storage service before it fails (the source exports a large project first).
+    duplication_sync_timeout_seconds: float = Field(3600, gt=0, le=7 * 86400)
 
     @classmethod
     def settings_customise_sources(
