@@ -41,7 +41,7 @@ EXPORT_STEPS = (EXPORT_STEP, SYNC_OUT_STEP)
 IMPORT_STEPS = (SYNC_IN_STEP, IMPORT_STEP)
 
 PACKAGE_SUFFIX = ".projdup"
-USER_FENCING_KEY = "strategy.userFencing"  # settings key: true makes the duplication endpoints refuse
+USER_FENCING_KEY = "user_fencing"  # environment setting: true makes the duplication endpoints refuse
 
 
 def duplicate_phases() -> tuple[Phase, ...]:

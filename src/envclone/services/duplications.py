@@ -74,7 +74,7 @@ STRATEGY_VERSION = "11.5.1200.0000"
 
 class UserFencing(Forbidden, code="user_fencing"):
     """Project duplication does not work while user fencing is enabled: disable user fencing in
-    the Library (the environment setting strategy.userFencing) and try again."""
+    the Library (the environment setting user_fencing: PATCH /v1/settings {"user_fencing": false}) and try again."""
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ import pytest
 from envclone.domain.duplication import USER_FENCING_KEY, RestorationRequest
 from envclone.errors import EnvcloneError
 from envclone.services import duplications, storage_service
+from envclone.services import environment as settings_service
 from envclone.services.context import ServiceContext
-from envclone.store import server_state, tables
-from envclone.store.repository import TableRepository
+from envclone.store import server_state
 from tests.unit.duplicate._content import ADMIN, VIEWER, environment, request, seed
 
 
@@ -78,8 +78,9 @@ def test_secrets_are_never_kept_and_only_an_administrator_changes_it(ctx: Servic
 
 def test_user_fencing_refuses_every_duplication_function(ctx: ServiceContext) -> None:
     seed(ctx)
-    with ctx.db.begin() as conn:
-        TableRepository(tables.settings).insert(conn, {"key": USER_FENCING_KEY, "value": True})
+    with pytest.raises(EnvcloneError, match="true or false"):
+        settings_service.update_settings(ctx, ADMIN, {USER_FENCING_KEY: "yes"})
+    assert settings_service.update_settings(ctx, ADMIN, {USER_FENCING_KEY: True})[USER_FENCING_KEY] is True
     metadata = RestorationRequest.model_validate(
         {"target": {"environment": {"id": "http://b", "name": "B"}, "project": {"name": "R"}}}
     )
@@ -98,6 +99,5 @@ def test_user_fencing_refuses_every_duplication_function(ctx: ServiceContext) ->
             call()
         assert (caught.value.code, caught.value.status) == ("user_fencing", 403)
         assert "disable user fencing" in caught.value.message
-    with ctx.db.begin() as conn:
-        TableRepository(tables.settings).update(conn, {"key": USER_FENCING_KEY}, {"value": False})
+    settings_service.update_settings(ctx, ADMIN, {USER_FENCING_KEY: False})
     assert duplications.list_records(ctx, ADMIN, 0, 10) == ([], 0)
