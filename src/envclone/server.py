@@ -14,12 +14,13 @@ from envclone import __version__
 from envclone.api import epm, native, strategy
 from envclone.api.errors import install_error_handlers
 from envclone.blobs.store import open_blob_store
-from envclone.domain import clone, copy, maintenance, restore, verify
+from envclone.domain import clone, copy, duplication, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
 from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.run import run_clone
 from envclone.operations.copy import run_copy_backup
+from envclone.operations.duplicate import run_duplicate, run_export, run_import
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
 from envclone.operations.verify import run_verify
@@ -56,6 +57,16 @@ def build_registry() -> Registry:
     registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
     registry.register(
         OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
+    )
+    # Project duplication: the kinds that import change content and hold the lock (the target's
+    # wait for the source's package included); the export only reads one snapshot.
+    d = duplication
+    registry.register(
+        OperationKind(d.DUPLICATE_KIND, run_duplicate, d.DUPLICATE_STEPS, exclusive=True, phases=d.duplicate_phases())
+    )
+    registry.register(OperationKind(d.EXPORT_KIND, run_export, d.EXPORT_STEPS, phases=d.export_phases()))
+    registry.register(
+        OperationKind(d.IMPORT_KIND, run_import, d.IMPORT_STEPS, exclusive=True, phases=d.import_phases())
     )
     return registry
 

@@ -48,6 +48,16 @@ class Applying:
         self.conn, self.changing = conn, changing
         self._reader, self._keep, self._on_bytes = reader, keep, on_bytes
 
+    @property
+    def reader(self) -> ArchiveReader:
+        """The archive being applied, for a hook that writes its own rows (a project import)."""
+        return self._reader
+
+    def advance(self, nbytes: int) -> None:
+        """Report archive bytes a hook read (the replace phase's progress)."""
+        if self._on_bytes is not None:
+            self._on_bytes(nbytes)
+
     def replace(self, component: Component) -> None:
         """Replace one chosen component; nothing for one that is already equal or not chosen."""
         if component in self.changing:
