@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.credentials import context
-from envclone.api.strategy import auth, render, schemas
+from envclone.api.strategy import auth, duplications, render, schemas, storage
 from envclone.api.strategy.errors import ProjectNotFound
 from envclone.api.strategy.responses import errors, who_dep
 from envclone.domain.principal import Principal
@@ -44,6 +44,8 @@ def build_router() -> APIRouter:
     _auth_routes(router)
     _session_routes(router)
     _project_routes(router)
+    duplications.add_routes(router)
+    storage.add_routes(router)
     return router
 
 
