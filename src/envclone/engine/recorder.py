@@ -153,6 +153,8 @@ class Recorder:
                 self._forward()
             record()
             self._cancel_seen = True
+            with self._lock:  # the live record shows the cancel at once, as the database does
+                self.op.cancel_requested = True
 
     def pass_point_of_no_return(self) -> None:
         """From here the operation runs to its end (call it just before the one transaction that

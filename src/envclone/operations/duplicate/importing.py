@@ -71,7 +71,7 @@ def import_project(
     locales = {lcid or default_locale for lcid in settings.locales or [0]}
     incoming = list(read_table(reader, tables.config_objects, on_bytes))
     plan = plan_config(incoming, _config.stream(conn), settings.configuration_objects, types_match_by_name)
-    _write_config(conn, plan)
+    write_config(conn, plan)
     login = _renamer(plan.renamed)
     description = settings.description if settings.description is not None else source["description"]
     _projects.insert(
@@ -96,7 +96,8 @@ def import_project(
     return Imported(project_id, count, len(plan.inserts), len(plan.updates), dict(plan.renamed))
 
 
-def _write_config(conn: sa.Connection, plan: ConfigPlan) -> None:
+def write_config(conn: sa.Connection, plan: ConfigPlan) -> None:
+    """The plan's inserts and whole-row updates, in the caller's transaction."""
     _config.insert_many(conn, plan.inserts)
     for row in plan.updates:
         _config.update(conn, {"id": row["id"]}, {k: v for k, v in row.items() if k != "id"})

@@ -19,7 +19,7 @@ from envclone.operations.duplicate.errors import StorageNotConfigured, SyncTimed
 from envclone.operations.duplicate.importing import Imported, import_project
 from envclone.operations.duplicate.package import PACKAGE_VERSION, PackageInfo, read_info, write_info
 from envclone.operations.duplicate.params import DuplicationParams
-from envclone.operations.duplicate.selection import export_project
+from envclone.operations.duplicate.selection import count_objects, export_project
 from envclone.store import duplications
 
 
@@ -94,7 +94,13 @@ def _export(ctx: OperationContext, rec: Recorder, params: DuplicationParams) -> 
     with rec.step(EXPORT_STEP):
         rec.phase("export")
         with ctx.db.snapshot() as conn, ArchiveWriter(ctx.blobs) as writer:
-            exported = export_project(conn, writer, project_id, settings.export, on_row=rec.check_cancelled)
+            rec.plan(items_total=count_objects(conn, project_id))
+
+            def on_row() -> None:  # every object read counts, exported or not
+                rec.advance(items=1)
+                rec.check_cancelled()
+
+            exported = export_project(conn, writer, project_id, settings.export, on_row=on_row)
             project = exported.project
             environment = params.source.get("environment") or {}
             info = PackageInfo(

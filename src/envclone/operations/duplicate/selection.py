@@ -64,6 +64,11 @@ def find_project(conn: sa.Connection, project_id: str) -> dict[str, Any]:
     return row
 
 
+def count_objects(conn: sa.Connection, project_id: str) -> int:
+    """How many metadata objects the project holds (the export's progress plan)."""
+    return _objects.page(conn, {"project_id": project_id}, limit=0, offset=0).total
+
+
 def strings_in(value: Any, out: set[str]) -> None:
     """Every string value in a JSON value (ids and names a definition mentions)."""
     if isinstance(value, str):
