@@ -133,8 +133,6 @@ class Recorder:
         with self._lock:
             view = copy.copy(self.op)
             view.secrets = {}
-            # A cancel recorded by the engine's side is seen at once, before the handler's next check.
-            view.cancel_requested = view.cancel_requested or self._cancel_seen
             return copy.deepcopy(view)
 
     # -- cancel -----------------------------------------------------------------------------------
