@@ -240,9 +240,10 @@ def curl(*args: str, out: Path) -> int:
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="the document's samples are curl calls")
 
 
-def start_library(servers: Servers, shared: Path) -> Iterator[Library]:
-    """The module's two servers, storage configured on both, sessions logged in as curl does."""
-    source, target = servers.start(), servers.start()
+def start_library(servers: Servers, shared: Path, target_backend: str = "sqlite") -> Iterator[Library]:
+    """The module's two servers (the source on SQLite, the target on ``target_backend``), storage
+    configured on both, sessions logged in as curl does."""
+    source, target = servers.start(), servers.start(target_backend)
     src_admin, tgt_admin = source.client(), target.client()
     src = session(source, login(source, application_type=None))
     tgt = session(target, login(target, application_type=None))

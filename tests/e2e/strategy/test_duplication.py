@@ -40,9 +40,12 @@ DATE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}\+0000$")
 RECORD_KEYS = {"id", "source", "target", "createdDate", "lastUpdatedDate", "status", "progress", "message", "settings"}
 
 
-@pytest.fixture(scope="module")
-def lib(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    yield from start_library(servers, tmp_path_factory.mktemp("storage-service"))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def lib(
+    request: pytest.FixtureRequest, servers: Servers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Library]:
+    """A SQLite source and a target on each backend."""
+    yield from start_library(servers, tmp_path_factory.mktemp("storage-service"), request.param)
 
 
 def check_record(record: dict[str, Any], body: dict[str, Any], statuses: set[str]) -> None:
@@ -216,7 +219,8 @@ def test_package_download_and_restoration_on_the_other_server(lib: Library) -> N
 
 def test_versions_are_checked_by_the_target(lib: Library) -> None:
     versions = ok(lib.src.get("/projectDuplications/versions"))
-    assert isinstance(versions, dict) and versions
+    assert versions["iServerVersion"] == ok(lib.src.get("/status"))["iServerVersion"]
+    assert isinstance(versions["packageVersion"], int) and versions["metadataType"] == "envclone"
     assert lib.tgt.post("/projectDuplications/validations", json=versions).status_code == 204
     newer = {**versions, "packageVersion": 10_000}
     strategy_error(lib.tgt.post("/projectDuplications/validations", json=newer), 400, "INCOMPATIBLE_VERSIONS")

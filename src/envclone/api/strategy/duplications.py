@@ -5,8 +5,6 @@ ids. Nothing here decides a status, a rule or who may do what."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -112,10 +110,11 @@ def _fixed_routes(router: APIRouter) -> None:
         records, total = await run_in_threadpool(duplications.list_records, context(request), who, offset, limit)
         return render.duplication_list(records, total, upper=auth.upper_case_status(request))
 
-    @router.get(f"{BASE}/versions", response_model=dict[str, Any], responses=errors(401, 403))
-    async def versions(request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get(f"{BASE}/versions", response_model=schemas.DuplicationVersions, responses=errors(401, 403))
+    async def versions(request: Request, who: Principal = who_dep) -> schemas.DuplicationVersions:
         """What a target needs to know of this source to accept its packages (POST /validations)."""
-        return await run_in_threadpool(duplications.versions, context(request))
+        found = await run_in_threadpool(duplications.versions, context(request))
+        return schemas.DuplicationVersions.model_validate(found)
 
     @router.post(
         f"{BASE}/validations",

@@ -139,6 +139,17 @@ class DuplicationList(_Body):
     total: int
 
 
+class DuplicationVersions(_Body):
+    """What a target checks of a source (POST /projectDuplications/validations takes it back)."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="allow")
+
+    i_server_version: str = Field(alias="iServerVersion")
+    web_version: str
+    package_version: int = Field(description="envclone's project package format")
+    metadata_type: str = Field(description="envclone: packages of envclone environments")
+
+
 class StatusChange(_Body):
     """PUT /projectDuplications/{id}[/status]: the only change a client may ask is a cancel."""
 
