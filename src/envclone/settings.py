@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     strategy_status_case: Literal["session", "lower", "upper"] = "session"
     # How long a cross-environment duplication's target waits for the source to publish the
     # package in the storage service before it fails (the source exports a large project first).
-    duplication_sync_timeout_seconds: float = Field(6 * 3600, gt=0, le=7 * 86400)
+    duplication_sync_timeout_seconds: float = Field(3600, gt=0, le=7 * 86400)
 
     @classmethod
     def settings_customise_sources(

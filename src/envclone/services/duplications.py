@@ -19,6 +19,7 @@ from envclone.archive import (
     PackageCorrupt,
     export_archive,
     import_archive,
+    list_archives,
     load_manifest,
     package_size,
 )
@@ -183,6 +184,7 @@ def restore(ctx: ServiceContext, who: Principal, package: BinaryIO, metadata: Re
     asked = metadata.target.project.id.upper() if metadata.target.project.id else None
     with ctx.db.read() as conn:
         check_free(conn, str(metadata.target.project.name), asked)
+    present = set(list_archives(ctx.blobs))  # a refused upload removes only what it added
     try:
         manifest = import_archive(package, ctx.blobs)
     except PackageCorrupt:
@@ -193,7 +195,8 @@ def restore(ctx: ServiceContext, who: Principal, package: BinaryIO, metadata: Re
         with ArchiveReader(ctx.blobs, manifest) as reader:
             info = info_of(manifest, lambda: reader.read_bytes(INFO_COMPONENT, INFO_ENTRY))
     except BaseException:
-        ctx.blobs.delete(manifest_key(manifest.archive_id))  # not a package this server imports
+        if manifest.archive_id not in present:  # not a package this server imports
+            ctx.blobs.delete(manifest_key(manifest.archive_id))
         raise
     source = {
         "environment": dict(info.environment),

@@ -82,8 +82,14 @@ class TableRepository:
             raise NotFound(f"{self.label} {self._describe(key)} not found")
         return row
 
-    def stream(self, conn: sa.Connection, filters: Mapping[str, Any] | None = None) -> Iterator[Row]:
+    def stream(
+        self, conn: sa.Connection, filters: Mapping[str, Any] | None = None, *, ordered: bool = False
+    ) -> Iterator[Row]:
+        """``ordered``: by the key, so that what is written from it is the same bytes in the same
+        order on every database (an archive's chunks then deduplicate run after run)."""
         query = sa.select(self.table).where(*self._where(filters or {}))
+        if ordered:
+            query = query.order_by(*(self.table.c[k] for k in self.key))
         # Per statement, not on the connection: a connection-wide yield_per would turn later
         # statements (SAVEPOINTs on PostgreSQL) into server-side cursors.
         result = conn.execute(query, execution_options={"yield_per": BULK_BATCH})

@@ -15,12 +15,13 @@ from envclone.errors import EnvcloneError
 from envclone.services import duplications
 from envclone.services.context import ServiceContext
 from envclone.store import tables
+from tests.conftest import BACKENDS, database_url
 from tests.unit.duplicate._content import ADMIN, PROJECT_ID, VIEWER, environment, request, rows, seed
 
 
-@pytest.fixture
-def ctx(tmp_path: Path) -> ServiceContext:
-    env = environment(tmp_path / "env")
+@pytest.fixture(params=BACKENDS)
+def ctx(tmp_path: Path, request: pytest.FixtureRequest) -> ServiceContext:
+    env = environment(tmp_path / "env", database_url=database_url(request.param, tmp_path, request))
     seed(env)
     return env
 
@@ -98,3 +99,25 @@ def test_list_is_newest_first_with_the_total(ctx: ServiceContext) -> None:
     assert total == 2 and [r.id for r in page] == [first.id]
     with pytest.raises(EnvcloneError):
         duplications.list_records(ctx, ADMIN, -1, 10)
+
+
+def test_a_name_taken_meanwhile_fails_the_import_and_changes_nothing(
+    ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(duplications, "check_free", lambda *_args: None)  # as if taken after the start
+    before = (rows(ctx, tables.projects), len(rows(ctx, tables.metadata_objects)), rows(ctx, tables.config_objects))
+    done = finish(ctx, duplications.start(ctx, ADMIN, request("Tutorial")).id)
+    assert done.status is DuplicationStatus.IMPORT_FAILED
+    assert "already exists" in done.message
+    after = (rows(ctx, tables.projects), len(rows(ctx, tables.metadata_objects)), rows(ctx, tables.config_objects))
+    assert after == before
+
+
+def test_a_source_project_gone_meanwhile_is_export_failed(ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(duplications, "find_project", lambda *_args: None)
+    bad = request()
+    bad = bad.model_copy(update={"source": bad.source.model_copy(update={"project": bad.source.project.model_copy(
+        update={"id": "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"})})})  # fmt: skip
+    done = finish(ctx, duplications.start(ctx, ADMIN, bad).id)
+    assert done.status is DuplicationStatus.EXPORT_FAILED
+    assert "not found" in done.message

@@ -105,3 +105,15 @@ def test_a_newer_package_version_is_incompatible(target: ServiceContext) -> None
     with pytest.raises(EnvcloneError) as caught:
         duplications.validate_versions(target, {"packageVersion": "x"})
     assert caught.value.code == "invalid_request"
+
+
+def test_refusing_a_package_keeps_an_archive_that_was_already_here(target: ServiceContext) -> None:
+    with ArchiveWriter(target.blobs) as writer:  # e.g. a backup of this environment, uploaded here
+        writer.add_bytes("settings", "settings.jsonl", b'{"columns":[]}\n')
+        manifest = writer.finish()
+    out = io.BytesIO()
+    export_archive(target.blobs, manifest.archive_id, out)
+    with pytest.raises(EnvcloneError) as caught:
+        duplications.restore(target, ADMIN, io.BytesIO(out.getvalue()), METADATA)
+    assert caught.value.code == "package_corrupt"
+    assert manifest.archive_id in list_archives(target.blobs)

@@ -37,7 +37,7 @@ class Imported:
 
 def check_free(conn: sa.Connection, name: str, project_id: str | None) -> None:
     """ProjectNameExists (409) when the name or the asked id is a project's here already."""
-    if next(_projects.stream(conn, {"name": name}), None) is not None:
+    if _projects.page(conn, {"name": name}, limit=1, offset=0).total:
         raise ProjectNameExists(f"a project named {name!r} already exists in the target environment")
     if project_id and _projects.find(conn, {"id": project_id}) is not None:
         raise ProjectNameExists(f"a project with id {project_id} already exists in the target environment")

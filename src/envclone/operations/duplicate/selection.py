@@ -121,7 +121,7 @@ def _objects_of(
         keep_folders = set()
         for row in _objects.stream(conn, {"project_id": project_id, "is_schema": True}):
             keep_folders.update(ancestors(str(row["folder_path"])))
-    for row in _objects.stream(conn, {"project_id": project_id}):
+    for row in _objects.stream(conn, {"project_id": project_id}, ordered=True):
         on_row()
         if keep_folders is not None and not _schema_or_its_folder(row, keep_folders):
             continue
@@ -144,7 +144,7 @@ def _profiles_of(
     prefs = settings.project_objects_preference
     if prefs.skip_all_profile_folders:
         return
-    for row in _profiles.stream(conn, {"project_id": project_id}):
+    for row in _profiles.stream(conn, {"project_id": project_id}, ordered=True):
         if prefs.skip_empty_profile_folders and not _holds_objects(f"{PROFILES}/{row['name']}", out.folders):
             continue
         out.profile_folders += 1
@@ -164,7 +164,7 @@ def _subscriptions_of(
                                  ("contact", prefs.include_contact_subscriptions)) if wanted}  # fmt: skip
     if not kinds:
         return
-    for row in _subscriptions.stream(conn, {"project_id": project_id}):
+    for row in _subscriptions.stream(conn, {"project_id": project_id}, ordered=True):
         if row["kind"] not in kinds or (row["object_id"] is not None and row["object_id"] not in out.object_ids):
             continue
         out.subscriptions += 1

@@ -91,11 +91,13 @@ def wait_published(
     deadline = time.monotonic() + timeout
     while True:
         check()
-        if is_cancelled(shared, dup_id):
-            cancelled()
+        # Published first: the source publishes after its last cancel check, so a published
+        # package means the source ends exported, whatever marker a late cancel left.
         published = find_published(shared, dup_id)
         if published is not None:
             return published
+        if is_cancelled(shared, dup_id):
+            cancelled()
         if time.monotonic() >= deadline:
             return None
         time.sleep(POLL_SECONDS)
