@@ -2,7 +2,8 @@
 storage folder: ``exporting`` (same environment, with the document's PUT {id}), a cross-environment
 source before ``exported`` (the SDK's PUT {id}/status), which cancels its target side too, and
 ``import_syncing`` (a target waiting for its package), whose cancel leaves the source to export; a
-cancelled import leaves no project; the error in every other state.
+cancelled import leaves no project; the error in every other state (exported, completed, cancelled,
+import_failed).
 
 A project of a few thousand objects with incompressible definitions keeps its export running for
 the moment a cancel takes; a test reports plainly if the export won that race."""
@@ -20,15 +21,17 @@ from tests.builders import tag
 from tests.e2e.client import ok
 from tests.e2e.conftest import Servers
 from tests.e2e.strategy.duplication import (
+    LIBRARY,
     Library,
     Project,
+    configure_storage,
     make_project,
     project_named,
     sample,
     start_library,
     wait,
 )
-from tests.e2e.strategy.library import strategy_error
+from tests.e2e.strategy.library import login, session, strategy_error
 
 BIG = 3000  # objects: an export of a few seconds
 
@@ -129,3 +132,19 @@ def test_no_cancel_once_finished_and_no_other_change(lib: Library) -> None:
     strategy_error(lib.src.put(f"/projectDuplications/{done}/status", json={"status": 1}), 400, "INVALID_REQUEST")
     strategy_error(cancel(lib.src, uuid.uuid4().hex.upper(), sdk_path=True), 404, "ERR004")
     assert status_of(lib.src, done) == "completed"
+
+
+def test_no_cancel_once_failed(lib: Library, servers: Servers) -> None:
+    """A target whose source never publishes fails after the sync timeout (1 s here): import_failed,
+    which cannot be cancelled."""
+    impatient = servers.start(env={"ENVCLONE_DUPLICATION_SYNC_TIMEOUT_SECONDS": "1"})
+    with session(impatient, login(impatient, application_type=None)) as client:
+        configure_storage(client, lib.shared)
+        body = sample(lib.env(lib.source), impatient.url + LIBRARY, make_project(lib.src_admin), f"Late {tag()}")
+        dup_id = uuid.uuid4().hex.upper()
+        assert ok(client.put(f"/projectDuplications/{dup_id}", json=body), 201)["status"] == "import_syncing"
+        failed = wait(client, dup_id)
+        assert failed["status"] == "import_failed" and "publish" in failed["message"], failed
+        for sdk_path in (False, True):
+            strategy_error(cancel(client, dup_id, sdk_path=sdk_path), 409, "DUPLICATION_NOT_CANCELLABLE")
+        assert client.delete(f"/projectDuplications/{dup_id}").status_code == 204

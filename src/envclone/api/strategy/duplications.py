@@ -203,7 +203,7 @@ def _record_routes(router: APIRouter) -> None:
     async def download(request: Request, dup_id: str = DupId, who: Principal = who_dep) -> StreamingResponse:
         """The package of an exported source side, streamed."""
         package = await run_in_threadpool(duplications.package, context(request), who, dup_id)
-        name = "".join(c for c in package.filename if c.isprintable() and c not in '"\\/')
+        name = "".join(c for c in package.filename if c.isascii() and c.isprintable() and c not in '"\\/')
         headers = {"Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(package.size)}
         return StreamingResponse(package.chunks, media_type="application/octet-stream", headers=headers)
 
