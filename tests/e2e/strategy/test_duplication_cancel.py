@@ -33,7 +33,7 @@ from tests.e2e.strategy.duplication import (
 )
 from tests.e2e.strategy.library import login, session, strategy_error
 
-BIG = 3000  # objects: an export of a few seconds
+BIG = 3000  # objects: an export of about half a second, where a cancel takes milliseconds
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,12 @@ environment). Values (status, progress) are the domain's; only their spelling is
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from typing import Any
 
 from envclone import __version__
 from envclone.api.strategy import schemas
-from envclone.domain.duplication import DuplicationRecord
+from envclone.domain.duplication import DuplicationRecord, login_id
 
 # 11.5.1200 is the first version with cross-environment project duplication; clients (mstrio-py
 # among them) enable it by comparing this value.
@@ -20,7 +19,7 @@ LIBRARY_VERSION = "11.5.1200.0000"
 
 
 def user_id(login: str) -> str:
-    return hashlib.sha256(f"user\0{login}".encode()).hexdigest()[:32].upper()
+    return login_id(login)  # one rule for every user id the dialect shows
 
 
 def _initials(name: str) -> str:
