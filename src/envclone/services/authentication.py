@@ -57,6 +57,16 @@ def check_token(ctx: ServiceContext, token: str, *, kind: str | None = None) -> 
         return Principal.of(login, roles_of(conn, login))
 
 
+def check_session(ctx: ServiceContext, token: str, *, kinds: tuple[str, ...]) -> tuple[Principal, str]:
+    """The user of a live session token of one of ``kinds``, and which kind it is."""
+    with ctx.db.read() as conn:
+        found = tokens.resolve_session(conn, token, kinds)
+        user = _users.find(conn, {"login": found[0]}) if found else None
+        if found is None or user is None or not user["enabled"]:
+            raise InvalidCredentials()
+        return Principal.of(found[0], roles_of(conn, found[0])), found[1]
+
+
 def issue_token(ctx: ServiceContext, login: str, password: str, *, kind: str = "bearer") -> tuple[str, dt.datetime]:
     principal = check_password(ctx, login, password)
     with ctx.db.begin() as conn:
