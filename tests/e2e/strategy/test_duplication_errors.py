@@ -14,10 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from envclone.domain.duplication import USER_FENCING_KEY
-from envclone.store import tables
 from tests.builders import make_user, tag
 from tests.conftest import LiveServer
 from tests.e2e.client import digests, ok
@@ -214,15 +212,9 @@ def test_without_a_storage_service_cross_environment_is_refused(
 
 
 def _fencing(server: LiveServer, on: bool) -> None:
-    """User fencing is an environment setting that no API changes yet: written where it is kept."""
-    engine = sa.create_engine(server.database_url)
-    try:
-        with engine.begin() as conn:
-            conn.execute(tables.settings.delete().where(tables.settings.c.key == USER_FENCING_KEY))
-            if on:
-                conn.execute(tables.settings.insert().values(key=USER_FENCING_KEY, value=True))
-    finally:
-        engine.dispose()
+    """User fencing is an environment setting, switched as any other (PATCH /v1/settings)."""
+    with server.client() as admin:
+        assert ok(admin.patch("/v1/settings", json={USER_FENCING_KEY: on}))[USER_FENCING_KEY] is on
 
 
 def test_user_fencing_refuses_the_duplication_endpoints(bare: tuple[LiveServer, httpx.Client]) -> None:
