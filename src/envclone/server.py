@@ -11,15 +11,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from envclone import __version__
-from envclone.api import epm, native, strategy
-from envclone.api.errors import install_error_handlers
+from envclone.api import epm, native, strategy, veeam
+from envclone.api.errors import Renderer, install_error_handlers
 from envclone.blobs.store import open_blob_store
-from envclone.domain import clone, copy, maintenance, restore, verify
+from envclone.domain import clone, copy, job_clone, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
 from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.run import run_clone
 from envclone.operations.copy import run_copy_backup
+from envclone.operations.job_clone import run_job_clone
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
 from envclone.operations.verify import run_verify
@@ -57,6 +58,8 @@ def build_registry() -> Registry:
     registry.register(
         OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
     )
+    # A job clone changes one row of the jobs component in one transaction: not exclusive.
+    registry.register(OperationKind(job_clone.KIND, run_job_clone, job_clone.STEPS))
     return registry
 
 
@@ -95,10 +98,16 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    install_error_handlers(app, renderers={epm.PREFIX: epm.render_error, strategy.PREFIX: strategy.render_error})
+    renderers: dict[str, Renderer] = {
+        epm.PREFIX: epm.render_error,
+        strategy.PREFIX: strategy.render_error,
+        f"{veeam.PREFIX}/": veeam.render_error,
+    }
+    install_error_handlers(app, renderers=renderers)
     app.include_router(native.build_router())
     app.include_router(epm.build_router())
     app.include_router(strategy.build_router())
+    app.include_router(veeam.build_router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -63,18 +63,25 @@ def issue_token(ctx: ServiceContext, login: str, password: str, *, kind: str = "
         return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.token_ttl_seconds)
 
 
-def open_session(ctx: ServiceContext, login: str, password: str, *, kind: str) -> tuple[str, dt.datetime]:
-    """A dialect session: a token of ``kind`` that lives ``session_ttl_seconds`` from now."""
+def open_session(
+    ctx: ServiceContext, login: str, password: str, *, kind: str, ttl_seconds: int | None = None
+) -> tuple[str, dt.datetime]:
+    """A dialect session: a token of ``kind`` that lives ``ttl_seconds`` (by default
+    ``session_ttl_seconds``) from now."""
     principal = check_password(ctx, login, password)
     with ctx.db.begin() as conn:
-        return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.session_ttl_seconds)
+        return tokens.issue(
+            conn, principal.login, kind=kind, ttl_seconds=ttl_seconds or ctx.settings.session_ttl_seconds
+        )
 
 
-def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
-    """Restart a live session's time; InvalidCredentials when it has ended or its user is disabled."""
+def renew_session(ctx: ServiceContext, token: str, *, kind: str, ttl_seconds: int | None = None) -> dt.datetime:
+    """Restart a live session's time (``ttl_seconds``, by default ``session_ttl_seconds``);
+    InvalidCredentials when it has ended or its user is disabled. A dialect whose sessions end
+    after a time idle calls it on every request."""
     check_token(ctx, token, kind=kind)
     with ctx.db.begin() as conn:
-        expires = tokens.extend(conn, token, kind=kind, ttl_seconds=ctx.settings.session_ttl_seconds)
+        expires = tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds or ctx.settings.session_ttl_seconds)
     if expires is None:
         raise InvalidCredentials()
     return expires

@@ -211,3 +211,10 @@ def requeue(conn: sa.Connection, op: Operation) -> None:
             point_of_no_return=None,  # it runs again from the start
         )
     )
+
+
+def forget(conn: sa.Connection, op_id: str) -> bool:
+    """Remove a finished operation's record (a client dismissing a task it has read); False if the
+    operation is unknown or still open: an open one is cancelled, never forgotten."""
+    terminal = [s.value for s in OperationStatus if s.is_terminal]
+    return bool(conn.execute(T.delete().where(T.c.id == op_id, T.c.status.in_(terminal))).rowcount)
