@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from envclone.api.veeam.auth import SESSION_KIND, session_id
+from envclone.store.tables import tokens
 from tests.builders import make_user
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
 from tests.e2e.veeam.em import API, HEADER, JSON, Q, em, links, log_on, text, veeam_error, xml
@@ -25,8 +26,8 @@ def _expiries(server: LiveServer) -> list[dt.datetime]:
     engine = sa.create_engine(server.database_url)
     try:
         with engine.connect() as conn:
-            query = sa.text("SELECT expires FROM tokens WHERE kind = :kind ORDER BY expires")
-            return [row[0] for row in conn.execute(query, {"kind": SESSION_KIND})]
+            query = sa.select(tokens.c.expires).where(tokens.c.kind == SESSION_KIND).order_by(tokens.c.expires)
+            return list(conn.execute(query).scalars())
     finally:
         engine.dispose()
 
@@ -37,9 +38,7 @@ def _expire_all(server: LiveServer) -> None:
     try:
         with engine.begin() as conn:
             past = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(seconds=1)
-            conn.execute(
-                sa.text("UPDATE tokens SET expires = :past WHERE kind = :kind"), {"past": past, "kind": SESSION_KIND}
-            )
+            conn.execute(tokens.update().where(tokens.c.kind == SESSION_KIND).values(expires=past))
     finally:
         engine.dispose()
 

@@ -30,6 +30,8 @@ def _message(error: EnvcloneError) -> str:
     problems = [
         f"{d['field']}: {d['problem']}" for d in details if isinstance(d, dict) and {"field", "problem"} <= set(d)
     ]
-    if not problems or all(p in error.message for p in problems):
+    if not problems:
         return error.message
-    return f"{error.message} ({'; '.join(problems)})"
+    if error.message in problems:  # the first problem, as api.body words it
+        return "; ".join(problems)
+    return f"{error.message}: {'; '.join(problems)}"
