@@ -14,13 +14,14 @@ from envclone import __version__
 from envclone.api import epm, native, strategy, veeam
 from envclone.api.errors import Renderer, install_error_handlers
 from envclone.blobs.store import open_blob_store
-from envclone.domain import clone, copy, job_clone, maintenance, restore, verify
+from envclone.domain import clone, copy, job_clone, job_run, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
 from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.run import run_clone
 from envclone.operations.copy import run_copy_backup
 from envclone.operations.job_clone import run_job_clone
+from envclone.operations.job_run import run_job
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
 from envclone.operations.verify import run_verify
@@ -60,6 +61,8 @@ def build_registry() -> Registry:
     )
     # A job clone changes one row of the jobs component in one transaction: not exclusive.
     registry.register(OperationKind(job_clone.KIND, run_job_clone, job_clone.STEPS))
+    # A job run writes a backup: exclusive like maintenance, so it never reads half a restore.
+    registry.register(OperationKind(job_run.KIND, run_job, job_run.STEPS, exclusive=True, phases=job_run.PHASES))
     return registry
 
 

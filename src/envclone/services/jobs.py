@@ -4,11 +4,11 @@ measured on the file system that holds its folder. Starting or cloning jobs is e
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
+from envclone.domain.job_run import repository_folder
 from envclone.domain.page import Row
 from envclone.domain.principal import Permission, Principal
-from envclone.errors import NotFound
+from envclone.errors import InvalidRequest, NotFound
 from envclone.services.context import ServiceContext
 from envclone.store import jobs
 
@@ -43,16 +43,13 @@ def get_repository(ctx: ServiceContext, who: Principal, uid: str) -> Row:
     return row
 
 
-def repository_folder(ctx: ServiceContext, row: Row) -> Path:
-    """A repository's folder: its path, relative paths under the data directory."""
-    path = Path(str(row.get("path") or row["name"])).expanduser()
-    return path if path.is_absolute() else ctx.settings.data_dir / "repositories" / path
-
-
 def repository_space(ctx: ServiceContext, row: Row) -> tuple[int, int]:
     """(capacity, free bytes) of the file system the folder is on, or will be once created: the
     nearest folder on its path that exists is measured."""
-    folder = repository_folder(ctx, row)
+    try:
+        folder = repository_folder(ctx.settings.data_dir, row["path"], row["name"])
+    except InvalidRequest:  # no path and a name that is no folder name: it cannot run, measure the data
+        folder = ctx.settings.data_dir
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     usage = shutil.disk_usage(folder)

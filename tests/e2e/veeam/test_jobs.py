@@ -101,10 +101,13 @@ def test_openapi_declares_the_clone_body_and_the_session(env: Env) -> None:
         spec = anon.get("/openapi.json").json()
     clone = spec["paths"]["/api/jobs/{job_id}"]["post"]
     content = clone["requestBody"]["content"]
-    assert set(content) == {"application/xml", "application/json"} and clone["requestBody"]["required"] is True
+    # The body is a JobCloneSpec for action=clone; start and stop take none.
+    assert set(content) == {"application/xml", "application/json"} and clone["requestBody"]["required"] is False
     assert {"BackupJobCloneInfo", "ReplicaJobCloneInfo"} <= set(content["application/json"]["schema"]["properties"])
     parameters = {p["name"] for p in clone["parameters"]}
     assert {"action", "v", "X-RestSvcSessionId", "job_id"} <= parameters
-    assert {"202", "400", "401", "404", "415"} <= set(clone["responses"])
+    assert {"202", "400", "401", "404", "409", "415"} <= set(clone["responses"])
+    (action,) = [p for p in clone["parameters"] if p["name"] == "action"]
+    assert set(action["schema"]["enum"]) == {"clone", "start", "stop"} and action["required"] is True
     logon = spec["paths"]["/api/sessionMngr/"]["post"]["responses"]["201"]
     assert "X-RestSvcSessionId" in logon["headers"]

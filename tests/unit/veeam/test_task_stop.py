@@ -78,3 +78,35 @@ async def _scenario(ctx: ServiceContext, gate: threading.Event) -> None:
 
 def test_a_stopped_task_makes_no_clone(ctx: ServiceContext, gate: threading.Event) -> None:
     asyncio.run(_scenario(ctx, gate))
+
+
+async def _stop_scenario(ctx: ServiceContext, gate: threading.Event) -> None:
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", auth=("admin", PASSWORD)) as native:
+        repo = (await native.post("/v1/repositories", json={"name": "r", "path": "r"})).json()["uid"]
+        body = {"name": "nightly", "job_type": "Backup", "repository_uid": repo, "folder_name": "nightly"}
+        job = (await native.post("/v1/jobs", json=body)).json()
+        session = (await native.post("/api/sessionMngr/?v=latest")).headers["X-RestSvcSessionId"]
+    headers = {"X-RestSvcSessionId": session, "Accept": "application/json"}
+    path = f"/api/jobs/{job['uid'].rsplit(':', 1)[1]}"
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as em:
+        blocker = ctx.engine.submit(BLOCKER, {}, created_by="admin")
+        started = (await em.post(path, params={"action": "start"})).json()
+        stopped = await em.post(path, params={"action": "stop"})
+        assert stopped.status_code == 202 and stopped.json()["TaskId"] == started["TaskId"], stopped.text
+        gate.set()
+        ctx.engine.wait(blocker.id, timeout=30)
+        deadline = time.monotonic() + 30
+        while (shown := (await em.get(started["Href"])).json())["State"] != "Finished":
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.02)  # pacing only
+        assert shown["Result"]["Success"] is False and "cancel" in shown["Result"]["Message"]
+        (run,) = (await em.get(f"{path}/backupSessions", params={"format": "Entity"})).json()["BackupJobSessions"]
+        assert (run["State"], run["Result"]) == ("Stopped", "Failed")
+        assert (await em.post(path, params={"action": "stop"})).status_code == 409  # nothing runs now
+    folder = ctx.settings.data_dir / "repositories" / "r" / "nightly"
+    assert not folder.exists() or not any(folder.iterdir())
+
+
+def test_a_stopped_run_writes_no_backup_file(ctx: ServiceContext, gate: threading.Event) -> None:
+    asyncio.run(_stop_scenario(ctx, gate))

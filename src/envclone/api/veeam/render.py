@@ -4,12 +4,15 @@ UUIDs of Veeam's URNs (``urn:veeam:Job:<uuid>``); tasks are ``task-<operation nu
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 from fastapi import Request
 
 from envclone.api.veeam import schemas
-from envclone.domain import job_clone
+from envclone.domain import job_clone, job_run
+from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus
 from envclone.errors import NotFound
 
@@ -18,7 +21,15 @@ VERSIONS = ("v1_4", "v1_5", "v1_6", "v1_7", "v1_8")
 JOB_URN = "urn:veeam:Job:"
 REPOSITORY_URN = "urn:veeam:Repository:"
 TASK_PREFIX = "task-"
-OPERATIONS: dict[str, str] = {job_clone.KIND: "CloneJob"}
+SESSION_URN = "urn:veeam:BackupJobSession:"
+OPERATIONS: dict[str, str] = {job_clone.KIND: "CloneJob", job_run.KIND: "StartJob"}
+SESSION_STATES: dict[OperationStatus, tuple[str, str]] = {  # state, result
+    OperationStatus.QUEUED: ("Starting", "None"),
+    OperationStatus.RUNNING: ("Working", "None"),
+    OperationStatus.SUCCEEDED: ("Stopped", "Success"),
+    OperationStatus.FAILED: ("Stopped", "Failed"),
+    OperationStatus.CANCELLED: ("Stopped", "Failed"),
+}
 SUCCESS_MESSAGE = "Ok"
 
 
@@ -73,16 +84,19 @@ def logon_session(root: str, user: str, session: str) -> schemas.LogonSession:
 
 
 # --- jobs ------------------------------------------------------------------------------------------
-def _job_links(root: str, row: dict[str, Any], href: str) -> list[schemas.Link]:
+def _job_links(root: str, href: str) -> list[schemas.Link]:
     return [
         _link("Up", f"{root}/jobs", "JobReferenceList"),
+        _link("Start", f"{href}?action=start", "Task"),
+        _link("Stop", f"{href}?action=stop", "Task"),
         _link("Clone", f"{href}?action=clone", "Task"),
+        _link("Down", f"{href}/backupSessions", "BackupJobSessionReferenceList"),
     ]
 
 
 def job_ref(root: str, row: dict[str, Any]) -> schemas.Ref:
     href = f"{root}/jobs/{bare(row['uid'])}"
-    links = [_link("Alternate", f"{href}?format=Entity", "Job", row["name"]), *_job_links(root, row, href)]
+    links = [_link("Alternate", f"{href}?format=Entity", "Job", row["name"]), *_job_links(root, href)]
     return schemas.Ref(uid=row["uid"], name=row["name"], href=href, type="JobReference", links=links)
 
 
@@ -94,7 +108,7 @@ def job(root: str, row: dict[str, Any]) -> schemas.Job:
         href=f"{href}?format=Entity",
         name=row["name"],
         uid=row["uid"],
-        links=[_link("Alternate", href, "JobReference", row["name"]), *_job_links(root, row, href)],
+        links=[_link("Alternate", href, "JobReference", row["name"]), *_job_links(root, href)],
         job_type=row["job_type"],
         description=row["description"],
         schedule_configured=bool(definition.get("schedule")),
@@ -134,7 +148,10 @@ def task(root: str, op: Operation) -> schemas.Task:
     result = None
     if op.status is OperationStatus.SUCCEEDED:
         result = schemas.TaskResult(success=True, message=SUCCESS_MESSAGE)
-        if op.result.get("jobUid"):
+        if op.kind == job_run.KIND:
+            session_href = f"{root}/backupSessions/{session_id(op)}?format=Entity"
+            links.append(_link("Related", session_href, "BackupJobSession", session_name(op)))
+        elif op.result.get("jobUid"):
             job_href = f"{root}/jobs/{bare(op.result['jobUid'])}?format=Entity"
             links.append(_link("Related", job_href, "Job", op.result.get("jobName")))
     elif op.status.is_terminal:
@@ -146,4 +163,61 @@ def task(root: str, op: Operation) -> schemas.Task:
         state="Finished" if op.status.is_terminal else "Running",
         operation=OPERATIONS.get(op.kind, op.kind),
         result=result,
+    )
+
+
+# --- backup sessions (job runs) --------------------------------------------------------------------
+def session_id(op: Operation) -> str:
+    return str(uuid.UUID(op.id))
+
+
+def operation_id(ident: str) -> str:
+    """A session's path id (its UUID, or its whole URN) as the operation's id."""
+    try:
+        return uuid.UUID(ident.removeprefix(SESSION_URN)).hex.upper()
+    except ValueError:
+        raise NotFound(f"backup session {ident} not found") from None
+
+
+def _utc(when: dt.datetime | None) -> str | None:
+    return None if when is None else when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def session_name(op: Operation) -> str:
+    return f"{op.result.get('jobName') or op.params.get('job_uid', '')}@{_utc(op.created)}"
+
+
+def _session_links(root: str, op: Operation) -> list[schemas.Link]:
+    job_uid = str(op.params.get("job_uid", ""))
+    return [_link("Up", f"{root}/jobs/{bare(job_uid)}", "JobReference", op.result.get("jobName"))]
+
+
+def session_ref(root: str, op: Operation) -> schemas.Ref:
+    href = f"{root}/backupSessions/{session_id(op)}"
+    links = [_link("Alternate", f"{href}?format=Entity", "BackupJobSession", session_name(op))]
+    return schemas.Ref(
+        uid=SESSION_URN + session_id(op),
+        name=session_name(op),
+        href=href,
+        type="BackupJobSessionReference",
+        links=[*links, *_session_links(root, op)],
+    )
+
+
+def session(root: str, op: Operation) -> schemas.BackupJobSession:
+    href = f"{root}/backupSessions/{session_id(op)}"
+    state, result = SESSION_STATES[op.status]
+    return schemas.BackupJobSession(
+        href=f"{href}?format=Entity",
+        name=session_name(op),
+        uid=SESSION_URN + session_id(op),
+        links=[_link("Alternate", href, "BackupJobSessionReference", session_name(op)), *_session_links(root, op)],
+        job_uid=str(op.params.get("job_uid", "")),
+        job_name=str(op.result.get("jobName", "")),
+        job_type=str(op.result.get("jobType", "")),
+        creation_time_utc=_utc(op.created) or "",
+        end_time_utc=_utc(op.ended),
+        state=state,
+        result=result,
+        progress=int(op.progress_view(utcnow()).percent),
     )

@@ -14,13 +14,15 @@ from envclone.api.body import body_schema, validate
 from envclone.api.credentials import context
 from envclone.api.veeam import auth, media, render, schemas
 from envclone.api.veeam.render import JOB_URN, REPOSITORY_URN, base, urn
+from envclone.domain.operation import Operation
 from envclone.domain.principal import Principal
 from envclone.errors import NotFound
-from envclone.services import authentication, job_clone, jobs
+from envclone.services import authentication, job_clone, job_runs, jobs, tasks
 
 PREFIX = "/api"
 who_dep = Depends(auth.authenticated)
 Format = Literal["Entity", "Ref"]
+Action = Literal["clone", "start", "stop"]
 FORMAT = Query(None, description="Entity for the entities themselves; references by default")
 
 
@@ -45,7 +47,7 @@ def _errors(*statuses: int) -> dict[int | str, Any]:
     return {s: {"model": schemas.Error, "description": texts[s]} for s in statuses}
 
 
-_SPEC = body_schema(schemas.JobCloneSpec)
+_SPEC = body_schema(schemas.JobCloneSpec, required=False)  # for action=clone only
 _SPEC["requestBody"]["content"]["application/xml"] = _SPEC["requestBody"]["content"]["application/json"]
 _SESSION_HEADERS = {
     auth.SESSION_HEADER: {"description": "the logon session's id for later requests", "schema": {"type": "string"}},
@@ -58,6 +60,7 @@ def build_router() -> APIRouter:
     _session_routes(router)
     _repository_routes(router)
     _job_routes(router)
+    _backup_session_routes(router)
     _task_routes(router)
     return router
 
@@ -168,30 +171,86 @@ def _job_routes(router: APIRouter) -> None:
         status_code=202,
         response_class=Response,
         openapi_extra=_SPEC,
-        responses={**_ok(schemas.Task, 202, "the clone task, running"), **_errors(400, 401, 403, 404, 415)},
+        responses={**_ok(schemas.Task, 202, "the task, running"), **_errors(400, 401, 403, 404, 409, 415)},
     )
     async def job_action(
         job_id: str,
         request: Request,
-        action: Literal["clone"] = Query(description="clone: a copy of the job, from a JobCloneSpec"),
+        action: Action = Query(description="clone (a JobCloneSpec in the body), start or stop a run"),
         who: Principal = who_dep,
     ) -> Response:
-        """Clone the job: exactly one clone info, of the job's kind, in XML or JSON (Content-Type)."""
-        spec = validate(schemas.JobCloneSpec, await media.read_body(request, "JobCloneSpec"))
-        clone = spec.request(urn(JOB_URN, job_id))
-        op = await run_in_threadpool(job_clone.start_job_clone, context(request), who, clone)
+        """Clone the job (exactly one clone info, of the job's kind, in XML or JSON as Content-Type
+        says), start a run of it, or stop its run: each a task."""
+        ctx, uid = context(request), urn(JOB_URN, job_id)
+        if action == "clone":
+            spec = validate(schemas.JobCloneSpec, await media.read_body(request, "JobCloneSpec"))
+            op = await run_in_threadpool(job_clone.start_job_clone, ctx, who, spec.request(uid))
+        elif action == "start":
+            op = await run_in_threadpool(job_runs.start_job, ctx, who, uid)
+        else:
+            op = await run_in_threadpool(job_runs.stop_job, ctx, who, uid)
         return media.render(request, render.task(base(request), op), "Task", status=202)
+
+    @router.get(
+        "/jobs/{job_id}/backupSessions",
+        response_class=Response,
+        responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403, 404)},
+    )
+    async def job_sessions(
+        job_id: str,
+        request: Request,
+        format: Format | None = FORMAT,
+        who: Principal = who_dep,
+    ) -> Response:
+        """The job's runs, newest first."""
+        ctx, uid = context(request), urn(JOB_URN, job_id)
+        await run_in_threadpool(jobs.get_job, ctx, who, uid)
+        return _sessions(request, await run_in_threadpool(job_runs.list_runs, ctx, who, uid), format)
+
+
+def _sessions(request: Request, runs: list[Operation], format: Format | None) -> Response:
+    root = base(request)
+    if format == "Entity":
+        shown = schemas.BackupJobSessions(backup_job_sessions=[render.session(root, op) for op in runs])
+        return media.render(request, shown, "BackupJobSessions")
+    refs = schemas.EntityReferences(refs=[render.session_ref(root, op) for op in runs])
+    return media.render(request, refs, "EntityReferences")
+
+
+def _backup_session_routes(router: APIRouter) -> None:
+    @router.get(
+        "/backupSessions",
+        response_class=Response,
+        responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)},
+    )
+    async def list_sessions(request: Request, format: Format | None = FORMAT, who: Principal = who_dep) -> Response:
+        """Every job run, newest first (the latest 1000)."""
+        return _sessions(request, await run_in_threadpool(job_runs.list_runs, context(request), who), format)
+
+    @router.get(
+        "/backupSessions/{session_id}",
+        response_class=Response,
+        responses={**_ok(schemas.BackupJobSession), **_errors(400, 401, 403, 404)},
+    )
+    async def get_backup_session(
+        session_id: str, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
+    ) -> Response:
+        """One run, as a reference or (``format=Entity``) with its state, result and progress."""
+        op = await run_in_threadpool(job_runs.get_run, context(request), who, render.operation_id(session_id))
+        if format == "Entity":
+            return media.render(request, render.session(base(request), op), "BackupJobSession")
+        return media.render(request, render.session_ref(base(request), op), "Ref")
 
 
 def _task_routes(router: APIRouter) -> None:
     @router.get("/tasks/{task_id}", response_class=Response, responses={**_ok(schemas.Task), **_errors(401, 403, 404)})
     async def get_task(task_id: str, request: Request, who: Principal = who_dep) -> Response:
         """The task: Running, then Finished with its Result (and a Related link to what it made)."""
-        op = await run_in_threadpool(job_clone.get_task, context(request), who, render.task_number(task_id))
+        op = await run_in_threadpool(tasks.get_task, context(request), who, render.task_number(task_id))
         return media.render(request, render.task(base(request), op), "Task")
 
     @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=_errors(401, 403, 404, 409))
     async def delete_task(task_id: str, request: Request, who: Principal = who_dep) -> Response:
         """Stop a running task (its change is not made) or remove a finished task's record."""
-        await run_in_threadpool(job_clone.end_task, context(request), who, render.task_number(task_id))
+        await run_in_threadpool(tasks.end_task, context(request), who, render.task_number(task_id))
         return Response(status_code=204)

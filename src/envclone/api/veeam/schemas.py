@@ -92,6 +92,31 @@ class Repositories(Wire):
     repositories: list[Repository]
 
 
+class BackupJobSession(Wire):
+    """One run of a job (Veeam's backup job session)."""
+
+    xml_attributes = frozenset({"Href", "Type", "Name", "UID"})
+
+    href: str
+    type: str = "BackupJobSession"
+    name: str
+    uid: str = Field(alias="UID")
+    links: list[Link]
+    job_uid: str
+    job_name: str
+    job_type: str
+    creation_time_utc: str = Field(alias="CreationTimeUTC")
+    end_time_utc: str | None = Field(None, alias="EndTimeUTC")
+    state: str = Field(description="Starting, Working or Stopped")
+    result: str = Field(description="None while it runs, then Success or Failed")
+    progress: int = Field(description="percent")
+    is_retry: bool = False
+
+
+class BackupJobSessions(Wire):
+    backup_job_sessions: list[BackupJobSession]
+
+
 class TaskResult(Wire):
     xml_attributes = frozenset({"Success"})
 
