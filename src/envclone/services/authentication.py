@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 import time
 
+import sqlalchemy as sa
+
 from envclone.auth import tokens
 from envclone.auth.passwords import verify_password
 from envclone.domain.principal import Principal
@@ -75,16 +77,28 @@ def open_session(
         )
 
 
-def renew_session(ctx: ServiceContext, token: str, *, kind: str, ttl_seconds: int | None = None) -> dt.datetime:
-    """Restart a live session's time (``ttl_seconds``, by default ``session_ttl_seconds``);
-    InvalidCredentials when it has ended or its user is disabled. A dialect whose sessions end
-    after a time idle calls it on every request."""
+def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
+    """Restart a live session's time; InvalidCredentials when it has ended or its user is disabled."""
     check_token(ctx, token, kind=kind)
     with ctx.db.begin() as conn:
-        expires = tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds or ctx.settings.session_ttl_seconds)
+        expires = tokens.extend(conn, token, kind=kind, ttl_seconds=ctx.settings.session_ttl_seconds)
     if expires is None:
         raise InvalidCredentials()
     return expires
+
+
+def touch_session(ctx: ServiceContext, token: str, *, kind: str, ttl_seconds: int) -> Principal:
+    """A live session's user, its time restarted to ``ttl_seconds`` from now (for sessions that end
+    after a time idle). InvalidCredentials when it has ended. The restart is best-effort: while a
+    long writer holds the database (a restore, on SQLite), the session keeps the expiry it has
+    rather than the request waiting for the lock."""
+    who = check_token(ctx, token, kind=kind)
+    try:
+        with ctx.db.begin_nowait() as conn:
+            tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds)
+    except sa.exc.OperationalError:
+        pass
+    return who
 
 
 def profile(ctx: ServiceContext, who: Principal) -> dict[str, str]:

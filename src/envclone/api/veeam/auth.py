@@ -12,7 +12,7 @@ import uuid
 from fastapi import Cookie, Header, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from envclone.api.credentials import SessionCookieScheme, SessionHeaderScheme, authenticator, basic_credentials, context
+from envclone.api.credentials import basic_credentials, context
 from envclone.domain.clock import utcnow
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidCredentials, NotAuthenticated
@@ -26,11 +26,9 @@ IDLE_SECONDS = 15 * 60
 NO_SESSION = "No logon session, or it has expired: log on with POST /api/sessionMngr/?v=latest"
 LOGIN_FAILED = "Logon failed: the user name or password is incorrect"
 
-# The cookie first: when both are sent, the cookie wins.
-_check = authenticator(SessionCookieScheme(COOKIE, SESSION_KIND), SessionHeaderScheme(SESSION_HEADER, SESSION_KIND))
-
 
 def token_of(request: Request) -> str:
+    """The session id: the cookie's when both are sent (the cookie wins), else the header's."""
     value = request.cookies.get(COOKIE, "").strip() or request.headers.get(SESSION_HEADER, "").strip()
     if not value:
         raise NotAuthenticated(NO_SESSION)
@@ -43,7 +41,7 @@ def session_id(token: str) -> str:
     return str(uuid.UUID(hashlib.sha256(f"veeam-session\0{token}".encode()).hexdigest()[:32]))
 
 
-# The header and cookie parameters are declared so that OpenAPI shows them; the schemes read them.
+# The header and cookie parameters are declared so that OpenAPI shows them; token_of reads them.
 async def authenticated(
     request: Request,
     token: str | None = Header(None, alias=SESSION_HEADER, description="the id from POST /api/sessionMngr/"),
@@ -51,9 +49,8 @@ async def authenticated(
 ) -> Principal:
     """The session's user, its idle time restarted. A bad id is a session that is gone."""
     try:
-        who = await _check(request)
-        await run_in_threadpool(
-            authentication.renew_session,
+        return await run_in_threadpool(
+            authentication.touch_session,
             context(request),
             token_of(request),
             kind=SESSION_KIND,
@@ -61,7 +58,6 @@ async def authenticated(
         )
     except NotAuthenticated:
         raise NotAuthenticated(NO_SESSION) from None
-    return who
 
 
 async def log_on(request: Request) -> tuple[str, str, dt.datetime]:
