@@ -12,7 +12,8 @@ from envclone.errors import NotFound
 from envclone.services.context import ServiceContext
 from envclone.store import operations as repo
 
-TASK_KINDS = frozenset({job_clone.KIND, job_run.KIND})
+# Each task kind, with what stopping or dismissing one takes: what starting one takes.
+TASK_KINDS: dict[str, Permission] = {job_clone.KIND: Permission.WRITE_CONTENT, job_run.KIND: Permission.MIGRATE}
 
 
 class TaskEnd(StrEnum):
@@ -35,8 +36,8 @@ def get_task(ctx: ServiceContext, who: Principal, number: int) -> Operation:
 def end_task(ctx: ServiceContext, who: Principal, number: int) -> TaskEnd:
     """Stop an open task (its change is then not made; NotCancellable once it is being made) or
     remove a finished one's record."""
-    who.require(Permission.WRITE_CONTENT)
     op = get_task(ctx, who, number)
+    who.require(TASK_KINDS[op.kind])
     if not op.status.is_terminal:
         ctx.engine.cancel(op.id)
         return TaskEnd.STOPPED

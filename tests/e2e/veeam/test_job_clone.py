@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.builders import make_user
 from tests.conftest import LiveServer
 from tests.e2e.client import ok, run_maintenance
 from tests.e2e.veeam.em import (
@@ -360,3 +361,22 @@ def test_operations_that_are_not_tasks_are_not_found(env: Env) -> None:
             veeam_error(client.get(f"/tasks/task-{number}"), 404)
             veeam_error(client.delete(f"/tasks/task-{number}"), 404)
     assert {op["number"] for op in ok(env.http.get("/v1/operations", params={"limit": 100}))["items"]} >= set(others)
+
+
+def test_a_viewer_may_read_jobs_and_tasks_but_not_clone_run_or_stop(env: Env) -> None:
+    login, password = make_user(env.http, "Viewer")
+    spec = {"ReplicaJobCloneInfo": {"JobName": "viewer's clone", "VmSuffix": "_v"}}
+    with em(env.server, env.token, json=True) as admin:
+        task = admin.post(env.path("Replica"), params={"action": "clone"}, json=spec).json()
+        wait_task(admin, task["Href"])
+    before = job_count(env.http)
+    with em(env.server, log_on(env.server, login, password), json=True) as viewer:
+        assert viewer.get("/jobs").status_code == 200
+        assert viewer.get(task["Href"]).json()["State"] == "Finished"
+        other = {"ReplicaJobCloneInfo": {"JobName": "never by a viewer", "VmSuffix": "_v"}}
+        veeam_error(viewer.post(env.path("Replica"), params={"action": "clone"}, json=other), 403)
+        veeam_error(viewer.post(env.path("Backup"), params={"action": "start"}), 403)
+        veeam_error(viewer.delete(task["Href"]), 403)
+    assert job_count(env.http) == before
+    with em(env.server, env.token) as admin:
+        assert admin.get(task["Href"]).status_code == 200

@@ -1,6 +1,7 @@
-"""DELETE /api/tasks/{ID} on a task that has not finished, in-process: the clone is stopped and
-never made. The engine here runs one operation at a time and a blocking operation of a test kind
-goes first, so the clone task is certainly still open when the DELETE arrives."""
+"""Tasks that are still open, in-process: DELETE /api/tasks/{ID} stops a clone, which is never made;
+?action=stop stops a run, which writes no file; a name taken while a clone waited fails the clone
+with the reason. The engine here runs one operation at a time and a blocking operation of a test
+kind goes first, so the task is certainly still open when the next request arrives."""
 
 from __future__ import annotations
 
@@ -110,3 +111,31 @@ async def _stop_scenario(ctx: ServiceContext, gate: threading.Event) -> None:
 
 def test_a_stopped_run_writes_no_backup_file(ctx: ServiceContext, gate: threading.Event) -> None:
     asyncio.run(_stop_scenario(ctx, gate))
+
+
+async def _taken_scenario(ctx: ServiceContext, gate: threading.Event) -> None:
+    transport = httpx.ASGITransport(app=create_app(ctx))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", auth=("admin", PASSWORD)) as native:
+        job = (await native.post("/v1/jobs", json={"name": "source", "job_type": "Replica"})).json()
+        session = (await native.post("/api/sessionMngr/?v=latest")).headers["X-RestSvcSessionId"]
+        headers = {"X-RestSvcSessionId": session, "Accept": "application/json"}
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as em:
+            blocker = ctx.engine.submit(BLOCKER, {}, created_by="admin")
+            spec = {"ReplicaJobCloneInfo": {"JobName": "contested", "VmSuffix": "_r"}}
+            task = (await em.post(f"/api/jobs/{job['uid'].rsplit(':', 1)[1]}?action=clone", json=spec)).json()
+            assert (await native.post("/v1/jobs", json={"name": "contested", "job_type": "Backup"})).status_code == 201
+            gate.set()
+            ctx.engine.wait(blocker.id, timeout=30)
+            deadline = time.monotonic() + 30
+            while (shown := (await em.get(task["Href"])).json())["State"] != "Finished":
+                assert time.monotonic() < deadline
+                await asyncio.sleep(0.02)  # pacing only
+            assert shown["Result"] == {"Success": False, "Message": "a job named 'contested' already exists"}
+            jobs = {ref["Name"]: ref["UID"] for ref in (await em.get("/api/jobs")).json()["Refs"]}
+            assert set(jobs) == {"source", "contested"}
+            contested = (await em.get(f"/api/jobs/{jobs['contested'].rsplit(':', 1)[1]}?format=Entity")).json()
+            assert contested["JobType"] == "Backup"  # the one made meanwhile, untouched
+
+
+def test_a_name_taken_while_the_clone_waited_fails_it(ctx: ServiceContext, gate: threading.Event) -> None:
+    asyncio.run(_taken_scenario(ctx, gate))
