@@ -120,6 +120,9 @@ def test_logoff_ends_the_session_and_only_its_own(live_server: LiveServer) -> No
     own = session_id(token)
     with em(live_server, token) as client, em(live_server, other) as second:
         assert text(xml(client.get(f"/logonSessions/{own}")), "SessionId") == own
+        listed = xml(client.get("/logonSessions"))
+        assert [text(s, "SessionId") for s in listed.findall(f"{Q}LogonSession")] == [own]
+        assert [s["SessionId"] for s in client.get("/logonSessions", headers=JSON).json()["LogonSessions"]] == [own]
         veeam_error(second.get(f"/logonSessions/{own}"), 404)
         veeam_error(second.delete(f"/logonSessions/{own}"), 404)
         assert client.delete(f"/logonSessions/{own}", params={"v": "latest"}).status_code == 204

@@ -85,12 +85,18 @@ def _session_routes(router: APIRouter) -> None:
         auth.start_session(response, token, expires)
         return response
 
+    @router.get("/logonSessions", response_class=Response, responses={**_ok(schemas.LogonSessions), **_errors(401)})
+    async def list_logon_sessions(request: Request, who: Principal = who_dep) -> Response:
+        """The logon sessions this client may see: its own (others' ids are not shown)."""
+        own = render.logon_session(base(request), who.login, auth.session_id(auth.token_of(request)))
+        return media.render(request, schemas.LogonSessions(logon_sessions=[own]), "LogonSessions")
+
     @router.get(
         "/logonSessions/{session_id}",
         response_class=Response,
         responses={**_ok(schemas.LogonSession), **_errors(401, 404)},
     )
-    async def get_session(session_id: str, request: Request, who: Principal = who_dep) -> Response:
+    async def get_logon_session(session_id: str, request: Request, who: Principal = who_dep) -> Response:
         """This logon session (another's id is not found)."""
         _own_session(request, session_id)
         return media.render(request, render.logon_session(base(request), who.login, session_id), "LogonSession")
@@ -223,7 +229,9 @@ def _backup_session_routes(router: APIRouter) -> None:
         response_class=Response,
         responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)},
     )
-    async def list_sessions(request: Request, format: Format | None = FORMAT, who: Principal = who_dep) -> Response:
+    async def list_backup_sessions(
+        request: Request, format: Format | None = FORMAT, who: Principal = who_dep
+    ) -> Response:
         """Every job run, newest first (the latest 1000)."""
         return _sessions(request, await run_in_threadpool(job_runs.list_runs, context(request), who), format)
 

@@ -146,6 +146,10 @@ class LogonSession(Wire):
     session_id: str
 
 
+class LogonSessions(Wire):
+    logon_sessions: list[LogonSession]
+
+
 class SupportedVersion(Wire):
     xml_attributes = frozenset({"Name"})
 

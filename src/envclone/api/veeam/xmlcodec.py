@@ -23,6 +23,7 @@ ITEMS: dict[str, tuple[str, bool]] = {
     "Jobs": ("Job", False),
     "Repositories": ("Repository", False),
     "BackupJobSessions": ("BackupJobSession", False),
+    "LogonSessions": ("LogonSession", False),
 }
 DECLARATION = b'<?xml version="1.0" encoding="utf-8"?>\n'
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
