@@ -72,13 +72,15 @@ def test_a_backup_job_writes_a_verified_backup_into_its_repository(env: Env, tmp
         "Stopped", "Success", 100, "Backup",
     )  # fmt: skip
     assert session["EndTimeUTC"] >= session["CreationTimeUTC"]
-    (file,) = job_folder(env.server, env.repository, env.job).iterdir()
-    assert file.name.endswith("_Environment_Backup.zip")
+    number = int(done["TaskId"].removeprefix("task-"))
+    result = ok(env.http.get(f"/v1/operations/{number}"))["result"]
+    file = job_folder(env.server, env.repository, env.job) / result["fileName"]
+    assert file.name.endswith("_Environment_Backup.zip") and file.stat().st_size == result["size"]
+    assert not [p for p in file.parent.iterdir() if p.name.startswith(".")]  # no partial file left
     with file.open("rb") as src:
         manifest = verify_package(src, LocalBlobStore(tmp_path / "empty"))
     assert {component for component, _ in manifest.entries()} <= {c.value for c in Component}
-    number = int(done["TaskId"].removeprefix("task-"))
-    backup = ok(env.http.get(f"/v1/operations/{number}"))["result"]["backupName"]
+    backup = result["backupName"]
     assert recorded_digests(env.http, backup) == before == digests(env.http)
     assert ok(env.http.get(f"/v1/backups/{backup}"))["manifest_id"] == manifest.archive_id
 
@@ -142,3 +144,22 @@ def test_jobs_that_cannot_run(env: Env) -> None:
         veeam_error(client.post("/jobs/0b7b4c8e-1111-4222-8333-444455556666", params={"action": "stop"}), 404)
         veeam_error(client.post(env.path, params={"action": "stop"}), 409)
     assert not (env.server.data_dir / "repositories" / env.repository["path"] / "outside").exists()
+
+
+def test_requests_shaped_as_the_veeam_em_client_sends_them(env: Env) -> None:
+    """veeam-em sends the session id as header and cookie, JSON Accept and Content-Type on every
+    request (bodiless ones too), ``v`` on every call, and takes a job's uuid as UID.split(':')[3]."""
+    token = log_on(env.server)
+    headers = {"X-RestSvcSessionId": token, "Accept": "application/json", "Content-Type": "application/json"}
+    with httpx.Client(base_url=env.server.url + "/api", headers=headers, params={"v": "latest"}, timeout=60) as em_like:
+        em_like.cookies.set("X-RestSvcSessionId", token, path="/api")
+        (own,) = em_like.get("/logonSessions").json()["LogonSessions"]
+        whoami = em_like.get(f"/logonSessions/{own['SessionId']}")
+        assert whoami.status_code == 200 and whoami.json()["UserName"] == "admin"
+        (ref,) = [r for r in em_like.get("/jobs").json()["Refs"] if r["Name"] == env.job["name"]]
+        started = em_like.post(f"/jobs/{ref['UID'].split(':')[3]}", params={"action": "start"})
+        assert started.status_code == 202, started.text
+        done = wait_task(em_like, started.json()["Href"]).json()
+        assert done["Result"] == {"Success": True, "Message": "Ok"}, done
+        missing = em_like.get("/jobs/00000000-0000-0000-0000-000000000000")
+        assert missing.status_code == 404 and set(missing.json()) == {"Message", "StatusCode"}
