@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from envclone.domain.job_clone import FIELD_LIMIT, JobType
 from envclone.domain.progress import step_phase
-from envclone.errors import InvalidRequest
+from envclone.errors import EnvcloneError, InvalidRequest
 
 KIND = "runJob"
 BACKUP_STEP = "Writing the Environment Backup"
@@ -21,6 +21,10 @@ STEPS = (BACKUP_STEP, STORE_STEP)
 PHASES = (step_phase(BACKUP_STEP, 60), step_phase(STORE_STEP, 40))
 RUNNABLE = frozenset({JobType.BACKUP})
 REPOSITORIES_DIR = "repositories"  # under the data directory, for repositories with a relative path
+
+
+class RepositoryUnwritable(EnvcloneError, code="repository_unwritable", status=409):
+    """The job's repository folder cannot be written."""
 
 
 class JobRunRequest(BaseModel):

@@ -61,6 +61,9 @@ def run(client: httpx.Client, path: str) -> tuple[dict[str, Any], dict[str, Any]
 
 def test_a_backup_job_writes_a_verified_backup_into_its_repository(env: Env, tmp_path: Path) -> None:
     before = digests(env.http)
+    folder = job_folder(env.server, env.repository, env.job)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ".0123456789ABCDEF0123456789ABCDEF.part").write_bytes(b"what an interrupted run left")
     with em(env.server, env.token, json=True) as client:
         _, done = run(client, env.path)
         assert done["Result"] == {"Success": True, "Message": "Ok"}, done
@@ -74,7 +77,7 @@ def test_a_backup_job_writes_a_verified_backup_into_its_repository(env: Env, tmp
     assert session["EndTimeUTC"] >= session["CreationTimeUTC"]
     number = int(done["TaskId"].removeprefix("task-"))
     result = ok(env.http.get(f"/v1/operations/{number}"))["result"]
-    file = job_folder(env.server, env.repository, env.job) / result["fileName"]
+    file = folder / result["fileName"]
     assert file.name.endswith("_Environment_Backup.zip") and file.stat().st_size == result["size"]
     assert not [p for p in file.parent.iterdir() if p.name.startswith(".")]  # no partial file left
     with file.open("rb") as src:
@@ -163,3 +166,16 @@ def test_requests_shaped_as_the_veeam_em_client_sends_them(env: Env) -> None:
         assert done["Result"] == {"Success": True, "Message": "Ok"}, done
         missing = em_like.get("/jobs/00000000-0000-0000-0000-000000000000")
         assert missing.status_code == 404 and set(missing.json()) == {"Message", "StatusCode"}
+
+
+def test_a_repository_that_cannot_be_written_fails_the_run_with_the_reason(env: Env) -> None:
+    blocked = env.server.data_dir / "repositories" / "blocked"
+    blocked.parent.mkdir(parents=True, exist_ok=True)
+    blocked.write_text("a file where the repository's folder should be")
+    body = {"name": f"blocked-{env.job['uid'][-8:]}", "kind": "local", "path": "blocked"}
+    repository = ok(env.http.post("/v1/repositories", json=body), 201)
+    job = make_job(env.http, "Backup", repository["uid"])
+    with em(env.server, env.token, json=True) as client:
+        _, done = run(client, f"/jobs/{job['uid'].rsplit(':', 1)[1]}")
+    assert done["Result"]["Success"] is False and "cannot be written" in done["Result"]["Message"], done
+    assert str(env.server.data_dir) not in done["Result"]["Message"]

@@ -17,6 +17,7 @@ from envclone.domain.job_run import (
     BACKUP_STEP,
     STORE_STEP,
     JobRunRequest,
+    RepositoryUnwritable,
     backup_file_name,
     check_runnable,
     folder_part,
@@ -82,18 +83,34 @@ def run_job(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
         rec.set_result(backupName=written.name)
         rec.check_cancelled()
     with rec.step(STORE_STEP):
-        folder.mkdir(parents=True, exist_ok=True)
         rec.plan(bytes_total=package_size(ctx.blobs, written.manifest))
-        part = folder / f".{op.id}.part"
         try:
-            with part.open("wb") as out:
-                sink = _Sink(out, rec)
-                export_archive(ctx.blobs, written.manifest.archive_id, cast(BinaryIO, sink))
-                out.flush()
-                os.fsync(out.fileno())
-            rec.check_cancelled()
-            target = _free_name(folder, backup_file_name(created))
-            os.replace(part, target)
-        finally:
-            part.unlink(missing_ok=True)
-        rec.set_result(fileName=target.name, folderName=folder.name, size=sink.size)
+            target, size = _store(ctx, op, rec, written.manifest.archive_id, folder, created)
+        except OSError as exc:
+            raise RepositoryUnwritable(
+                f"the backup file cannot be written to job {job['name']!r}'s folder: {exc.strerror or exc}"
+            ) from None
+        rec.set_result(fileName=target.name, folderName=folder.name, size=size)
+
+
+def _store(
+    ctx: OperationContext, op: Operation, rec: Recorder, archive_id: str, folder: Path, created: dt.datetime
+) -> tuple[Path, int]:
+    """Write the package under a hidden name, then give it its own. Runs hold the environment one
+    at a time, so a hidden part file already there is what an interrupted run left: removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob(".*.part"):
+        stale.unlink(missing_ok=True)
+    part = folder / f".{op.id}.part"
+    try:
+        with part.open("wb") as out:
+            sink = _Sink(out, rec)
+            export_archive(ctx.blobs, archive_id, cast(BinaryIO, sink))
+            out.flush()
+            os.fsync(out.fileno())
+        rec.check_cancelled()
+        target = _free_name(folder, backup_file_name(created))
+        os.replace(part, target)
+    finally:
+        part.unlink(missing_ok=True)
+    return target, sink.size
