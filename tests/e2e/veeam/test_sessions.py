@@ -157,3 +157,19 @@ def test_a_user_without_a_role_may_not_read_jobs(live_server: LiveServer) -> Non
         login, password = make_user(admin)
     with em(live_server, log_on(live_server, login, password)) as client:
         veeam_error(client.get("/jobs"), 403)
+
+
+def test_every_veeam_endpoint_but_the_entry_and_logon_needs_a_session(live_server: LiveServer) -> None:
+    with live_server.anonymous() as anon:
+        paths = anon.get("/openapi.json").json()["paths"]
+        operations = [
+            (method.upper(), re.sub(r"\{[^}]+\}", "0b7b4c8e-1111-4222-8333-444455556666", path), spec)
+            for path, methods in paths.items()
+            if path.startswith(f"{API}/") and path not in (f"{API}/", f"{API}/sessionMngr/")
+            for method, spec in methods.items()
+        ]
+        assert len(operations) == 13  # sessions (3), repositories (2), jobs (4), backup sessions (2), tasks (2)
+        for method, path, spec in operations:
+            assert "v" in {p["name"] for p in spec.get("parameters", [])}, path
+            params = {"action": "clone", "v": "latest"} if method == "POST" else {"v": "latest"}
+            veeam_error(anon.request(method, path, params=params, headers={"Content-Type": "application/json"}), 401)
