@@ -34,7 +34,9 @@ def is_bundle(name: str) -> bool:
     return name == BUNDLE or name.startswith(BUNDLE + "/")
 
 
-def buckets(items: Iterable[tuple[str, int]], digits: int = BUCKET_DIGITS) -> list[tuple[str, list[tuple[str, int]]]]:
+def buckets(
+    items: Iterable[tuple[str, int]], digits: int = BUCKET_DIGITS
+) -> list[tuple[str, list[tuple[str, int]]]]:
     """(entry name, members) per non-empty bucket of (hash, size) items, in name order. The name
     changes exactly when the bucket's members do."""
     grouped: dict[str, list[tuple[str, int]]] = {}

@@ -170,12 +170,7 @@ def test_two_added_job_console_records_are_reported_as_two_created(ends: ServerP
 
     op = clone(ends)
     assert op["result"]["changes"][JOBS] == {
-        "before": held,
-        "after": held + 2,
-        "created": 2,
-        "replaced": 0,
-        "removed": 0,
-        "unchanged": held,
+        "before": held, "after": held + 2, "created": 2, "replaced": 0, "removed": 0, "unchanged": held
     }, op["result"]["changes"]
     report = ok(ends.src.get(f"/v1/clone/{op['id']}/report"))
     assert counts(report[JOBS]) == (2, 0, 0, held), report[JOBS]

@@ -51,7 +51,6 @@ def test_no_time_remaining_once_finished_or_once_the_estimate_has_passed() -> No
 def test_progress_of_records_written_before_percent_was_stored_still_reads() -> None:
     old = Progress.from_json({"bytes_done": 5, "bytes_total": 10, "items_done": 0, "items_total": 0})
     assert (old.percent, old.phase, old.eta) == (0.0, None, None)
-    assert (
-        Progress.from_json(_op(OperationStatus.RUNNING, 12.5).progress.to_json())
-        == _op(OperationStatus.RUNNING, 12.5).progress
-    )
+    assert Progress.from_json(_op(OperationStatus.RUNNING, 12.5).progress.to_json()) == _op(
+        OperationStatus.RUNNING, 12.5
+    ).progress

@@ -130,6 +130,8 @@ def _leave_running(db: Database, runner: str) -> str:
     return op.id
 
 
+
+
 def test_recovery_fails_an_interrupted_operation_and_frees_the_lock(db: Database) -> None:
     op_id = _leave_running(db, "r1")
     engine = make_engine(db, {}, runner="r1")

@@ -86,7 +86,9 @@ def _maintenance_routes(router: APIRouter) -> None:
     async def get_time_v2(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return await current(request, who)
 
-    @router.put("/v2/maintenance/setdailymaintenancestarttime", openapi_extra=body_schema(schemas.MaintenanceStartTime))
+    @router.put(
+        "/v2/maintenance/setdailymaintenancestarttime", openapi_extra=body_schema(schemas.MaintenanceStartTime)
+    )
     async def set_time_v2(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.MaintenanceStartTime, BODY_LIMIT)
         time, zone = body.split()

@@ -21,13 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("tokens", schema=None) as batch_op:
-        batch_op.alter_column(
-            "kind", existing_type=sa.String(length=16), type_=sa.String(length=64), existing_nullable=False
-        )
+        batch_op.alter_column("kind", existing_type=sa.String(length=16), type_=sa.String(length=64), existing_nullable=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tokens", schema=None) as batch_op:
-        batch_op.alter_column(
-            "kind", existing_type=sa.String(length=64), type_=sa.String(length=16), existing_nullable=False
-        )
+        batch_op.alter_column("kind", existing_type=sa.String(length=64), type_=sa.String(length=16), existing_nullable=False)
