@@ -41,7 +41,8 @@ def _errors(*statuses: int) -> dict[int | str, Any]:
         401: "no logon session, or it has expired; on logon, the credentials are wrong",
         403: "the user lacks the role",
         404: "no such job, repository, task or logon session",
-        409: "the task can no longer be stopped",
+        409: "stop: the job is not running; start: another run or a restore holds the environment; "
+        "a task that can no longer be stopped",
         415: "the body is neither application/xml nor application/json",
     }
     return {s: {"model": schemas.Error, "description": texts[s]} for s in statuses}
