@@ -109,8 +109,11 @@ def test_the_documents_samples(env: Env, kind: str, sample: str, changed: dict[s
     repository = env.repositories[1]
     body = with_repository(sample, repository).encode()
     with em(env.server, env.token) as client:
+        # The job's id as a client finds it: its reference in GET /jobs, and that reference's Href.
+        (ref,) = [r for r in xml(client.get("/jobs")).findall(f"{Q}Ref") if r.get("Name") == env.jobs[kind]["name"]]
+        assert ref.get("Href", "").endswith(env.path(kind))
         href = check_task_started(
-            xml(client.post(env.path(kind), params={"action": "clone"}, content=body, headers=XML_BODY), 202),
+            xml(client.post(ref.get("Href", ""), params={"action": "clone"}, content=body, headers=XML_BODY), 202),
             env.server,
         )
         done = xml(wait_task(client, href))
