@@ -5,7 +5,7 @@ samples, and making jobs and repositories to clone through the native API."""
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # the element type; responses are parsed by defusedxml
 from typing import Any
 
 import defusedxml.ElementTree as SafeET
