@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from envclone import __version__
 from envclone.api import epm, native, strategy
+from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import install_error_handlers
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, maintenance, restore, verify
@@ -95,6 +96,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(ClientAddressMiddleware)
     install_error_handlers(app, renderers={epm.PREFIX: epm.render_error, strategy.PREFIX: strategy.render_error})
     app.include_router(native.build_router())
     app.include_router(epm.build_router())
