@@ -146,3 +146,25 @@ def test_plain_unicode_file_names_are_still_accepted(http: httpx.Client) -> None
     assert http.put(f"/v1/files/inbox/{name}", content=b"ok").status_code == 201
     assert http.get(f"/v1/files/inbox/{name}").content == b"ok"
     assert http.delete(f"/v1/files/inbox/{name}").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("POST", "/v1/records/jobConsole", {"json": {"items": [{"ts": "0001-01-01T00:00:00+14:00"}]}}),
+        ("GET", "/v1/records/jobConsole?since=0001-01-01T00:00:00%2B14:00", {}),
+        ("PUT", "/v1/files/inbox/early.txt?modified=0001-01-01T00:00:00%2B14:00", {"content": b"x"}),
+    ],
+)
+def test_times_outside_the_calendar_in_utc_are_refused(
+    http: httpx.Client, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    before = digest(http)
+    assert error_of(http.request(method, path, **kwargs))[0] == 422
+    assert digest(http) == before
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+def test_numbers_json_does_not_have_are_refused(http: httpx.Client, number: bytes) -> None:
+    body = b'{"type": 34, "name": "not-a-number", "definition": {"n": ' + number + b"}}"
+    assert error_of(http.post("/v1/configuration-objects", content=body, headers=JSON)) == (400, "malformed_json")

@@ -4,6 +4,7 @@ so every surface reports malformed or oversized input the same way."""
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -42,13 +43,25 @@ def parse_json(data: bytes | str, what: str) -> Any:
     """A JSON document from a client, refused as MalformedJson if invalid or nested deeper than
     MAX_JSON_DEPTH. Every JSON a client sends is parsed here."""
     try:
-        value = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError, as the hooks' are
         raise MalformedJson(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:  # the decoder recurses per level: far too deep
         raise _too_deep(what) from None
     if _depth_exceeds(value, MAX_JSON_DEPTH):
         raise _too_deep(what)
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); PostgreSQL's JSON refuses them, digests too.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is too large for a JSON number")
     return value
 
 
