@@ -168,3 +168,39 @@ def test_times_outside_the_calendar_in_utc_are_refused(
 def test_numbers_json_does_not_have_are_refused(http: httpx.Client, number: bytes) -> None:
     body = b'{"type": 34, "name": "not-a-number", "definition": {"n": ' + number + b"}}"
     assert error_of(http.post("/v1/configuration-objects", content=body, headers=JSON)) == (400, "malformed_json")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/projects", rb'{"name": "a\ud800b"}'),
+        ("/v1/projects", rb'{"name": "nul", "description": "a\u0000b"}'),
+        ("/v1/configuration-objects", rb'{"type": 34, "name": "s", "definition": {"k\udfff": 1}}'),
+        ("/v1/records/jobConsole", rb'{"items": [{"details": {"a": "\u0000"}}]}'),
+    ],
+)
+def test_characters_nothing_can_store_are_refused(http: httpx.Client, path: str, body: bytes) -> None:
+    """Lone surrogates once got stored on SQLite and then broke every digest and read of them."""
+    before = digest(http)
+    assert error_of(http.post(path, content=body, headers=JSON)) == (400, "malformed_json")
+    assert digest(http) == before
+
+
+def test_a_surrogate_pair_is_a_character_and_is_kept(http: httpx.Client) -> None:
+    body = rb'{"type": 34, "name": "emoji \ud83d\ude00", "definition": {}}'
+    response = http.post("/v1/configuration-objects", content=body, headers=JSON)
+    assert response.status_code == 201 and response.json()["name"] == "emoji \U0001f600", response.text
+
+
+@pytest.mark.parametrize("path", ["/v1/users/a%00b", "/v1/operations/a%00b", "/v1/projects?name=a%00b"])
+def test_nul_in_a_url_is_refused(http: httpx.Client, path: str) -> None:
+    assert error_of(http.get(path)) == (422, "invalid_request")
+
+
+def test_nul_in_a_url_is_refused_in_the_epm_shape(http: httpx.Client) -> None:
+    epm_error(http.get(f"{FILES}/a%00b"), 422, 2)
+
+
+def test_nul_in_a_user_name_is_a_failed_login(live_server: LiveServer) -> None:
+    with live_server.anonymous() as anon:
+        assert error_of(anon.get("/v1/auth/whoami", auth=("ad\x00min", "x"))) == (401, "invalid_credentials")

@@ -54,7 +54,8 @@ def check_password(ctx: ServiceContext, login: str, password: str) -> Principal:
     if wait > 0:
         raise TooManyAttempts(wait)
     with ctx.db.read() as conn:
-        user = _users.find(conn, {"login": login})
+        # No login holds NUL (PostgreSQL could not even compare it): such a name is a failure.
+        user = _users.find(conn, {"login": login}) if "\x00" not in login else None
         hashed = user["password_hash"] if user and user["enabled"] else None
         if not _verified(ctx, hashed, password):
             ctx.logins.failed(key, address)
