@@ -8,13 +8,12 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 
 from envclone import __version__
 from envclone.api import epm, native, strategy
 from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import install_error_handlers
-from envclone.api.url_text import refuse_nul
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
@@ -95,7 +94,6 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         version=__version__,
         description="Environment backup, clone, restore and duplication server.",
         lifespan=lifespan,
-        dependencies=[Depends(refuse_nul)],
     )
     app.state.ctx = ctx
     app.add_middleware(ClientAddressMiddleware)
