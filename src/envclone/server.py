@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from envclone import __version__
 from envclone.api import epm, native, strategy, veeam
+from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import Renderer, install_error_handlers
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
@@ -113,6 +114,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(ClientAddressMiddleware)
     renderers: dict[str, Renderer] = {
         epm.PREFIX: epm.render_error,
         strategy.PREFIX: strategy.render_error,

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     # How long a cross-environment duplication's target waits for the source to publish the
     # package in the storage service before it fails (the source exports a large project first).
     duplication_sync_timeout_seconds: float = Field(3600, gt=0, le=7 * 86400)
+    # Brute-force throttling of password logins (auth/throttle.py), in memory per process.
+    login_free_failures: int = Field(5, ge=0, le=10_000)  # per (user, address) before delays
+    login_lock_failures: int = Field(20, ge=1, le=100_000)  # per (user, address): then locked
+    login_lock_seconds: float = Field(300.0, ge=0, le=86400)
+    login_delay_seconds: float = Field(1.0, ge=0, le=3600)  # the first delay; doubles per failure
+    login_max_delay_seconds: float = Field(30.0, ge=0, le=3600)
+    login_user_free_failures: int = Field(20, ge=0, le=100_000)  # per user from every address
+    login_address_free_failures: int = Field(50, ge=0, le=100_000)  # per address for every user
+    login_window_seconds: float = Field(900.0, ge=1, le=7 * 86400)  # counts fade after this calm
 
     @classmethod
     def settings_customise_sources(
