@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from envclone.blobs.s3_location import parse_s3_url
 from envclone.domain.service import ServiceType
 from envclone.errors import ConfigError
 
@@ -107,8 +108,10 @@ class Settings(BaseSettings):
     @field_validator("blob_url")
     @classmethod
     def _blobs(cls, value: str) -> str:
-        if value and not value.startswith("file://"):
-            raise ValueError("must be a file:// URL (a local directory)")
+        if value.startswith("s3://"):
+            parse_s3_url(value)  # its ValueError says what is wrong, never repeating a secret
+        elif value and not value.startswith("file://"):
+            raise ValueError("must be a file:// URL (a local directory) or s3://BUCKET/PREFIX (an object store)")
         return value
 
     @model_validator(mode="after")

@@ -62,11 +62,19 @@ class BlobStore(Protocol):
 
 
 def open_blob_store(url: str) -> BlobStore:
+    """A local folder for ``file://PATH``, an object store for ``s3://BUCKET/PREFIX?endpoint=...``
+    (see ``s3_location``). The S3 client is imported only when one is asked for."""
     from envclone.blobs.local import LocalBlobStore
 
     if url.startswith("file://"):
         return LocalBlobStore(url.removeprefix("file://"))
-    raise ValueError(f"unsupported blob store URL {url!r}")
+    if url.startswith("s3://"):
+        from envclone.blobs.s3 import S3BlobStore
+        from envclone.blobs.s3_location import parse_s3_url
+
+        return S3BlobStore(parse_s3_url(url))
+    # Not the URL itself: whatever it is, it might hold a secret.
+    raise ValueError("unsupported blob store URL: it must start with file:// or s3://")
 
 
 class _ChunksRaw(io.RawIOBase):
