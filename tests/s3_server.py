@@ -1,7 +1,7 @@
 """A real S3 API server for the tests (moto in server mode on a loopback port), reached over real
 HTTP by the same client code that talks to AWS or MinIO. One per test process, started on first
 use and ended with the process: the contract suites' factories are plain functions of a folder, so
-they cannot ask for a fixture; ``tests/conftest.py`` offers the same server as ``s3_server``."""
+they cannot ask for a fixture; ``tests/unit/blobs/conftest.py`` offers it as ``s3_server``."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
-from envclone.blobs.s3 import MIN_PART_SIZE, S3BlobStore
+from envclone.blobs.s3 import DEFAULT_COPY_THRESHOLD, MIN_PART_SIZE, S3BlobStore
 from envclone.blobs.s3_location import S3Location
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 # What the tests sign with. Distinctive, so a test can search logs and messages for them.
 ACCESS_KEY_ID = "AKIATESTKEYID7Q2ZX9W"
@@ -38,7 +42,7 @@ class S3Server:
     endpoint: str
     bucket: str
 
-    def client(self) -> object:
+    def client(self) -> S3Client:
         """A plain boto3 client, for a test to look at the bucket behind the store's back."""
         return boto3.client(
             "s3",
@@ -49,11 +53,17 @@ class S3Server:
         )
 
     def create_bucket(self, name: str) -> str:
-        self.client().create_bucket(Bucket=name)  # type: ignore[attr-defined]
+        self.client().create_bucket(Bucket=name)
         return name
 
     def store(
-        self, prefix: str | None = None, *, endpoint: str | None = None, bucket: str | None = None, **options: object
+        self,
+        prefix: str | None = None,
+        *,
+        endpoint: str | None = None,
+        bucket: str | None = None,
+        max_attempts: int = 4,
+        copy_threshold: int = DEFAULT_COPY_THRESHOLD,
     ) -> S3BlobStore:
         """A store below a fresh prefix (so each is empty), with the smallest part S3 allows so that
         multipart uploads need only a few MiB."""
@@ -62,14 +72,14 @@ class S3Server:
             prefix=prefix if prefix is not None else f"t-{uuid.uuid4().hex}/",
             endpoint=endpoint or self.endpoint,
             region=REGION,
-            max_attempts=int(str(options.pop("max_attempts", 4))),
+            max_attempts=max_attempts,
         )
         return S3BlobStore(
             location,
             access_key_id=ACCESS_KEY_ID,
             secret_access_key=SECRET_ACCESS_KEY,
             part_size=MIN_PART_SIZE,
-            **options,  # type: ignore[arg-type]
+            copy_threshold=copy_threshold,
         )
 
 

@@ -52,6 +52,18 @@ def test_defaults_live_under_the_data_dir(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # validating opens nothing
 
 
+def test_an_object_store_blob_url_is_taken_as_given(tmp_path: Path) -> None:
+    url = "s3://envclone-prod/backups?endpoint=http://minio.internal:9000&region=eu-west-3"
+    assert load_settings(data_dir=tmp_path, blob_url=url).blob_url == url
+    assert not (tmp_path / "blobs").exists()  # validating opens nothing, and needs no credentials
+
+
+def test_a_secret_in_the_blob_url_is_refused_and_not_repeated(tmp_path: Path) -> None:
+    message = refused(data_dir=tmp_path, blob_url="s3://AKIAKEY:sup3r-s3cret@envclone-prod/x")
+    assert message.startswith("invalid configuration: blob_url: ") and "credentials" in message
+    assert "sup3r-s3cret" not in message
+
+
 def test_relative_and_home_data_dirs_are_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert load_settings(data_dir="rel").data_dir == tmp_path.resolve() / "rel"
