@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
 from envclone.blobs.s3 import DEFAULT_COPY_THRESHOLD, MIN_PART_SIZE, S3BlobStore
-from envclone.blobs.s3_location import S3Location
+from envclone.blobs.s3_location import S3Credentials, S3Location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -76,8 +76,7 @@ class S3Server:
         )
         return S3BlobStore(
             location,
-            access_key_id=ACCESS_KEY_ID,
-            secret_access_key=SECRET_ACCESS_KEY,
+            credentials=S3Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY),
             part_size=MIN_PART_SIZE,
             copy_threshold=copy_threshold,
         )

@@ -58,6 +58,17 @@ def test_an_object_store_blob_url_is_taken_as_given(tmp_path: Path) -> None:
     assert not (tmp_path / "blobs").exists()  # validating opens nothing, and needs no credentials
 
 
+def test_an_object_store_key_comes_whole_and_is_never_shown(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, blob_access_key_id="AKIAKEY", blob_secret_access_key="sup3r-s3cret")
+    credentials = settings.blob_credentials()
+    assert credentials is not None and credentials.secret_access_key == "sup3r-s3cret"
+    assert "sup3r-s3cret" not in repr(settings) and "sup3r-s3cret" not in repr(credentials)
+    assert "AKIAKEY" not in repr(credentials)
+    assert load_settings(data_dir=tmp_path).blob_credentials() is None
+    message = refused(data_dir=tmp_path, blob_access_key_id="AKIAKEY")
+    assert "go together" in message and "AKIAKEY" not in message
+
+
 def test_a_secret_in_the_blob_url_is_refused_and_not_repeated(tmp_path: Path) -> None:
     message = refused(data_dir=tmp_path, blob_url="s3://AKIAKEY:sup3r-s3cret@envclone-prod/x")
     assert message.startswith("invalid configuration: blob_url: ") and "credentials" in message

@@ -43,7 +43,7 @@ from botocore.exceptions import (
 
 from envclone.blobs._keys import check_key
 from envclone.blobs._redact import redact_logs
-from envclone.blobs.s3_location import S3Location
+from envclone.blobs.s3_location import S3Credentials, S3Location
 from envclone.errors import EnvcloneError, NotFound
 
 if TYPE_CHECKING:
@@ -62,6 +62,14 @@ DEFAULT_COPY_THRESHOLD = 1024 * MiB
 _UPLOADS = "~uploads/"  # "~" is outside the key alphabet: no blob key can start so
 _MISSING = {"404", "NoSuchKey", "NotFound"}
 _READ_RESUMES = 5  # a read cut this many times in a row fails
+# HeadBucket answers without a body, so by status alone.
+_BUCKET_REFUSALS = {
+    "404": "does not exist",
+    "NoSuchBucket": "does not exist",
+    "403": "refuses these credentials (access denied; check the access key and the bucket policy)",
+    "400": "is refused (a wrong region?)",
+    "301": "is in another region (set ?region=)",
+}
 _RetryMode = Literal["standard", "adaptive"]  # s3_location allows only these
 _Addressing = Literal["path", "virtual", "auto"]
 
@@ -82,8 +90,7 @@ class S3BlobStore:
         self,
         location: S3Location,
         *,
-        access_key_id: str | None = None,
-        secret_access_key: str | None = None,
+        credentials: S3Credentials | None = None,
         part_size: int = DEFAULT_PART_SIZE,
         copy_threshold: int = DEFAULT_COPY_THRESHOLD,
     ) -> None:
@@ -102,8 +109,8 @@ class S3BlobStore:
             core = botocore.session.Session()
             core.register_component("data_loader", _loader())
             session = boto3.session.Session(
-                aws_access_key_id=access_key_id,
-                aws_secret_access_key=secret_access_key,
+                aws_access_key_id=credentials.access_key_id if credentials else None,
+                aws_secret_access_key=credentials.secret_access_key if credentials else None,
                 profile_name=location.profile,
                 botocore_session=core,
             )
@@ -128,6 +135,20 @@ class S3BlobStore:
         self._client: S3Client = session.client("s3", endpoint_url=location.endpoint, config=config)
         frozen = found.get_frozen_credentials()
         redact_logs([frozen.access_key, frozen.secret_key, frozen.token])
+        self._check_bucket()
+
+    def _check_bucket(self) -> None:
+        """One request at open, so that a wrong bucket, endpoint or key stops the server at start
+        with a reason instead of failing its first backup."""
+        try:
+            self._client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = _code(exc)
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+            reason = _BUCKET_REFUSALS.get(code, f"is refused: {code}")
+            raise ObjectStoreError(f"{self._where}: the bucket {reason} (HTTP {status})") from None
+        except BotoCoreError as exc:
+            raise ObjectStoreError(f"{self._where}: the object store cannot be reached: {type(exc).__name__}") from None
 
     @property
     def _where(self) -> str:

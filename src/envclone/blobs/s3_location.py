@@ -5,7 +5,7 @@ settings can refuse a bad URL at start; credentials never belong in the URL and 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 from envclone.blobs._keys import check_key
@@ -32,6 +32,15 @@ class S3Location:
     def url(self) -> str:
         """The location as a URL without options, for messages and logs (it holds no secret)."""
         return f"s3://{self.bucket}/{self.prefix}"
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """An access key given to envclone itself (its settings), rather than found by boto3 in the
+    usual places. Shown by no repr."""
+
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
 
 
 def parse_s3_url(url: str) -> S3Location:

@@ -76,6 +76,8 @@ def test_an_aborted_large_blob_leaves_no_upload_and_no_object(s3_server: S3Serve
 
 def test_a_small_blob_is_one_put(s3_server: S3Server, proxy: FaultyProxy) -> None:
     store = s3_server.store(endpoint=proxy.endpoint)
+    assert proxy.requests == [f"HEAD /{s3_server.bucket}"]  # the bucket checked at open
+    proxy.requests.clear()
     writer = store.writer()
     writer.write(b"small ")
     writer.write(b"blob")
@@ -140,8 +142,15 @@ def test_age_comes_from_last_modified(s3_server: S3Server) -> None:
     assert age is not None and 95 < age <= 100  # whole seconds, rounded towards young
 
 
-def test_a_missing_bucket_is_an_object_store_error(s3_server: S3Server) -> None:
-    store = s3_server.store(bucket="no-such-bucket")
+def test_a_missing_bucket_stops_the_store_at_open(s3_server: S3Server) -> None:
+    with pytest.raises(ObjectStoreError, match=r"no-such-bucket.*the bucket does not exist"):
+        s3_server.store(bucket="no-such-bucket")
+
+
+def test_a_bucket_gone_later_is_an_object_store_error(s3_server: S3Server) -> None:
+    bucket = s3_server.create_bucket(f"envclone-gone-{time.time_ns()}")
+    store = s3_server.store(bucket=bucket)
+    s3_server.client().delete_bucket(Bucket=bucket)
     with pytest.raises(ObjectStoreError, match="NoSuchBucket"):
         store.put("k", b"x")
     with pytest.raises(ObjectStoreError, match="NoSuchBucket"):
@@ -222,7 +231,7 @@ def test_credentials_never_show_in_logs_reprs_or_errors(
         shown += [str(caught.value), repr(caught.value), str(caught.value.__cause__), str(caught.value.__context__)]
         proxy.slow_down(0)
     with pytest.raises(ObjectStoreError) as caught:
-        s3_server.store(bucket="no-such-bucket").put("k", b"x")
+        s3_server.store(bucket="no-such-bucket")
     shown += [str(caught.value), repr(caught.value)]
     logged = [record.getMessage() for record in caplog.records]
     # The client's own debug log was captured (and had signed requests to redact).

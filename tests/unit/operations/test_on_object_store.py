@@ -1,6 +1,6 @@
-"""An environment whose blob store is an object store (``blob_url = "s3://..."``, credentials from
-the environment), over real HTTP: files stream in and out, daily maintenance backs up, gc and
-verify run over the bucket, and a restore brings a deleted file back with the same digest."""
+"""An environment whose blob store is an object store (``blob_url = "s3://..."`` and its key in
+envclone's config file), over real HTTP: files stream in and out, daily maintenance backs up, gc
+and verify run over the bucket, and a restore brings a deleted file back with the same digest."""
 
 from __future__ import annotations
 
@@ -38,11 +38,19 @@ def test_an_environment_backs_up_and_restores_on_an_object_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s3 = shared_s3_server()
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
-    prefix = f"env-{uuid.uuid4().hex}"
-    ctx = make_context(tmp_path / "env", blob_url=f"s3://{s3.bucket}/{prefix}?endpoint={s3.endpoint}&region={REGION}")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/aws-credentials")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    config = tmp_path / "envclone.toml"
+    config.write_text(
+        f'blob_url = "s3://{s3.bucket}/env-{uuid.uuid4().hex}?endpoint={s3.endpoint}&region={REGION}"\n'
+        f'blob_access_key_id = "{ACCESS_KEY_ID}"\nblob_secret_access_key = "{SECRET_ACCESS_KEY}"\n'
+    )
+    monkeypatch.setenv("ENVCLONE_CONFIG", str(config))
+    ctx = make_context(tmp_path / "env")
     assert isinstance(ctx.blobs, S3BlobStore)
+    assert SECRET_ACCESS_KEY not in repr(ctx.settings) and SECRET_ACCESS_KEY not in repr(ctx.blobs)
 
     large = random.Random(7).randbytes(MIN_PART_SIZE + MIN_PART_SIZE // 2)  # a multipart upload
     for name, data in [("large.bin", large), ("small.csv", b"a,b\n" * 500)]:
