@@ -23,10 +23,11 @@ _MIN_SECRET = 8  # shorter values would blank ordinary words; real keys are 16+ 
 class RedactingFilter(logging.Filter):
     def __init__(self) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
+        self._secrets: frozenset[str] = frozenset()
 
     def add(self, secrets: Iterable[str | None]) -> None:
-        self._secrets.update(s for s in secrets if s and len(s) >= _MIN_SECRET)
+        # A new set swapped in whole: threads logging meanwhile go on reading the old one.
+        self._secrets = self._secrets | {s for s in secrets if s and len(s) >= _MIN_SECRET}
 
     def redact(self, text: str) -> str:
         text = _SIGNED.sub(lambda m: m.group("name") + "[redacted]", text)

@@ -292,13 +292,17 @@ class S3BlobStore:
         self._call("abort", staging, self._client.abort_multipart_upload, Key=self.prefix + staging, UploadId=upload_id)
 
     def _publish(self, staging: str, key: str) -> None:
-        """Copy the completed staging object to ``key`` server-side, then remove it."""
+        """Copy the completed staging object to ``key`` server-side: the moment the blob appears."""
         source = {"Bucket": self.bucket, "Key": self.prefix + staging}
         self._call("commit", key, self._client.copy, CopySource=source, Key=self._key(key), Config=self._copy_config)
-        self._drop_staged(staging)
 
     def _drop_staged(self, staging: str) -> None:
-        self._call("commit", staging, self._client.delete_object, Key=self.prefix + staging)
+        """Remove a staging object; a failure only leaves it for the bucket's lifecycle rule (README),
+        invisible to ``list``, so it is logged rather than raised."""
+        try:
+            self._call("clean up", staging, self._client.delete_object, Key=self.prefix + staging)
+        except ObjectStoreError as exc:
+            log.warning("could not remove the staged upload %s: %s", staging, exc)
 
 
 def _code(exc: Exception) -> str:
@@ -355,6 +359,7 @@ class _S3Writer:
             self._store._complete_upload(self._staging, self._upload_id, self._parts)
             self._completed = True
             self._store._publish(self._staging, key)
+            self._store._drop_staged(self._staging)
             self._completed = False
         self._buffer = bytearray()
         self._done = True
@@ -364,12 +369,14 @@ class _S3Writer:
             return
         self._done = True
         self._buffer = bytearray()
+        if self._completed:
+            self._store._drop_staged(self._staging)
+            return
+        if self._upload_id is None:
+            return
         try:
-            if self._completed:
-                self._store._drop_staged(self._staging)
-            elif self._upload_id is not None:
-                self._store._abort_upload(self._staging, self._upload_id)
+            self._store._abort_upload(self._staging, self._upload_id)
         except (ObjectStoreError, NotFound) as exc:
             # Abort runs in finally blocks: never hide the error that led here. What is left is
             # invisible to list and swept by the bucket's lifecycle rule (README).
-            log.warning("could not clean up upload %s: %s", self._staging, exc)
+            log.warning("could not abort the upload %s: %s", self._staging, exc)

@@ -74,6 +74,20 @@ def test_an_aborted_large_blob_leaves_no_upload_and_no_object(s3_server: S3Serve
     assert raw_keys(s3_server, store.prefix) == []
 
 
+def test_a_part_that_fails_is_cleaned_up_by_abort(s3_server: S3Server, proxy: FaultyProxy) -> None:
+    store = s3_server.store(endpoint=proxy.endpoint, max_attempts=2)
+    writer = store.writer()
+    try:
+        writer.write(payload(MIN_PART_SIZE))  # the first part goes through
+        proxy.slow_down(2)
+        with pytest.raises(ObjectStoreError, match="SlowDown"):
+            writer.write(payload(MIN_PART_SIZE, seed=2))
+    finally:
+        writer.abort()
+    assert open_uploads(s3_server, store.prefix) == []
+    assert raw_keys(s3_server, store.prefix) == []
+
+
 def test_a_small_blob_is_one_put(s3_server: S3Server, proxy: FaultyProxy) -> None:
     store = s3_server.store(endpoint=proxy.endpoint)
     assert proxy.requests == [f"HEAD /{s3_server.bucket}"]  # the bucket checked at open
