@@ -11,16 +11,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from envclone import __version__
-from envclone.api import epm, native, strategy
-from envclone.api.errors import install_error_handlers
+from envclone.api import epm, native, strategy, veeam
+from envclone.api.errors import Renderer, install_error_handlers
 from envclone.blobs.store import open_blob_store
-from envclone.domain import clone, copy, duplication, maintenance, restore, verify
+from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
 from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.run import run_clone
 from envclone.operations.copy import run_copy_backup
 from envclone.operations.duplicate import run_duplicate, run_export, run_import
+from envclone.operations.job_clone import run_job_clone
+from envclone.operations.job_run import run_job
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
 from envclone.operations.verify import run_verify, run_verify_store
@@ -69,6 +71,10 @@ def build_registry() -> Registry:
     registry.register(
         OperationKind(d.IMPORT_KIND, run_import, d.IMPORT_STEPS, exclusive=True, phases=d.import_phases())
     )
+    # A job clone changes one row of the jobs component in one transaction: not exclusive.
+    registry.register(OperationKind(job_clone.KIND, run_job_clone, job_clone.STEPS))
+    # A job run writes a backup: exclusive like maintenance, so it never reads half a restore.
+    registry.register(OperationKind(job_run.KIND, run_job, job_run.STEPS, exclusive=True, phases=job_run.PHASES))
     return registry
 
 
@@ -106,10 +112,16 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    install_error_handlers(app, renderers={epm.PREFIX: epm.render_error, strategy.PREFIX: strategy.render_error})
+    renderers: dict[str, Renderer] = {
+        epm.PREFIX: epm.render_error,
+        strategy.PREFIX: strategy.render_error,
+        f"{veeam.PREFIX}/": veeam.render_error,
+    }
+    install_error_handlers(app, renderers=renderers)
     app.include_router(native.build_router())
     app.include_router(epm.build_router())
     app.include_router(strategy.build_router())
+    app.include_router(veeam.build_router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

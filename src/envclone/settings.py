@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     scheduler: bool = True  # run daily maintenance at its start time
     verify_backups: bool = True  # the scheduler verifies each new Environment Backup once
     max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    # An uploaded project duplication package (restoration) is spooled to a temporary file up to this size.
+    max_package_bytes: int = Field(8 * 1024**3, ge=1024)
+    # How Strategy duplication statuses are written: "session" (lower case, upper case for sessions
+    # of the SDK's application types 35 and 76, whose client accepts only upper case), or always one.
+    strategy_status_case: Literal["session", "lower", "upper"] = "session"
     # How long a cross-environment duplication's target waits for the source to publish the
     # package in the storage service before it fails (the source exports a large project first).
     duplication_sync_timeout_seconds: float = Field(3600, gt=0, le=7 * 86400)

@@ -42,6 +42,17 @@ def resolve(conn: sa.Connection, token: str, *, kind: str | None = None) -> str 
     return str(login) if login is not None else None
 
 
+def resolve_session(conn: sa.Connection, token: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+    """The login and kind of a live token of one of ``kinds`` (a dialect whose sessions come in
+    variants, such as Strategy's per client application), or None if unknown or expired."""
+    t = tables.tokens
+    query = sa.select(t.c.login, t.c.kind).where(
+        t.c.token_hash == _digest(token), t.c.expires > utcnow(), t.c.kind.in_(kinds)
+    )
+    row = conn.execute(query).first()
+    return (str(row.login), str(row.kind)) if row is not None else None
+
+
 def revoke(conn: sa.Connection, token: str) -> bool:
     return bool(conn.execute(tables.tokens.delete().where(tables.tokens.c.token_hash == _digest(token))).rowcount)
 

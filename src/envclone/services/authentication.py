@@ -7,6 +7,8 @@ import datetime as dt
 import hashlib
 import time
 
+import sqlalchemy as sa
+
 from envclone.auth import tokens
 from envclone.auth.passwords import verify_password
 from envclone.domain.principal import Principal
@@ -57,17 +59,32 @@ def check_token(ctx: ServiceContext, token: str, *, kind: str | None = None) -> 
         return Principal.of(login, roles_of(conn, login))
 
 
+def check_session(ctx: ServiceContext, token: str, *, kinds: tuple[str, ...]) -> tuple[Principal, str]:
+    """The user of a live session token of one of ``kinds``, and which kind it is."""
+    with ctx.db.read() as conn:
+        found = tokens.resolve_session(conn, token, kinds)
+        user = _users.find(conn, {"login": found[0]}) if found else None
+        if found is None or user is None or not user["enabled"]:
+            raise InvalidCredentials()
+        return Principal.of(found[0], roles_of(conn, found[0])), found[1]
+
+
 def issue_token(ctx: ServiceContext, login: str, password: str, *, kind: str = "bearer") -> tuple[str, dt.datetime]:
     principal = check_password(ctx, login, password)
     with ctx.db.begin() as conn:
         return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.token_ttl_seconds)
 
 
-def open_session(ctx: ServiceContext, login: str, password: str, *, kind: str) -> tuple[str, dt.datetime]:
-    """A dialect session: a token of ``kind`` that lives ``session_ttl_seconds`` from now."""
+def open_session(
+    ctx: ServiceContext, login: str, password: str, *, kind: str, ttl_seconds: int | None = None
+) -> tuple[str, dt.datetime]:
+    """A dialect session: a token of ``kind`` that lives ``ttl_seconds`` (by default
+    ``session_ttl_seconds``) from now."""
     principal = check_password(ctx, login, password)
     with ctx.db.begin() as conn:
-        return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.session_ttl_seconds)
+        return tokens.issue(
+            conn, principal.login, kind=kind, ttl_seconds=ttl_seconds or ctx.settings.session_ttl_seconds
+        )
 
 
 def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
@@ -78,6 +95,20 @@ def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
     if expires is None:
         raise InvalidCredentials()
     return expires
+
+
+def touch_session(ctx: ServiceContext, token: str, *, kind: str, ttl_seconds: int) -> Principal:
+    """A live session's user, its time restarted to ``ttl_seconds`` from now (for sessions that end
+    after a time idle). InvalidCredentials when it has ended. The restart is best-effort: while a
+    long writer holds the database (a restore, on SQLite), the session keeps the expiry it has
+    rather than the request waiting for the lock."""
+    who = check_token(ctx, token, kind=kind)
+    try:
+        with ctx.db.begin_nowait() as conn:
+            tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds)
+    except sa.exc.OperationalError:
+        pass
+    return who
 
 
 def profile(ctx: ServiceContext, who: Principal) -> dict[str, str]:

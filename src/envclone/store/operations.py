@@ -236,3 +236,10 @@ def committed_steps(conn: sa.Connection, op_id: str) -> list[Step] | None:
 
 def clear_committed(conn: sa.Connection, op_id: str) -> None:
     server_state.delete(conn, _COMMITTED + op_id)
+
+
+def forget(conn: sa.Connection, op_id: str) -> bool:
+    """Remove a finished operation's record (a client dismissing a task it has read); False if the
+    operation is unknown or still open: an open one is cancelled, never forgotten."""
+    terminal = [s.value for s in OperationStatus if s.is_terminal]
+    return bool(conn.execute(T.delete().where(T.c.id == op_id, T.c.status.in_(terminal))).rowcount)

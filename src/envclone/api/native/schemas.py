@@ -234,6 +234,7 @@ class SettingsUpdate(Strict):
     redwood_experience: bool | None = None
     theme: Short | None = None
     business_process_name: Short | None = None
+    user_fencing: bool | None = Field(None, description="Strategy's user fencing: project duplication refuses while on")
 
 
 class TokenRequest(Strict):
