@@ -1,7 +1,7 @@
 """An HTTP proxy on loopback in front of the test S3 server that misbehaves on request, as a busy
-object store does: it answers 503 SlowDown to the next N requests, or cuts the next GET's body
-after some bytes. Everything else passes through unchanged (the Host header too, so signatures
-still match)."""
+object store does: it answers 503 SlowDown to the next N requests, drops the next N connections
+without an answer, or cuts the next GET's body after some bytes. Everything else passes through
+unchanged (the Host header too, so signatures still match)."""
 
 from __future__ import annotations
 
@@ -23,8 +23,10 @@ class FaultyProxy:
         self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
         self._lock = threading.Lock()
         self._slow_downs = 0
+        self._drops = 0
         self._cut_after: int | None = None
         self.refused = 0  # requests answered 503 SlowDown
+        self.dropped = 0  # connections closed without an answer
         self.cut = 0  # GET bodies cut short
         self.requests: list[str] = []  # "METHOD path" of every request that reached the proxy
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -41,6 +43,10 @@ class FaultyProxy:
         with self._lock:
             self._slow_downs = count
 
+    def drop(self, count: int) -> None:
+        with self._lock:
+            self._drops = count
+
     def cut_next_get(self, after_bytes: int) -> None:
         with self._lock:
             self._cut_after = after_bytes
@@ -49,6 +55,14 @@ class FaultyProxy:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+    def _dropping(self) -> bool:
+        with self._lock:
+            if not self._drops:
+                return False
+            self._drops -= 1
+            self.dropped += 1
+            return True
 
     def _fault(self, method: str) -> tuple[bool, int | None]:
         with self._lock:
@@ -75,6 +89,9 @@ class FaultyProxy:
                 proxy.requests.append(f"{self.command} {self.path}")
                 assert "chunked" not in self.headers.get("Transfer-Encoding", ""), "not handled here"
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+                if proxy._dropping():
+                    self.close_connection = True  # the request read, no answer: a reset mid-request
+                    return
                 refuse, cut = proxy._fault(self.command)
                 if refuse:
                     payload = b"" if self.command == "HEAD" else _SLOW_DOWN

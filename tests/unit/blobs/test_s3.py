@@ -113,6 +113,15 @@ def test_throttled_requests_are_retried_with_backoff(s3_server: S3Server, proxy:
     assert proxy.refused == 4
 
 
+def test_a_dropped_connection_is_retried(s3_server: S3Server, proxy: FaultyProxy) -> None:
+    store = s3_server.store(endpoint=proxy.endpoint, max_attempts=4)
+    proxy.drop(2)
+    store.put("k", b"content")
+    proxy.drop(1)
+    assert store.get("k") == b"content"
+    assert proxy.dropped == 3
+
+
 def test_throttling_beyond_the_attempts_fails_naming_it(s3_server: S3Server, proxy: FaultyProxy) -> None:
     store = s3_server.store(endpoint=proxy.endpoint, max_attempts=2)
     proxy.slow_down(5)
