@@ -81,9 +81,8 @@ def build_registry() -> Registry:
 
 def build_context(settings: Settings, registry: Registry | None = None) -> tuple[ServiceContext, FirstAdmin | None]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ctx = ServiceContext(
-        settings=settings, db=Database(settings.database_url), blobs=open_blob_store(settings.blob_url)
-    )
+    blobs = open_blob_store(settings.blob_url, credentials=settings.blob_credentials())
+    ctx = ServiceContext(settings=settings, db=Database(settings.database_url), blobs=blobs)
     admin = bootstrap(ctx)
     # One server runs one environment's operations, so the runner is the environment's database
     # itself: stable across restarts on another port, host or config path, so that recovery

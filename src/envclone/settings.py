@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from envclone.blobs.s3_location import S3Credentials, parse_s3_url
 from envclone.domain.service import ServiceType
 from envclone.errors import ConfigError
 
@@ -27,6 +28,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./envclone-data")
     database_url: str = ""
     blob_url: str = ""
+    # An object store's access key, for those who keep it in envclone's config rather than where
+    # the AWS tools look (AWS_ACCESS_KEY_ID..., ~/.aws/credentials, a role), which apply when unset.
+    blob_access_key_id: str = ""
+    blob_secret_access_key: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     environment_name: str = Field("envclone", min_length=1, max_length=100)
@@ -121,9 +126,23 @@ class Settings(BaseSettings):
     @field_validator("blob_url")
     @classmethod
     def _blobs(cls, value: str) -> str:
-        if value and not value.startswith("file://"):
-            raise ValueError("must be a file:// URL (a local directory)")
+        if value.startswith("s3://"):
+            parse_s3_url(value)  # its ValueError says what is wrong, never repeating a secret
+        elif value and not value.startswith("file://"):
+            raise ValueError("must be a file:// URL (a local directory) or s3://BUCKET/PREFIX (an object store)")
         return value
+
+    @model_validator(mode="after")
+    def _blob_key_whole(self) -> Settings:
+        if bool(self.blob_access_key_id) != bool(self.blob_secret_access_key):
+            raise ValueError("blob_access_key_id and blob_secret_access_key go together: give both or neither")
+        return self
+
+    def blob_credentials(self) -> S3Credentials | None:
+        """The object store key from these settings, if any."""
+        if not self.blob_access_key_id or self.blob_secret_access_key is None:
+            return None
+        return S3Credentials(self.blob_access_key_id, self.blob_secret_access_key.get_secret_value())
 
     @model_validator(mode="after")
     def _defaults_under_data_dir(self) -> Settings:
