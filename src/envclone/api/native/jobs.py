@@ -4,7 +4,7 @@ operation it started (or stopped), which /v1/operations reports on."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field, StringConstraints
@@ -29,7 +29,10 @@ class JobCloneBody(Strict):
     folder (file) name and a repository; a replication job's clone a replica suffix."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=NAME_LIMIT)]
-    job_type: JobType | None = Field(None, description="the source job's type when left out")
+    # A string (the strict body takes no enum from JSON), checked against the job types.
+    job_type: Literal["Backup", "Replica", "BackupCopy", "ImmediateBackupCopy"] | None = Field(
+        None, description="the source job's type when left out"
+    )
     description: Annotated[str, StringConstraints(max_length=TEXT_LIMIT)] | None = None
     folder_name: Field250 | None = None
     repository_uid: Field250 | None = None
@@ -37,7 +40,7 @@ class JobCloneBody(Strict):
 
     def request(self, source_uid: str, source_type: str) -> JobCloneRequest:
         values = self.model_dump(exclude={"job_type"})
-        return JobCloneRequest(source_uid=source_uid, job_type=self.job_type or JobType(source_type), **values)
+        return JobCloneRequest(source_uid=source_uid, job_type=JobType(self.job_type or source_type), **values)
 
 
 class Problem(BaseModel):
