@@ -43,16 +43,16 @@ class JobCloneBody(Strict):
         return JobCloneRequest(source_uid=source_uid, job_type=JobType(self.job_type or source_type), **values)
 
 
-class Problem(BaseModel):
+class NativeError(BaseModel):
     code: str
     message: str
 
 
-class ErrorBody(BaseModel):
-    error: Problem
+class NativeErrorBody(BaseModel):
+    error: NativeError
 
 
-class OperationOut(BaseModel):
+class JobOperation(BaseModel):
     """An operation as /v1/operations/{id} renders it (the main fields)."""
 
     id: str
@@ -63,11 +63,11 @@ class OperationOut(BaseModel):
     steps: list[dict[str, Any]]
     progress: dict[str, Any]
     result: dict[str, Any]
-    error: Problem | None
+    error: NativeError | None
 
 
-class RunList(BaseModel):
-    items: list[OperationOut]
+class JobRuns(BaseModel):
+    items: list[JobOperation]
 
 
 def _errors(*statuses: int) -> dict[int | str, Any]:
@@ -82,7 +82,7 @@ def _errors(*statuses: int) -> dict[int | str, Any]:
         422: "invalid_request: the body does not match its schema, or the job cannot run (no repository, "
         "no replica target or secret, no source job)",
     }
-    return {s: {"model": ErrorBody, "description": texts[s]} for s in statuses}
+    return {s: {"model": NativeErrorBody, "description": texts[s]} for s in statuses}
 
 
 def build_router() -> APIRouter:
@@ -92,7 +92,7 @@ def build_router() -> APIRouter:
         "/{uid}/clone",
         status_code=202,
         openapi_extra=body_schema(JobCloneBody),
-        responses={202: {"model": OperationOut}, **_errors(400, 401, 403, 404, 422)},
+        responses={202: {"model": JobOperation}, **_errors(400, 401, 403, 404, 422)},
     )
     async def clone_job(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """Clone the job: a cloneJob operation, whose result names the new job (jobUid)."""
@@ -103,7 +103,7 @@ def build_router() -> APIRouter:
         return render(op, translator(request))
 
     @router.post(
-        "/{uid}/run", status_code=202, responses={202: {"model": OperationOut}, **_errors(401, 403, 404, 409, 422)}
+        "/{uid}/run", status_code=202, responses={202: {"model": JobOperation}, **_errors(401, 403, 404, 409, 422)}
     )
     async def run_job(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """Start a run of the job now: a backup, a replication or a backup copy, by the job's kind."""
@@ -111,14 +111,14 @@ def build_router() -> APIRouter:
         return render(op, translator(request))
 
     @router.post(
-        "/{uid}/stop", status_code=202, responses={202: {"model": OperationOut}, **_errors(401, 403, 404, 409)}
+        "/{uid}/stop", status_code=202, responses={202: {"model": JobOperation}, **_errors(401, 403, 404, 409)}
     )
     async def stop_job(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """Stop the job's run: it ends as cancelled, leaving no partial backup."""
         op = await run_in_threadpool(job_runs.stop_job, context(request), who, uid)
         return render(op, translator(request))
 
-    @router.get("/{uid}/runs", responses={200: {"model": RunList}, **_errors(401, 403, 404)})
+    @router.get("/{uid}/runs", responses={200: {"model": JobRuns}, **_errors(401, 403, 404)})
     async def list_runs(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """The job's runs, newest first (the latest 1000)."""
         ctx = context(request)
