@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from envclone import __version__
 from envclone.api import epm, native, strategy, veeam
+from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import Renderer, install_error_handlers
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
@@ -93,9 +94,8 @@ def build_registry() -> Registry:
 
 def build_context(settings: Settings, registry: Registry | None = None) -> tuple[ServiceContext, FirstAdmin | None]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ctx = ServiceContext(
-        settings=settings, db=Database(settings.database_url), blobs=open_blob_store(settings.blob_url)
-    )
+    blobs = open_blob_store(settings.blob_url, credentials=settings.blob_credentials())
+    ctx = ServiceContext(settings=settings, db=Database(settings.database_url), blobs=blobs)
     admin = bootstrap(ctx)
     # One server runs one environment's operations, so the runner is the environment's database
     # itself: stable across restarts on another port, host or config path, so that recovery
@@ -128,6 +128,7 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.add_middleware(ClientAddressMiddleware)
     renderers: dict[str, Renderer] = {
         epm.PREFIX: epm.render_error,
         strategy.PREFIX: strategy.render_error,

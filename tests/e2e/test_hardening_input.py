@@ -146,3 +146,79 @@ def test_plain_unicode_file_names_are_still_accepted(http: httpx.Client) -> None
     assert http.put(f"/v1/files/inbox/{name}", content=b"ok").status_code == 201
     assert http.get(f"/v1/files/inbox/{name}").content == b"ok"
     assert http.delete(f"/v1/files/inbox/{name}").status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("POST", "/v1/records/jobConsole", {"json": {"items": [{"ts": "0001-01-01T00:00:00+14:00"}]}}),
+        ("GET", "/v1/records/jobConsole?since=0001-01-01T00:00:00%2B14:00", {}),
+        ("PUT", "/v1/files/inbox/early.txt?modified=0001-01-01T00:00:00%2B14:00", {"content": b"x"}),
+    ],
+)
+def test_times_outside_the_calendar_in_utc_are_refused(
+    http: httpx.Client, method: str, path: str, kwargs: dict[str, object]
+) -> None:
+    before = digest(http)
+    assert error_of(http.request(method, path, **kwargs))[0] == 422
+    assert digest(http) == before
+
+
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999"])
+def test_numbers_json_does_not_have_are_refused(http: httpx.Client, number: bytes) -> None:
+    body = b'{"type": 34, "name": "not-a-number", "definition": {"n": ' + number + b"}}"
+    assert error_of(http.post("/v1/configuration-objects", content=body, headers=JSON)) == (400, "malformed_json")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/projects", rb'{"name": "a\ud800b"}'),
+        ("/v1/projects", rb'{"name": "nul", "description": "a\u0000b"}'),
+        ("/v1/configuration-objects", rb'{"type": 34, "name": "s", "definition": {"k\udfff": 1}}'),
+        ("/v1/records/jobConsole", rb'{"items": [{"details": {"a": "\u0000"}}]}'),
+    ],
+)
+def test_characters_nothing_can_store_are_refused(http: httpx.Client, path: str, body: bytes) -> None:
+    """Lone surrogates once got stored on SQLite and then broke every digest and read of them."""
+    before = digest(http)
+    assert error_of(http.post(path, content=body, headers=JSON)) == (400, "malformed_json")
+    assert digest(http) == before
+
+
+def test_a_surrogate_pair_is_a_character_and_is_kept(http: httpx.Client) -> None:
+    body = rb'{"type": 34, "name": "emoji \ud83d\ude00", "definition": {}}'
+    response = http.post("/v1/configuration-objects", content=body, headers=JSON)
+    assert response.status_code == 201 and response.json()["name"] == "emoji \U0001f600", response.text
+
+
+NUL_URLS = [
+    "/v1/users/a%00b",
+    "/v1/operations/a%00b",
+    "/v1/projects?name=a%00b",
+    "/v1/backups/a%00b",
+    "/v1/transfer/apply/a%00b",
+    f"{PREFIX}/v1/services/restoreenvironment/status/1%00",
+]
+
+
+@pytest.mark.parametrize("path", NUL_URLS)
+def test_nul_in_a_url_is_a_client_error(http: httpx.Client, path: str) -> None:
+    """PostgreSQL cannot compare text holding NUL: refused (422) there, simply not found (or an
+    empty list) on SQLite; never a 500."""
+    response = http.get(path, headers={"x-envclone-receipt": "r"})
+    if response.status_code == 200:
+        assert response.json()["total"] == 0, response.text
+    else:
+        assert 400 <= response.status_code < 500, response.text
+
+
+def test_nul_in_a_file_name_is_an_invalid_file_name(http: httpx.Client) -> None:
+    q = {"q": json.dumps({"isFirst": True, "isLast": True, "chunkSize": 1, "fileSize": 1})}
+    epm_error(http.post(f"{FILES}/a%00b/contents", params=q, content=b"x"), 400, 5)
+    assert 400 <= http.get(f"{FILES}/a%00b").status_code < 500
+
+
+def test_nul_in_a_user_name_is_a_failed_login(live_server: LiveServer) -> None:
+    with live_server.anonymous() as anon:
+        assert error_of(anon.get("/v1/auth/whoami", auth=("ad\x00min", "x"))) == (401, "invalid_credentials")

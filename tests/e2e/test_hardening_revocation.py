@@ -11,10 +11,11 @@ import pytest
 
 from tests.builders import tag
 from tests.conftest import LiveServer
-from tests.e2e.client import PREFIX, ok
+from tests.e2e.client import PREFIX, ok, wait_operation
 from tests.e2e.strategy.library import API, login
 
 PASSWORD = "Rev0ke-me-please"
+EPM_PROBE = f"{PREFIX}/v2/maintenance/rundailymaintenance/status/999999999"  # authenticated, then not found
 
 
 @pytest.fixture(scope="module")
@@ -46,12 +47,12 @@ class Credentials:
         with self.server.anonymous() as anon:
             return {
                 "native": anon.get("/v1/auth/whoami", headers=bearer).status_code,
-                "epm": anon.get(f"{PREFIX}/v2/maintenance/rundailymaintenance/status/1", headers=bearer).status_code,
+                "epm": anon.get(EPM_PROBE, headers=bearer).status_code,
                 "strategy": anon.get(f"{API}/sessions", headers={"X-MSTR-AuthToken": self.session}).status_code,
             }
 
 
-ALIVE = {"native": 200, "epm": 404, "strategy": 200}  # no maintenance job 1 yet: authenticated, not found
+ALIVE = {"native": 200, "epm": 404, "strategy": 200}  # no such EPM job: authenticated, then not found
 DEAD = {"native": 401, "epm": 401, "strategy": 401}
 
 
@@ -98,3 +99,19 @@ def test_new_credentials_work_after_a_change(sqlite_server: LiveServer, http: ht
     user = make_user(http)
     change_password(http, user)
     assert Credentials(sqlite_server, user, "N3w-" + PASSWORD).statuses() == ALIVE
+
+
+def test_a_restore_that_changes_a_password_ends_its_sessions(sqlite_server: LiveServer, http: httpx.Client) -> None:
+    user, bystander = make_user(http), make_user(http)
+    ran = ok(http.post("/v1/maintenance/run", json={}), 202)
+    assert wait_operation(http, ran["id"])["status"] == "succeeded"
+    backups = ok(http.get("/v1/backups"))["items"]
+    backup = next(b["name"] for b in reversed(backups) if b["kind"] == "environment_backup")
+    change_password(http, user)  # the backup keeps the old one
+    mine = Credentials(sqlite_server, user, "N3w-" + PASSWORD)
+    theirs = Credentials(sqlite_server, bystander)
+    restore = ok(http.post("/v1/restore", json={"backup_name": backup, "users": True}), 202)
+    assert wait_operation(http, restore["id"])["status"] == "succeeded"
+    assert mine.statuses() == DEAD  # the restore put the old password back
+    assert theirs.statuses() == ALIVE  # unchanged by the restore
+    assert Credentials(sqlite_server, user).statuses() == ALIVE

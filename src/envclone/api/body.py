@@ -4,6 +4,8 @@ so every surface reports malformed or oversized input the same way."""
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -16,6 +18,10 @@ M = TypeVar("M", bound=BaseModel)
 # Deeper documents are refused before anything walks them recursively (the JSON decoder itself,
 # validation, canonical digests, storage): no content envclone knows nests beyond a few levels.
 MAX_JSON_DEPTH = 64
+_TOO_DEEP = f"nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
+# NUL (PostgreSQL text cannot hold it) and lone surrogates (escapes such as "\ud800" that encode
+# no character: nothing can store, hash or send them back as UTF-8) in any string or key.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 async def read_bytes(request: Request, limit: int) -> bytes:
@@ -39,38 +45,57 @@ async def read_json(request: Request, limit: int) -> Any:
 
 
 def parse_json(data: bytes | str, what: str) -> Any:
-    """A JSON document from a client, refused as MalformedJson if invalid or nested deeper than
-    MAX_JSON_DEPTH. Every JSON a client sends is parsed here."""
+    """A JSON document from a client, refused as MalformedJson if invalid, nested deeper than
+    MAX_JSON_DEPTH or holding what cannot be stored. Every JSON a client sends is parsed here."""
     try:
-        value = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError, as the hooks' are
         raise MalformedJson(f"{what} is not valid JSON: {exc}") from None
     except RecursionError:  # the decoder recurses per level: far too deep
         raise _too_deep(what) from None
-    if _depth_exceeds(value, MAX_JSON_DEPTH):
-        raise _too_deep(what)
+    problem = _problem(value)
+    if problem:
+        raise MalformedJson(f"{what} {problem}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); PostgreSQL's JSON refuses them, digests too.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is too large for a JSON number")
     return value
 
 
 def _too_deep(what: str) -> MalformedJson:
-    return MalformedJson(f"{what} nests arrays or objects deeper than {MAX_JSON_DEPTH} levels")
+    return MalformedJson(f"{what} {_TOO_DEEP}")
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    # Iterative, so that measuring a deep document cannot itself overflow the stack.
+def _problem(value: Any) -> str | None:
+    """What makes a parsed document unacceptable, or None. Iterative, so that walking a deep
+    document cannot itself overflow the stack."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
+        if isinstance(node, str):
+            found = _UNSTORABLE.search(node)
+            if found:
+                return f"holds the character U+{ord(found.group()):04X}, which cannot be stored"
+            continue
         if isinstance(node, dict):
-            children: Any = node.values()
+            children: list[Any] = [*node.keys(), *node.values()]
         elif isinstance(node, list):
             children = node
         else:
             continue
-        if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
+        if depth > MAX_JSON_DEPTH:
+            return _TOO_DEEP
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def validate(model: type[M], data: Any) -> M:

@@ -11,10 +11,7 @@ import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
 from envclone.store import tables
-
-# An apply's receipt (services.transfer) reads one operation's status: it is not a login, and the
-# source must keep following its clone whatever becomes of the account that started it.
-RECEIPT_PREFIX = "receipt:"
+from envclone.store.principals import end_sessions
 
 
 def _digest(token: str) -> str:
@@ -69,5 +66,4 @@ def extend(conn: sa.Connection, token: str, *, kind: str, ttl_seconds: int) -> d
 def revoke_user(conn: sa.Connection, login: str) -> int:
     """End every token and dialect session of ``login`` (receipts excepted); how many there were.
     Called when its password changes or it is disabled, re-enabled or deleted."""
-    t = tables.tokens
-    return int(conn.execute(t.delete().where(t.c.login == login, ~t.c.kind.startswith(RECEIPT_PREFIX))).rowcount)
+    return end_sessions(conn, [login])

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from envclone.blobs.s3_location import S3Credentials
 
 
 class BlobWriter(Protocol):
@@ -61,12 +64,21 @@ class BlobStore(Protocol):
     def list(self, prefix: str = "") -> Iterator[str]: ...
 
 
-def open_blob_store(url: str) -> BlobStore:
+def open_blob_store(url: str, *, credentials: S3Credentials | None = None) -> BlobStore:
+    """A local folder for ``file://PATH``, an object store for ``s3://BUCKET/PREFIX?endpoint=...``
+    (see ``s3_location``; ``credentials``, if given, win over the AWS environment and files). The
+    S3 client is imported only when one is asked for: importing boto3 takes over a second."""
     from envclone.blobs.local import LocalBlobStore
 
     if url.startswith("file://"):
         return LocalBlobStore(url.removeprefix("file://"))
-    raise ValueError(f"unsupported blob store URL {url!r}")
+    if url.startswith("s3://"):
+        from envclone.blobs.s3 import S3BlobStore
+        from envclone.blobs.s3_location import parse_s3_url
+
+        return S3BlobStore(parse_s3_url(url), credentials=credentials)
+    # Not the URL itself: whatever it is, it might hold a secret.
+    raise ValueError("unsupported blob store URL: it must start with file:// or s3://")
 
 
 class _ChunksRaw(io.RawIOBase):

@@ -17,6 +17,7 @@ from envclone.content.export import BLOB_PREFIX, blob_hashes, table_entry_name
 from envclone.content.rows import decode_rows
 from envclone.domain.components import Component
 from envclone.store.database import bump
+from envclone.store.principals import credentials, end_changed_sessions
 
 OpenEntry = Callable[[str], Iterator[bytes]]
 _BATCH = 5000
@@ -62,8 +63,10 @@ def restore_blobs(
 def replace_component(
     conn: sa.Connection, component: Component, open_entry: OpenEntry, on_rows: Callable[[int], None] | None = None
 ) -> int:
-    """Inside the caller's transaction: delete the component's rows, insert the archived ones."""
+    """Inside the caller's transaction: delete the component's rows, insert the archived ones.
+    Replacing the users ends the sessions of those whose credentials it changes or removes."""
     parts = COMPONENT_TABLES[component]
+    held = credentials(conn) if component is Component.USERS else None
     for part in reversed(parts):  # children before parents (foreign keys)
         conn.execute(part.table.delete().where(*(part.table.c[name] == value for name, value in part.filters.items())))
     inserted = 0
@@ -83,6 +86,8 @@ def replace_component(
             inserted += len(batch)
             if on_rows:
                 on_rows(len(batch))
+    if held is not None:
+        end_changed_sessions(conn, held)
     bump(conn, component)
     return inserted
 

@@ -16,6 +16,7 @@ HIDDEN = "(hidden)"
 # Parameter names whose values name a peer or a principal. Matched anywhere in the name, so that
 # a new operation kind's "target_url" or "owner_login" is hidden without being listed here.
 _NAMING = re.compile(r"url|uri|host|user|login|owner|creator|principal|recipient|email|target|source|peer", re.I)
+_NAMES_A_FILE = frozenset({"target_name", "targetName"})  # restoreBackup's copy: a file name, not a peer
 
 
 def for_reader(who: Principal, op: Operation) -> Operation:
@@ -43,10 +44,14 @@ def for_reader(who: Principal, op: Operation) -> Operation:
 
 def _redact(value: Any, hidden: set[str], naming: bool = False) -> Any:
     if isinstance(value, dict):
-        return {k: _redact(v, hidden, naming or bool(_NAMING.search(str(k)))) for k, v in value.items()}
+        return {k: _redact(v, hidden, naming or _names_someone(str(k))) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, hidden, naming) for v in value]
     if naming and value is not None and not isinstance(value, bool):
         hidden.add(str(value))
         return HIDDEN
     return value
+
+
+def _names_someone(key: str) -> bool:
+    return key not in _NAMES_A_FILE and bool(_NAMING.search(key))

@@ -14,7 +14,7 @@ from blake3 import blake3
 from envclone.archive import ArchiveError, PackageCorrupt, verify_package
 from envclone.blobs.checked import checked_read, primed
 from envclone.blobs.store import BlobWriter, open_blob
-from envclone.domain.clock import utcnow
+from envclone.domain.clock import naive_utc, utcnow
 from envclone.domain.files import FileArea
 from envclone.domain.page import Page
 from envclone.domain.principal import Permission, Principal
@@ -171,8 +171,10 @@ def start_upload(
 ) -> Upload:
     """``modified`` keeps a file's own modification time (migrations, seeding); default: now."""
     who.require(Permission.WRITE_CONTENT)
-    if modified is not None and modified.tzinfo is not None:
-        modified = modified.astimezone(dt.UTC).replace(tzinfo=None)
+    try:
+        modified = naive_utc(modified) if modified is not None else None
+    except ValueError as exc:
+        raise InvalidRequest(f"modified: {exc}") from None
     return Upload(ctx, check_area(area), check_new_name(name), modified)
 
 

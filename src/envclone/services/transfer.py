@@ -21,6 +21,7 @@ from envclone.domain.principal import Permission, Principal
 from envclone.domain.transfer import MAX_IDS, ApplyRequest, ManifestStored
 from envclone.errors import InvalidCredentials, InvalidRequest
 from envclone.services.context import ServiceContext
+from envclone.store.principals import RECEIPT_PREFIX
 
 RECEIPT_SECONDS = 7 * 24 * 3600
 MAX_CHUNK_SIZE = 64 * 1024 * 1024  # a chunk's content length; the chunker's are far smaller
@@ -92,7 +93,7 @@ def start_apply(ctx: ServiceContext, who: Principal, request: ApplyRequest) -> t
 
 
 def receipt_kind(op_id: str) -> str:
-    return f"{tokens.RECEIPT_PREFIX}{op_id}"
+    return f"{RECEIPT_PREFIX}{op_id}"
 
 
 def apply_status(ctx: ServiceContext, op_id: str, receipt: str) -> Operation:

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.domain.clock import naive_utc
 from envclone.domain.limits import INT64_MAX, INT64_MIN
 from envclone.domain.page import Page, Row
 from envclone.errors import Conflict, InvalidRequest, NotFound
@@ -45,8 +46,7 @@ class TableRepository:
                     raise InvalidRequest(f"{name}: {value} is out of range")
                 return number
             if python_type is dt.datetime:
-                parsed = dt.datetime.fromisoformat(value)
-                return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+                return naive_utc(dt.datetime.fromisoformat(value))
         except ValueError:
             raise InvalidRequest(f"{name}: {value!r} is not a valid {python_type.__name__}") from None
         return value

@@ -21,6 +21,7 @@ from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
 from envclone.api.epm.auth import authenticated
 from envclone.domain.files import FileArea
+from envclone.domain.limits import INT64_MAX
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 from envclone.services import snapshots
@@ -38,8 +39,8 @@ class UploadQuery(schemas.Lenient):
 
     is_first: schemas.EpmBool = Field(alias="isFirst")
     is_last: schemas.EpmBool = Field(alias="isLast")
-    chunk_size: Annotated[int, Field(ge=0)] | None = Field(None, alias="chunkSize")
-    file_size: Annotated[int, Field(ge=0)] | None = Field(None, alias="fileSize")
+    chunk_size: Annotated[int, Field(ge=0, le=INT64_MAX)] | None = Field(None, alias="chunkSize")
+    file_size: Annotated[int, Field(ge=0, le=INT64_MAX)] | None = Field(None, alias="fileSize")
     ext_dir_path: str | None = Field(None, alias="extDirPath")
 
 

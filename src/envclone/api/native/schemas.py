@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from envclone.domain.clock import naive_utc
 from envclone.domain.limits import INT32_MAX, INT32_MIN
 
 MAX_DEFINITION_BYTES = 1024 * 1024
@@ -19,6 +20,10 @@ def _bounded_json(value: Any) -> Any:
     if len(json.dumps(value, separators=(",", ":"))) > MAX_DEFINITION_BYTES:
         raise ValueError(f"must be at most {MAX_DEFINITION_BYTES} bytes of JSON")
     return value
+
+
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return naive_utc(value) if value is not None else None  # ValueError outside years 1-9999 in UTC
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -215,7 +220,7 @@ class JobUpdate(Strict):
 
 
 class RecordIn(Strict):
-    ts: Annotated[dt.datetime | None, Field(strict=False)] = None  # ISO 8601 text in JSON
+    ts: Annotated[dt.datetime | None, Field(strict=False), AfterValidator(_utc)] = None  # ISO 8601 text
     actor: Short = ""
     action: Short = ""
     subject: Short = ""

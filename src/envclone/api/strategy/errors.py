@@ -38,6 +38,7 @@ CODES: dict[str, tuple[str, int | None]] = {
     "storage_not_configured": ("STORAGE_SERVICE_NOT_CONFIGURED", 400),
     "storage_invalid": ("STORAGE_SERVICE_INVALID", 400),
     "storage_unsupported": ("STORAGE_SERVICE_UNSUPPORTED", 400),
+    "too_many_attempts": ("TOO_MANY_ATTEMPTS", 429),  # failed logins throttled (Retry-After says when)
     "internal_error": ("INTERNAL_SERVER_ERROR", 500),
 }
 
