@@ -5,6 +5,8 @@ cannot run."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from envclone.domain.job_clone import JobType
@@ -16,6 +18,7 @@ from envclone.operations.context import OperationContext
 from envclone.operations.repository import Repository
 from envclone.store import jobs
 
+SECRET_LIMIT = 64 * 1024  # bytes: a password file, not anything larger
 SOURCE_JOBS = "sourceJobs"  # where a copy job's definition lists the jobs whose backups it copies
 
 
@@ -57,17 +60,24 @@ def secret_path(ctx: OperationContext, target: ReplicaTarget) -> Path:
 
 
 def replica_password(ctx: OperationContext, job: Row) -> tuple[ReplicaTarget, str]:
-    """The replica's target and its password, read from the secret file now (never stored
-    elsewhere, never shown). The error names the secret, not its content nor the server's path."""
+    """The replica's target and its password: the first line of the secret file, read now (never
+    stored elsewhere, never shown), which only its owner may read, as .pgpass and ssh keys must be.
+    The errors name the secret, never its content nor the server's path."""
     target = replica_target(job["definition"] or {}, job["name"])
+    what = f"replication job {job['name']!r}: the secret {target.secret!r}"
+    path = secret_path(ctx, target)
     try:
-        password = secret_path(ctx, target).read_text(encoding="utf-8").strip("\r\n")
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > SECRET_LIMIT:
+            raise InvalidRequest(f"{what} is not a password file")
+        if os.name == "posix" and info.st_mode & 0o077:
+            raise InvalidRequest(f"{what} may be read by other users: chmod 600 it first")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        raise InvalidRequest(
-            f"replication job {job['name']!r}: the secret {target.secret!r} is not in the server's secrets folder"
-        ) from None
+        raise InvalidRequest(f"{what} is not in the server's secrets folder, or cannot be read") from None
+    password = text.splitlines()[0] if text else ""
     if not password:
-        raise InvalidRequest(f"replication job {job['name']!r}: the secret {target.secret!r} is empty")
+        raise InvalidRequest(f"{what} is empty")
     return target, password
 
 

@@ -67,7 +67,9 @@ def run(http: httpx.Client, job: dict[str, Any]) -> dict[str, Any]:
 
 def replica_job(http: httpx.Client, server: LiveServer, target: LiveServer, secret: str) -> dict[str, Any]:
     (server.data_dir / "secrets").mkdir(exist_ok=True)
-    (server.data_dir / "secrets" / secret).write_text(replica_password(target) + "\n")
+    secret_file = server.data_dir / "secrets" / secret
+    secret_file.write_text(replica_password(target) + "\n")
+    secret_file.chmod(0o600)
     body = {
         "name": f"replica {tag()}",
         "job_type": "Replica",
@@ -113,14 +115,18 @@ def test_a_replica_job_refuses_a_target_not_named_as_its_replica(
         assert digests(tgt) == before
 
 
-def test_a_replica_job_without_its_secret_does_not_start(
+def test_a_replica_job_whose_secret_others_may_read_or_is_gone_does_not_start(
     source: LiveServer, replica: LiveServer, http: httpx.Client
 ) -> None:
     job = replica_job(http, source, replica, f"replica-{tag()}")
-    (source.data_dir / "secrets" / job["definition"]["replicaTarget"]["secret"]).unlink()
+    secret = source.data_dir / "secrets" / job["definition"]["replicaTarget"]["secret"]
     with em(source, log_on(source)) as client:
+        secret.chmod(0o644)
         message = veeam_error(client.post(f"/jobs/{bare(job['uid'])}", params={"action": "start"}), 400)
-    assert job["definition"]["replicaTarget"]["secret"] in message and str(source.data_dir) not in message
+        assert "chmod 600" in message, message
+        secret.unlink()
+        message = veeam_error(client.post(f"/jobs/{bare(job['uid'])}", params={"action": "start"}), 400)
+    assert secret.name in message and str(source.data_dir) not in message
 
 
 def repository(http: httpx.Client, server: LiveServer) -> tuple[str, Path]:
