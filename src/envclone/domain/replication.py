@@ -47,8 +47,8 @@ def replica_target(definition: dict[str, Any], job_name: str) -> ReplicaTarget:
     try:
         target = ReplicaTarget.model_validate(raw)
     except ValidationError as exc:
-        fields = ", ".join(".".join(str(p) for p in e["loc"]) or TARGET for e in exc.errors())
-        raise InvalidRequest(f"replication job {job_name!r}: {TARGET} is not valid ({fields})") from None
+        fields = ", ".join(".".join((TARGET, *(str(p) for p in e["loc"]))) for e in exc.errors())
+        raise InvalidRequest(f"replication job {job_name!r}: its definition's {fields} is not valid") from None
     folder_part(target.secret, "replica's secret name")
     return target
 
