@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -19,17 +20,19 @@ from envclone.domain import clone, copy, duplication, job_clone, job_run, mainte
 from envclone.engine import Engine, OperationKind, Registry
 from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
+from envclone.operations.clone.replica import run_replica_job
 from envclone.operations.clone.run import run_clone
 from envclone.operations.copy import run_copy_backup
 from envclone.operations.duplicate import run_duplicate, run_export, run_import
 from envclone.operations.job_clone import run_job_clone
-from envclone.operations.job_run import run_job
+from envclone.operations.job_run import run_backup_copy_job, run_job
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
 from envclone.operations.verify import run_verify, run_verify_store
 from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
 from envclone.services.environment import instance_id
+from envclone.services.job_runs import copy_new_backups
 from envclone.services.maintenance_schedule import MaintenanceSchedule
 from envclone.settings import Settings
 from envclone.store.database import Database
@@ -76,6 +79,16 @@ def build_registry() -> Registry:
     registry.register(OperationKind(job_clone.KIND, run_job_clone, job_clone.STEPS))
     # A job run writes a backup: exclusive like maintenance, so it never reads half a restore.
     registry.register(OperationKind(job_run.KIND, run_job, job_run.STEPS, exclusive=True, phases=job_run.PHASES))
+    # A replication is a clone: it holds the source as a clone does.
+    registry.register(
+        OperationKind(
+            job_run.REPLICA_KIND, run_replica_job, job_run.REPLICA_STEPS, exclusive=True, phases=job_run.REPLICA_PHASES
+        )
+    )
+    # A backup copy reads and writes repositories only, never the environment's content.
+    registry.register(
+        OperationKind(job_run.COPY_KIND, run_backup_copy_job, job_run.COPY_STEPS, phases=job_run.COPY_PHASES)
+    )
     return registry
 
 
@@ -89,6 +102,8 @@ def build_context(settings: Settings, registry: Registry | None = None) -> tuple
     # always finds what the previous run left open.
     runner_id = f"environment:{instance_id(ctx)}"
     ctx.attach(Engine(ctx.db, registry or build_registry(), ctx, runner_id=runner_id))
+    # Immediate backup copy jobs copy each new backup as soon as its run has written it.
+    ctx.engine.when_finished(partial(copy_new_backups, ctx))
     recovered = ctx.engine.recover()
     if recovered:
         log.info("resumed %d interrupted operation(s)", len(recovered))

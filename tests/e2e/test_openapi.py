@@ -31,6 +31,7 @@ BODIES = [
     ("post", "/v1/users/batch", "items", True),
     ("post", "/v1/transfer/missing", "ids", True),
     ("post", "/v1/transfer/apply", "archive_id", True),
+    ("post", "/v1/jobs/{uid}/clone", "name", True),
 ]
 
 

@@ -62,7 +62,7 @@ def parse_options(args: list[str] | None, known: Sequence[KeyValue]) -> dict[str
 
 
 @contextmanager
-def _failures() -> Iterator[None]:
+def failures() -> Iterator[None]:
     try:
         yield
     except CommandError as exc:
@@ -78,7 +78,7 @@ def _run_job(client: EpmClient, body: dict[str, Any], command: str) -> None:
 
 def list_backups(url: Url = "", user: User = "admin", password: Password = "") -> None:
     """List the archived backups (Artifact Snapshots and Environment Backups)."""
-    with _failures(), EpmClient(url, user, password) as client:
+    with failures(), EpmClient(url, user, password) as client:
         names = client.epm("GET", "/v2/backups/list").get("items") or []
     for name in names:
         console.print(escape(str(name)), highlight=False)
@@ -119,7 +119,7 @@ def _run_backup_job(
 ) -> None:
     """Start ``job`` (path, command name) on ``backup_name`` with the options given, and follow it."""
     path, command = job
-    with _failures():
+    with failures():
         params = parse_options(options, known)
         with EpmClient(*login) as client:
             body = {"backupName": backup_name, "parameters": params}
@@ -134,7 +134,7 @@ def run_daily_maintenance(
     password: Password = "",
 ) -> None:
     """Run daily maintenance now: an Artifact Snapshot and an Environment Backup."""
-    with _failures():
+    with failures():
         params = parse_options(options, (KeyValue("skipNext", "skipNext", boolean=True),))
         if not force:
             if not sys.stdin.isatty():
@@ -153,14 +153,14 @@ def set_daily_maintenance_start_time(
     password: Password = "",
 ) -> None:
     """Set the time at which daily maintenance runs."""
-    with _failures(), EpmClient(url, user, password) as client:
+    with failures(), EpmClient(url, user, password) as client:
         body = client.epm("PUT", "/v2/maintenance/setdailymaintenancestarttime", json={"startTime": start_time})
     console.print(f"Daily maintenance start time: {escape(_time_of(body))}", highlight=False)
 
 
 def get_daily_maintenance_start_time(url: Url = "", user: User = "admin", password: Password = "") -> None:
     """Show the time at which daily maintenance runs."""
-    with _failures(), EpmClient(url, user, password) as client:
+    with failures(), EpmClient(url, user, password) as client:
         body = client.epm("GET", "/v2/maintenance/getdailymaintenancestarttime")
     console.print(escape(_time_of(body)), highlight=False)
 
@@ -179,7 +179,7 @@ def verify(
     password: Password = "",
 ) -> None:
     """Read every chunk of a backup and check every hash (or, with --live, every stored file)."""
-    with _failures(), EpmClient(url, user, password) as client:
+    with failures(), EpmClient(url, user, password) as client:
         if live:
             if backup is not None:
                 raise CommandError("--live checks the live store: name no backup with it", 2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from envclone.cli import clone, demo, diff, epm_automate, seed, serve
+from envclone.cli import clone, demo, diff, epm_automate, jobs, seed, serve
 from envclone.cli._options import Group, use_plain_flags
 
 app = typer.Typer(
@@ -20,6 +20,7 @@ diff.register(app)
 seed.register(app)
 epm_automate.register(app)
 clone.register(app)
+jobs.register(app)
 demo.register(app)
 use_plain_flags(app)
 

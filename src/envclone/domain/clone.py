@@ -5,6 +5,7 @@ they apply to, what they carry) and EPM's version rule. Pure: no I/O."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -13,6 +14,7 @@ from envclone.domain.components import Component
 from envclone.domain.progress import Phase, step_phase
 from envclone.domain.service import ServiceType
 from envclone.domain.settings_keys import APP_PROPERTY_KEYS, MAINTENANCE_KEYS
+from envclone.errors import InvalidRequest
 
 KIND = "cloneEnvironment"  # the source's operation
 APPLY_KIND = "applyClone"  # the target's side of it
@@ -86,6 +88,9 @@ class CloneRequest(BaseModel):
     snapshot_name: str | None = None
     environment_backup: bool = False
     options: dict[str, bool] = Field(default_factory=dict)  # as given; defaults applied by `effective`
+    # A replication job's run: the name the target must have (the source's and the job's
+    # VmSuffix), so that a replica job never overwrites an environment that is not its replica.
+    replica_name: str | None = None
 
     def effective(self, service_type: ServiceType) -> dict[str, bool | None]:
         """Each option's value, or None where it does not apply to the source's service type."""
@@ -140,3 +145,20 @@ def version_problem(source: str, target: str, *, environment_backup: bool) -> st
 def report_key(op_id: str) -> str:
     """Where a clone's change report is kept, on the target (by its apply) and on the source."""
     return f"reports/{op_id}.json"
+
+
+def check_target_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise InvalidRequest(f"targetURL {url!a} contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number or out of range)
+    except ValueError as exc:  # e.g. "http://[::1": an unclosed IPv6 address
+        raise InvalidRequest(f"targetURL {url!a} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest(f"targetURL {url!a} is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        # They would be kept in the operation's parameters; credentials travel separately.
+        raise InvalidRequest("targetURL must not carry a user or password; send them as the target credentials")
+    return url

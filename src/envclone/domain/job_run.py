@@ -1,6 +1,7 @@
-"""A job run as envclone names it: the kind, its steps and their weights, its request, and where a
-backup job's file goes (its repository's folder, then the job's folder name, then one file per
-run). Pure: no I/O. Only backup jobs run so far; the other kinds say so."""
+"""A job run as envclone names it: the operation kind of each job kind that runs, their steps and
+weights, the request, and where a job's backups go (its repository's folder, then the job's folder
+name). Pure: no I/O. What a replication or a copy needs beyond this: domain.replication,
+domain.restore_point."""
 
 from __future__ import annotations
 
@@ -9,17 +10,37 @@ from pathlib import Path, PurePath
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from envclone.domain import clone
 from envclone.domain.job_clone import FIELD_LIMIT, JobType
 from envclone.domain.progress import step_phase
 from envclone.errors import EnvcloneError, InvalidRequest
 
-KIND = "runJob"
+KIND = "runJob"  # a backup job's run
+REPLICA_KIND = "runReplicaJob"
+COPY_KIND = "runBackupCopyJob"  # backup copy and immediate backup copy jobs
+
 BACKUP_STEP = "Writing the Environment Backup"
 STORE_STEP = "Storing the backup file in the repository"
 STEPS = (BACKUP_STEP, STORE_STEP)
 # Writing the archive reads the whole environment; storing it copies its chunks once more.
 PHASES = (step_phase(BACKUP_STEP, 60), step_phase(STORE_STEP, 40))
-RUNNABLE = frozenset({JobType.BACKUP})
+
+# A replication writes a fresh Environment Backup, then clones it to the replica as a clone does.
+REPLICA_STEPS = (BACKUP_STEP, *clone.STEPS)
+REPLICA_PHASES = (step_phase(BACKUP_STEP, 20), *clone.PHASES)
+
+FIND_STEP = "Finding the source jobs' backups"
+COPY_STEP = "Copying the missing chunks to the target repository"
+COPY_STEPS = (FIND_STEP, COPY_STEP)
+COPY_PHASES = (step_phase(FIND_STEP, 5), step_phase(COPY_STEP, 95))
+
+KIND_OF: dict[JobType, str] = {
+    JobType.BACKUP: KIND,
+    JobType.REPLICA: REPLICA_KIND,
+    JobType.BACKUP_COPY: COPY_KIND,
+    JobType.IMMEDIATE_BACKUP_COPY: COPY_KIND,
+}
+KINDS = frozenset(KIND_OF.values())
 REPOSITORIES_DIR = "repositories"  # under the data directory, for repositories with a relative path
 
 
@@ -28,16 +49,21 @@ class RepositoryUnwritable(EnvcloneError, code="repository_unwritable", status=4
 
 
 class JobRunRequest(BaseModel):
-    """The run's parameters: which job (its settings are read when the run starts)."""
+    """The run's parameters: which job (its settings are read when the run starts), and for an
+    immediate copy, the backup run whose new backup started it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     job_uid: str = Field(min_length=1, max_length=FIELD_LIMIT)
+    after_run: str | None = Field(None, max_length=FIELD_LIMIT)
 
 
-def check_runnable(job_type: str) -> None:
-    if job_type not in RUNNABLE:
-        raise InvalidRequest(f"{job_type} jobs cannot be started yet: only Backup jobs run so far")
+def kind_of(job_type: str) -> str:
+    """The operation kind that runs a job of ``job_type``; InvalidRequest for a type that no run knows."""
+    try:
+        return KIND_OF[JobType(job_type)]
+    except ValueError:
+        raise InvalidRequest(f"{job_type} jobs cannot be started: no such job kind") from None
 
 
 def folder_part(name: str, what: str) -> str:

@@ -116,5 +116,6 @@ class PeerEnvironment(PeerView):
     """The target environment as its clone checks it (GET /v1/environment)."""
 
     instance_id: str | None = None
+    name: str | None = None
     version: str | None = None
     service_type: str | None = None

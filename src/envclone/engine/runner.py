@@ -38,7 +38,13 @@ class Engine:
         self._running: dict[str, Future[None]] = {}
         self._live: dict[str, Recorder] = {}  # what runs here, fresher than the database
         self._secrets: dict[str, dict[str, str]] = {}
+        self._finished: list[Callable[[Operation], object]] = []
         self._guard = threading.Lock()
+
+    def when_finished(self, hook: Callable[[Operation], object]) -> None:
+        """Call ``hook`` with each operation this engine runs once it has ended (any status), in
+        the thread that ran it. A hook's failure is logged; it never changes the operation."""
+        self._finished.append(hook)
 
     # -- submitting -------------------------------------------------------------------------------
     def submit(
@@ -98,10 +104,19 @@ class Engine:
             self._execute(kind, op, rec)
         except Exception:
             log.exception("operation %s could not be run", op_id)
+            return
         finally:
             with self._guard:
                 self._running.pop(op_id, None)
                 self._live.pop(op_id, None)
+        self._after(op_id)
+
+    def _after(self, op_id: str) -> None:
+        for hook in self._finished:
+            try:
+                hook(self.get(op_id))
+            except Exception:
+                log.exception("a hook after operation %s failed", op_id)
 
     def _execute(self, kind: OperationKind, op: Operation, rec: Recorder) -> None:
         status, code, message = OperationStatus.SUCCEEDED, None, None

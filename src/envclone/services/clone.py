@@ -3,33 +3,14 @@ anything is recorded. The target password goes to the engine as a secret (memory
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from envclone.domain import clone
-from envclone.domain.clone import OPTION_NAMES, CloneRequest
+from envclone.domain.clone import OPTION_NAMES, CloneRequest, check_target_url
 from envclone.domain.operation import Operation
 from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidRequest, NotFound
 from envclone.operations.clone.snapshot import find_stored
 from envclone.services.context import ServiceContext
 from envclone.store import archives
-
-
-def check_target_url(url: str) -> str:
-    url = url.strip().rstrip("/")
-    if any(ch.isspace() or not ch.isprintable() for ch in url):
-        raise InvalidRequest(f"targetURL {url!a} contains spaces or control characters")
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises ValueError for a port that is not a number or out of range)
-    except ValueError as exc:  # e.g. "http://[::1": an unclosed IPv6 address
-        raise InvalidRequest(f"targetURL {url!a} is not a valid URL: {exc}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(f"targetURL {url!a} is not an http(s) URL")
-    if parts.username is not None or parts.password is not None:
-        # They would be kept in the operation's parameters; credentials travel separately.
-        raise InvalidRequest("targetURL must not carry a user or password; send them as the target credentials")
-    return url
 
 
 def checked_request(request: CloneRequest, password: str) -> CloneRequest:
@@ -48,6 +29,7 @@ def checked_request(request: CloneRequest, password: str) -> CloneRequest:
         snapshot_name=request.snapshot_name,
         environment_backup=request.environment_backup,
         options=request.options,
+        replica_name=request.replica_name,
     )
 
 

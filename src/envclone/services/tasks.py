@@ -13,7 +13,10 @@ from envclone.services.context import ServiceContext
 from envclone.store import operations as repo
 
 # Each task kind, with what stopping or dismissing one takes: what starting one takes.
-TASK_KINDS: dict[str, Permission] = {job_clone.KIND: Permission.WRITE_CONTENT, job_run.KIND: Permission.MIGRATE}
+TASK_KINDS: dict[str, Permission] = {
+    job_clone.KIND: Permission.WRITE_CONTENT,
+    **{kind: Permission.MIGRATE for kind in job_run.KINDS},
+}
 
 
 class TaskEnd(StrEnum):

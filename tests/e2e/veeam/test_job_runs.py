@@ -124,8 +124,11 @@ def test_a_cloned_job_runs_into_its_own_repository(env: Env) -> None:
         clone = client.get(done["Links"][1]["Href"]).json()
         _, ran = run(client, f"/jobs/{clone['UID'].rsplit(':', 1)[1]}")
     assert ran["Result"]["Success"] is True
+    ran_id = ok(env.http.get(f"/v1/operations/{ran['TaskId'].removeprefix('task-')}"))["result"]["archiveId"]
     folder = env.server.data_dir / "repositories" / target["path"] / "clone-files"
-    assert [f.name.endswith("_Environment_Backup.zip") for f in folder.iterdir()] == [True]
+    # One run: its package file and its restore point record (the archive is in the repository's
+    # chunk store, beside the job folders).
+    assert sorted(f.name.rsplit("_", 1)[1] for f in folder.iterdir()) == [f"{ran_id}.point.json", "Backup.zip"]
 
 
 def test_jobs_that_cannot_run(env: Env) -> None:
@@ -140,7 +143,7 @@ def test_jobs_that_cannot_run(env: Env) -> None:
         201,
     )  # fmt: skip
     with em(env.server, env.token) as client:
-        for job, word in ((replica, "Replica"), (bare, "repository"), (escaping, "folder")):
+        for job, word in ((replica, "names no replica"), (bare, "repository"), (escaping, "folder")):
             message = veeam_error(client.post(f"/jobs/{job['uid'].rsplit(':', 1)[1]}", params={"action": "start"}), 400)
             assert word in message, message
         veeam_error(client.post("/jobs/0b7b4c8e-1111-4222-8333-444455556666", params={"action": "start"}), 404)

@@ -8,7 +8,7 @@ from envclone.domain import job_clone, job_run
 from envclone.locales import available_locales, translator_for
 
 
-@pytest.mark.parametrize("key", job_clone.STEPS + job_run.STEPS)
+@pytest.mark.parametrize("key", job_clone.STEPS + job_run.STEPS + job_run.COPY_STEPS)
 def test_every_step_is_translated(key: str) -> None:
     locales = [loc for loc in available_locales() if loc != "en"]
     assert locales

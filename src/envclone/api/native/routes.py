@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 import envclone.api.convertors  # noqa: F401  (registers the "anytext" path convertor)
 from envclone.api.body import body_schema, read_model, validate
 from envclone.api.credentials import context
-from envclone.api.native import backups, clone, operations, transfer
+from envclone.api.native import backups, clone, jobs, operations, transfer
 from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.content import CRUDS
@@ -40,6 +40,7 @@ def build_router() -> APIRouter:
     router.include_router(backups.build_router())
     router.include_router(transfer.build_router())
     router.include_router(clone.build_router())
+    router.include_router(jobs.build_router())
     return router
 
 

@@ -22,7 +22,7 @@ JOB_URN = "urn:veeam:Job:"
 REPOSITORY_URN = "urn:veeam:Repository:"
 TASK_PREFIX = "task-"
 SESSION_URN = "urn:veeam:BackupJobSession:"
-OPERATIONS: dict[str, str] = {job_clone.KIND: "CloneJob", job_run.KIND: "StartJob"}
+OPERATIONS: dict[str, str] = {job_clone.KIND: "CloneJob", **{kind: "StartJob" for kind in job_run.KINDS}}
 SESSION_STATES: dict[OperationStatus, tuple[str, str]] = {  # state, result
     OperationStatus.QUEUED: ("Starting", "None"),
     OperationStatus.RUNNING: ("Working", "None"),
@@ -148,7 +148,7 @@ def task(root: str, op: Operation) -> schemas.Task:
     result = None
     if op.status is OperationStatus.SUCCEEDED:
         result = schemas.TaskResult(success=True, message=SUCCESS_MESSAGE)
-        if op.kind == job_run.KIND:
+        if op.kind in job_run.KINDS:
             session_href = f"{root}/backupSessions/{session_id(op)}?format=Entity"
             links.append(_link("Related", session_href, "BackupJobSession", session_name(op)))
         elif op.result.get("jobUid"):

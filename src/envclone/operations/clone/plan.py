@@ -110,10 +110,14 @@ class ClonePlan:
         if step == LOGIN:
             with self.ctx.db.read() as conn:
                 here = str(server_state.get(conn, server_state.INSTANCE_ID))
-            if target.instance_id != here:
-                return None
-            same = "the target environment is this environment"
-            return Failure(InvalidRequest(f"{same}: clone to another one"), same)
+            if target.instance_id == here:
+                same = "the target environment is this environment"
+                return Failure(InvalidRequest(f"{same}: clone to another one"), same)
+            wanted = self.request.replica_name
+            if wanted is not None and target.name != wanted:
+                other = f"the target environment is named {target.name!r}, not {wanted!r} as this job's replica is"
+                return Failure(InvalidRequest(f"{other}: it was left unchanged"), other)
+            return None
         if step == VERSION:
             backup = row["kind"] == ArchiveKind.ENVIRONMENT_BACKUP
             problem = version_problem(self.ctx.settings.version, str(target.version), environment_backup=backup)

@@ -46,6 +46,11 @@ def run_clone(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     password = op.secrets.get("target_password")
     if not password:
         raise EnvcloneError("the target password is no longer available (the server restarted); start the clone again")
+    clone_environment(ctx, rec, request, password)
+
+
+def clone_environment(ctx: OperationContext, rec: Recorder, request: CloneRequest, password: str) -> None:
+    """The clone's steps (domain.clone.STEPS) in ``rec``: a clone, or a replication job's run."""
     plan = ClonePlan(ctx, request)
     with rec.step(VALIDATE):
         row = plan.archive()

@@ -1,7 +1,8 @@
 """The runJob operation for a backup job: an Environment Backup written from one snapshot of the
 database (deduplicated against the previous one, and kept in the backup catalogue like every
-backup), then stored as one package file in the job's folder of its repository. The file appears
-under its final name only once it is whole; a cancel or a failure leaves no partial file."""
+backup), then stored in its repository: its chunks into the repository's chunk store (those it
+lacks), its restore point record and one exported package file into the job's folder. The file
+appears under its final name only once it is whole; a cancel or a failure leaves no partial file."""
 
 from __future__ import annotations
 
@@ -13,23 +14,13 @@ from typing import BinaryIO, cast
 from envclone.archive import export_archive
 from envclone.archive.package import package_size
 from envclone.domain.archives import ArchiveKind
-from envclone.domain.job_run import (
-    BACKUP_STEP,
-    STORE_STEP,
-    JobRunRequest,
-    RepositoryUnwritable,
-    backup_file_name,
-    check_runnable,
-    folder_part,
-    repository_folder,
-)
+from envclone.domain.job_run import BACKUP_STEP, STORE_STEP, JobRunRequest, RepositoryUnwritable, backup_file_name
 from envclone.domain.operation import Operation
-from envclone.domain.page import Row
+from envclone.domain.restore_point import RestorePoint
 from envclone.engine import Recorder
-from envclone.errors import InvalidRequest, NotFound
-from envclone.operations.archiving import ALL_COMPONENTS, write_archive
+from envclone.operations.archiving import ALL_COMPONENTS, Written, write_archive
 from envclone.operations.context import OperationContext
-from envclone.store import jobs
+from envclone.operations.job_targets import job_repository, load_job
 
 
 class _Sink:
@@ -50,20 +41,6 @@ class _Sink:
         self._out.flush()
 
 
-def job_folder(ctx: OperationContext, job_uid: str) -> tuple[Row, Path]:
-    """The job and the folder its backups go to; the error that keeps it from running."""
-    with ctx.db.read() as conn:
-        job = jobs.find_job(conn, job_uid)
-        if job is None:
-            raise NotFound(f"job {job_uid} not found")
-        check_runnable(job["job_type"])
-        repository = jobs.find_repository(conn, job["repository_uid"]) if job["repository_uid"] else None
-    if repository is None:
-        raise InvalidRequest(f"job {job['name']!r} has no repository to write its backups to")
-    base = repository_folder(ctx.settings.data_dir, repository["path"], repository["name"])
-    return job, base / folder_part(job["folder_name"] or job["name"], "job's folder name")
-
-
 def _free_name(folder: Path, name: str) -> Path:
     target, n = folder / name, 1
     while target.exists():
@@ -74,23 +51,38 @@ def _free_name(folder: Path, name: str) -> Path:
 
 def run_job(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     request = JobRunRequest.model_validate(op.params)
-    job, folder = job_folder(ctx, request.job_uid)
+    job = load_job(ctx, request.job_uid)
+    repository, folder_name = job_repository(ctx, job)
+    folder = repository.folder / folder_name
     rec.set_result(jobUid=job["uid"], jobName=job["name"], jobType=job["job_type"])
     created = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with rec.step(BACKUP_STEP):
-        with ctx.db.snapshot() as conn:
-            written = write_archive(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, ALL_COMPONENTS, created, rec)
-        rec.set_result(backupName=written.name)
-        rec.check_cancelled()
+        written = backup_now(ctx, rec, created)
     with rec.step(STORE_STEP):
-        rec.plan(bytes_total=package_size(ctx.blobs, written.manifest))
+        rec.plan(bytes_total=package_size(ctx.blobs, written.manifest) + written.size)
+        point = RestorePoint(
+            archive_id=written.manifest.archive_id, backup_name=written.name, created=created, job_uid=job["uid"]
+        )
         try:
             target, size = _store(ctx, op, rec, written.manifest.archive_id, folder, created)
+            stats = repository.publish(ctx.blobs, folder_name, point, lambda n: rec.advance(nbytes=n))
         except OSError as exc:
             raise RepositoryUnwritable(
                 f"the backup file cannot be written to job {job['name']!r}'s folder: {exc.strerror or exc}"
             ) from None
-        rec.set_result(fileName=target.name, folderName=folder.name, size=size)
+        rec.set_result(
+            fileName=target.name, folderName=folder.name, size=size, archiveId=point.archive_id,
+            chunksStored=stats.chunks_sent, bytesStored=stats.bytes_sent,
+        )  # fmt: skip
+
+
+def backup_now(ctx: OperationContext, rec: Recorder, created: dt.datetime) -> Written:
+    """An Environment Backup of the environment as it is now, recorded in the backup catalogue."""
+    with ctx.db.snapshot() as conn:
+        written = write_archive(ctx, conn, ArchiveKind.ENVIRONMENT_BACKUP, ALL_COMPONENTS, created, rec)
+    rec.set_result(backupName=written.name)
+    rec.check_cancelled()
+    return written
 
 
 def _store(
