@@ -117,10 +117,3 @@ class BlobChunkStore:
 
     def sync(self) -> None:
         self.blobs.sync()
-
-
-def chunks_of(blobs: BlobStore) -> ChunkStore:
-    """The ChunkStore holding the chunks of the archives in ``blobs``. Every repository is one blob
-    per chunk today; when pack files come, the layout is chosen here (from a marker in ``blobs``),
-    so the archive functions that take a BlobStore keep their signatures."""
-    return BlobChunkStore(blobs)

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 from envclone.archive._age import blob_age
 from envclone.archive._session import GC_MARKER, SESSION_PREFIX, marker_age, put_marker
-from envclone.archive.chunk_store import chunks_of
 from envclone.archive.errors import ArchiveError
 from envclone.archive.ids import manifest_key
+from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import Manifest
 from envclone.archive.reader import list_archives, load_manifest
 from envclone.archive.writer import DEFAULT_GRACE_SECONDS

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from envclone.archive.chunk_store import chunks_of
 from envclone.archive.errors import ArchiveError
 from envclone.archive.ids import DEFAULT_HASH, manifest_key
+from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.reader import verify_chunk
 from envclone.blobs import BlobStore

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from envclone.blobs.store import BlobStore, BlobWriter
+from envclone.blobs.store import BlobStore, BlobWriter, read_range
 
 
 class OverlayBlobStore:
@@ -39,6 +39,9 @@ class OverlayBlobStore:
     def get(self, key: str) -> bytes:
         return self._reader(key).get(key)
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        return read_range(self._reader(key), key, offset, length)
+
     def exists(self, key: str) -> bool:
         return self.scratch.exists(key) or self._in_base(key)
 
@@ -64,7 +67,7 @@ class _OverlayWriter:
     def __init__(self, store: OverlayBlobStore, inner: BlobWriter) -> None:
         self._store, self._inner = store, inner
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray) -> None:
         self._inner.write(data)
 
     def commit(self, key: str) -> None:

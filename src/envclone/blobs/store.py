@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 
 class BlobWriter(Protocol):
     """A blob being written. Nothing is visible under any key until ``commit``; ``abort`` (or
     never committing) leaves no trace."""
 
-    def write(self, data: bytes) -> None: ...
+    def write(self, data: bytes | bytearray) -> None: ...
 
     def commit(self, key: str) -> None:
         """Publish the written bytes under ``key`` atomically, replacing any blob there."""
@@ -59,6 +59,32 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None: ...
 
     def list(self, prefix: str = "") -> Iterator[str]: ...
+
+
+@runtime_checkable
+class RangeReadable(Protocol):
+    """A store that reads part of a blob without reading what comes before it (pack files)."""
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``offset`` (fewer at the blob's end); ``NotFound`` if the key
+        is missing."""
+
+
+def read_range(store: BlobStore, key: str, offset: int, length: int) -> bytes:
+    """Part of a blob: directly where the store can, else streamed up to it (a store without ranged
+    reads is still correct, only slower)."""
+    if isinstance(store, RangeReadable):
+        return store.read_range(key, offset, length)
+    parts: list[bytes] = []
+    position, end = 0, offset + length
+    for piece in store.read(key):
+        start, stop = max(offset - position, 0), min(end - position, len(piece))
+        if start < stop:
+            parts.append(piece[start:stop])
+        position += len(piece)
+        if position >= end:
+            break
+    return b"".join(parts)
 
 
 def open_blob_store(url: str) -> BlobStore:
