@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from envclone import __version__
 from envclone.api import epm, native, strategy
 from envclone.api.errors import install_error_handlers
+from envclone.archive import use_layout
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
@@ -65,6 +66,7 @@ def build_context(settings: Settings, registry: Registry | None = None) -> tuple
     ctx = ServiceContext(
         settings=settings, db=Database(settings.database_url), blobs=open_blob_store(settings.blob_url)
     )
+    use_layout(ctx.blobs, settings.chunk_layout)
     admin = bootstrap(ctx)
     # One server runs one environment's operations, so the runner is the environment's database
     # itself: stable across restarts on another port, host or config path, so that recovery

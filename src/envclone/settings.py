@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     scheduler: bool = True  # run daily maintenance at its start time
     verify_backups: bool = True  # the scheduler verifies each new Environment Backup once
     max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    # How the blob store keeps chunks: "packs" moves a store to pack files (for good: its older
+    # one-blob-per-chunk chunks stay readable and move into packs at the next gc); "blobs" leaves
+    # a store as it is.
+    chunk_layout: Literal["blobs", "packs"] = "blobs"
 
     @classmethod
     def settings_customise_sources(

@@ -44,7 +44,9 @@ def accept_chunk(store: BlobStore, chunk_id: str, size: int, blob: bytes, hash_n
     if chunks.exists(chunk_id):  # also validates the id
         return False
     verify_chunk(blob, ChunkRef(chunk_id, size), None, hash_name)
-    chunks.put(chunk_id, blob)
+    # Made durable with the others by ``accept_manifest``: a chunk lost in a crash before then is
+    # simply wanted again, and a pack store would otherwise seal one pack per chunk.
+    chunks.put(chunk_id, blob, sync=False)
     return True
 
 
@@ -55,5 +57,6 @@ def accept_manifest(store: BlobStore, blob: bytes) -> Manifest:
     missing = missing_for(store, manifest)
     if missing:
         raise ArchiveError(f"archive {manifest.archive_id} is incomplete: {len(missing)} chunk(s) not received")
+    chunks_of(store).sync()
     store.put(manifest_key(manifest.archive_id), blob)
     return manifest

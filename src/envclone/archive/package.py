@@ -449,10 +449,11 @@ def import_archive(
 
     def keep(cid: str, blob: bytes) -> None:
         if rewrite or not chunks.exists(cid):
-            chunks.put(cid, blob)
+            chunks.put(cid, blob, sync=False)  # made durable together before the manifest
 
     try:
         manifest = _consume(src, chunks, workers, keep, started)
+        chunks.sync()
         store.put(manifest_key(manifest.archive_id), manifest.to_blob())
     finally:
         for key in session:
