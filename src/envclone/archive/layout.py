@@ -35,6 +35,10 @@ def set_default_layout(layout: ChunkLayout | str) -> None:
         _known.clear()
 
 
+def default_layout() -> ChunkLayout:
+    return _default
+
+
 def _marked(blobs: BlobStore) -> ChunkLayout | None:
     try:
         marker = blobs.get(LAYOUT_KEY)

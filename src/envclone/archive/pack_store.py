@@ -521,25 +521,27 @@ class PackChunkStore:
             for op in waiting:
                 self._seal(op)
             with st.lock:
-                kept = [
-                    (n, p)
-                    for n, p in enumerate(st.packs)
-                    if p.key is not None and n not in st.buffers and n not in gone
-                ]
-                local = {n: i for i, (n, _) in enumerate(kept)}
-                infos = [PackInfo(str(p.key).removeprefix(PACK_PREFIX), int(p.created * 1e9), p.body) for _, p in kept]
-                entries = [(raw, local[n], offset, length) for raw, n, offset, length in st.table.rows() if n in local]
-                for op in [*st.full, *([st.open] if st.open is not None else [])]:
-                    entries += [
-                        (raw, local[n], offset, length)
-                        for raw, (n, offset, length) in op.replaced.items()
-                        if n in local and (where := st.table.get(raw)) is not None and where[0] == op.number
-                    ]
-                entries += self._take_deletions()
+                blob = self._full_index(gone)
                 old = set(st.index_keys) | {k for k in st.damaged if k.startswith(INDEX_PREFIX)}
-            key = self._write_index(IndexBlob(True, infos, entries), sync=True)
+            key = self._write_index(blob, sync=True)
             for stale in sorted(old):
                 self.blobs.delete(stale)
             st.index_keys -= old
             st.index_keys.add(key)
             st.damaged[:] = [k for k in st.damaged if k not in old]
+
+    def _full_index(self, gone: set[int]) -> IndexBlob:
+        """The whole index as one blob, leaving out packs ``gone``. Lock held. A chunk put again
+        into a pack not yet stored (puts race with this) is named where it was stored before."""
+        st = self._st
+        kept = [(n, p) for n, p in enumerate(st.packs) if p.key is not None and n not in gone]
+        local = {n: i for i, (n, _) in enumerate(kept)}
+        infos = [PackInfo(str(p.key).removeprefix(PACK_PREFIX), int(p.created * 1e9), p.body) for _, p in kept]
+        entries = [(raw, local[n], offset, length) for raw, n, offset, length in st.table.rows() if n in local]
+        for op in [*st.full, *([st.open] if st.open is not None else [])]:
+            entries += [
+                (raw, local[n], offset, length)
+                for raw, (n, offset, length) in op.replaced.items()
+                if n in local and (where := st.table.get(raw)) is not None and where[0] == op.number
+            ]
+        return IndexBlob(True, infos, entries + self._take_deletions())
