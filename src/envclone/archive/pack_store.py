@@ -135,6 +135,18 @@ class PackChunkStore:
         self._ensure_loaded()
         return list(self._st.damaged)
 
+    def location(self, cid: str) -> tuple[str, int, int] | None:
+        """(pack key, offset, length) of a chunk in a stored pack; None if it is in none (absent,
+        still in memory, or one blob per chunk). For reports and tests, never the contract."""
+        raw = _raw(cid)
+        self._ensure_loaded()
+        with self._st.lock:
+            where = self._st.table.get(raw)
+            if where is None or where[0] in self._st.buffers:
+                return None
+            key = self._st.packs[where[0]].key
+            return None if key is None else (key, where[1], where[2])
+
     # --- the ChunkStore contract ---------------------------------------------------------------
     def put(self, cid: str, blob: bytes, *, sync: bool = True) -> None:
         raw = _raw(cid)
