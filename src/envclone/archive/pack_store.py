@@ -48,6 +48,8 @@ from envclone.errors import NotFound
 DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 # A pack whose garbage (deleted or superseded chunks) is more than this share of it is rewritten.
 DEFAULT_REPACK_RATIO = 0.5
+# A sync that finds more index blobs than this replaces them by one full index (gc does too).
+MAX_INDEX_BLOBS = 256
 # How often an ``exists`` that finds nothing looks for index blobs another process wrote.
 _REFRESH_SECONDS = 2.0
 _BATCH = 4096
@@ -262,6 +264,8 @@ class PackChunkStore:
                 deletions = self._take_deletions()
             if deletions:
                 self._write_index(IndexBlob(False, [], deletions))
+        if len(st.index_keys) > MAX_INDEX_BLOBS:
+            self._write_full(set())  # one blob instead of many small ones, so loading stays quick
         self.blobs.sync()
 
     # --- reading -------------------------------------------------------------------------------

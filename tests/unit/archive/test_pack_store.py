@@ -281,3 +281,13 @@ def test_another_process_writes_are_seen_on_a_miss(store: LocalBlobStore) -> Non
     cid, blob = stored(1)
     reopen(store).put(cid, blob)
     assert reader.get(cid) == blob
+
+
+def test_many_small_index_blobs_are_merged_into_one(store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pack_store, "MAX_INDEX_BLOBS", 4)
+    chunks = PackChunkStore(store)
+    made = dict(stored(n) for n in range(7))
+    for n, (cid, blob) in enumerate(made.items()):
+        chunks.put(cid, blob)  # a pack and an index blob each
+        assert len(keys(store, INDEX_PREFIX)) == (n % 4) + 1  # the fifth makes one full index
+    assert sorted(reopen(store).ids()) == sorted(made)
