@@ -336,10 +336,10 @@ class PackChunkStore:
             writer.commit(pack_key(pack_id))
         except BaseException:
             writer.abort()
-            with st.lock:  # the chunks were never stored: forget them
+            with st.lock:  # these copies were never stored: back to where each was before, if anywhere
                 for raw, offset, length in op.builder.rows:
                     if st.table.get(raw) == (op.number, offset, length):
-                        self._place(raw, DELETED, 0, 0)
+                        self._place(raw, *op.replaced.get(raw, (DELETED, 0, 0)))
                 del st.buffers[op.number]
             raise
         with st.lock:

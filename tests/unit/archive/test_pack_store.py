@@ -14,7 +14,7 @@ from envclone.archive import BlobChunkStore, ChunkMissing, PackChunkStore, chunk
 from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
 from envclone.archive.pack_index import INDEX_PREFIX, decode_index
 from envclone.archive.packs import PACK_PREFIX
-from envclone.blobs import BlobStore, LocalBlobStore
+from envclone.blobs import BlobStore, BlobWriter, LocalBlobStore
 
 from .conftest import pseudo_random
 
@@ -291,3 +291,43 @@ def test_many_small_index_blobs_are_merged_into_one(store: LocalBlobStore, monke
         chunks.put(cid, blob)  # a pack and an index blob each
         assert len(keys(store, INDEX_PREFIX)) == (n % 4) + 1  # the fifth makes one full index
     assert sorted(reopen(store).ids()) == sorted(made)
+
+
+class RefusingWriter:
+    def __init__(self, inner: BlobWriter) -> None:
+        self.inner = inner
+
+    def write(self, data: bytes | bytearray) -> None:
+        self.inner.write(data)
+
+    def commit(self, key: str) -> None:
+        self.inner.abort()
+        raise OSError("disk full")
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+
+class FailingPackCommits(LocalBlobStore):
+    """A pack store whose next pack cannot be stored (a full disk)."""
+
+    fail = False
+
+    def writer(self) -> BlobWriter:  # type: ignore[override]
+        inner = super().writer()
+        return RefusingWriter(inner) if self.fail else inner
+
+
+def test_a_pack_that_cannot_be_stored_leaves_earlier_copies_in_place(tmp_path: Path) -> None:
+    blobs = FailingPackCommits(tmp_path / "blobs")
+    chunks = PackChunkStore(blobs)
+    (a, blob_a), (b, blob_b) = stored(1), stored(2)
+    chunks.put(a, blob_a)
+    blobs.fail = True
+    chunks.put(a, blob_a, sync=False)  # rewritten, as during a gc
+    chunks.put(b, blob_b, sync=False)
+    with pytest.raises(OSError, match="disk full"):
+        chunks.sync()
+    assert chunks.get(a) == blob_a  # still in its first pack
+    assert not chunks.exists(b)  # never stored: not claimed
+    assert list(chunks.ids()) == [a]
