@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from envclone.archive import PackChunkStore, chunk_id
+from envclone.archive import PackChunkStore, chunk_id, compact_packs
 from envclone.archive.compress import compression, encode
 from envclone.blobs import LocalBlobStore
 
@@ -61,7 +61,7 @@ class PackStoreModel(RuleBasedStateMachine):
 
     @rule(ratio=st.sampled_from([0.0, 0.3, 0.9]))
     def compact(self, ratio: float) -> None:
-        self.chunks.compact(repack_ratio=ratio)
+        compact_packs(self.chunks, repack_ratio=ratio)
         self._all_durable()
 
     @rule()

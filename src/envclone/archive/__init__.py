@@ -21,7 +21,8 @@ from envclone.archive.ids import HASHES, chunk_id, manifest_key, new_archive_id
 from envclone.archive.layout import ChunkLayout, chunks_of, layout_of, set_default_layout, use_layout
 from envclone.archive.manifest import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest
 from envclone.archive.negotiate import accept_chunk, accept_manifest, chunk_ids, missing_chunks, missing_for
-from envclone.archive.pack_store import CompactResult, PackChunkStore
+from envclone.archive.pack_gc import CompactResult, compact_packs
+from envclone.archive.pack_store import PackChunkStore
 from envclone.archive.package import (
     PackageStats,
     export_archive,
@@ -76,6 +77,7 @@ __all__ = [
     "chunk_ids",
     "chunker_spec",
     "chunks_of",
+    "compact_packs",
     "compression",
     "export_archive",
     "gc",

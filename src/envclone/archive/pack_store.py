@@ -6,23 +6,20 @@ Order of writes, so that no index entry ever names an incomplete pack: a pack is
 (and durable) through the BlobStore's writer, then an index blob naming it is put. A crash between
 the two leaves a pack no index names; loading reads its table and indexes it, and gc collects its
 chunks like any other. Puts go to the open pack in memory; ``sync()`` or the size target seals it.
-Deletions are recorded in the next index blob; gc (``compact``) drops or repacks whole packs."""
+Deletions are recorded in the next index blob; gc (pack_gc.py) drops or repacks whole packs."""
 
 from __future__ import annotations
 
-import threading
 import time
-import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
+from envclone.archive._pack_state import OpenPack, Pack, PackState, shared_state
 from envclone.archive.chunk_store import BlobChunkStore
 from envclone.archive.errors import ArchiveError, ChunkMissing
 from envclone.archive.ids import is_chunk_id
 from envclone.archive.pack_index import (
     DELETED,
     INDEX_PREFIX,
-    ChunkTable,
     IndexBlob,
     IndexDamaged,
     PackInfo,
@@ -35,7 +32,6 @@ from envclone.archive.packs import (
     LAYOUT_KEY,
     LAYOUT_PACKS,
     PACK_PREFIX,
-    PackBuilder,
     PackDamaged,
     pack_id_of,
     pack_key,
@@ -46,64 +42,11 @@ from envclone.blobs.store import read_range
 from envclone.errors import NotFound
 
 DEFAULT_PACK_SIZE = 16 * 1024 * 1024
-# A pack whose garbage (deleted or superseded chunks) is more than this share of it is rewritten.
-DEFAULT_REPACK_RATIO = 0.5
 # A sync that finds more index blobs than this replaces them by one full index (gc does too).
 MAX_INDEX_BLOBS = 256
 # How often an ``exists`` that finds nothing looks for index blobs another process wrote.
 _REFRESH_SECONDS = 2.0
 _BATCH = 4096
-
-
-@dataclass
-class _Pack:
-    key: str | None  # None while open, and once dropped
-    created: float  # when sealed; while open, the last put into it (so ages err young)
-    body: int = 0  # bytes of chunks it holds, garbage included
-    live: int = 0  # bytes of the chunks the index points into it
-
-
-class _Open:
-    def __init__(self, number: int) -> None:
-        self.number = number
-        self.builder = PackBuilder()
-        # Where chunks put again into this pack were stored before: a full index written while
-        # this pack is open names them there, so that a crash before the seal loses no chunk.
-        self.replaced: dict[bytes, tuple[int, int, int]] = {}
-
-
-@dataclass
-class _State:
-    """What every PackChunkStore over one BlobStore shares (``PackChunkStore.shared``). Holds no
-    reference to the BlobStore, so that the registry forgets a store nobody uses."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)  # the fields below
-    commit: threading.Lock = field(default_factory=threading.Lock)  # sealing and index writes, in order
-    table: ChunkTable = field(default_factory=ChunkTable)
-    packs: list[_Pack] = field(default_factory=list)
-    numbers: dict[str, int] = field(default_factory=dict)  # pack id -> pack number
-    open: _Open | None = None
-    full: list[_Open] = field(default_factory=list)  # filled, waiting for the commit lock
-    buffers: dict[int, bytearray] = field(default_factory=dict)  # packs not yet stored, by number
-    deleted: set[bytes] = field(default_factory=set)  # deletions not yet in an index blob
-    index_keys: set[str] = field(default_factory=set)  # index blobs applied or written
-    damaged: list[str] = field(default_factory=list)  # packs and index blobs that could not be read
-    loaded: bool = False
-    refreshed: float = 0.0
-    has_legacy: bool = False
-    marked: bool = False
-
-
-@dataclass
-class CompactResult:
-    dropped_packs: list[str] = field(default_factory=list)
-    repacked_packs: list[str] = field(default_factory=list)
-    migrated_chunks: int = 0
-    reclaimed_bytes: int = 0
-
-
-_shared: weakref.WeakKeyDictionary[BlobStore, _State] = weakref.WeakKeyDictionary()
-_shared_lock = threading.Lock()
 
 
 def _raw(cid: str) -> bytes:
@@ -116,20 +59,17 @@ class PackChunkStore:
     """A ChunkStore of pack files in a BlobStore (module docstring). Use ``shared(blobs)`` (as
     ``chunks_of`` does) so that every caller in a process sees one index and one open pack."""
 
-    def __init__(self, blobs: BlobStore, *, target_size: int = DEFAULT_PACK_SIZE, state: _State | None = None) -> None:
+    def __init__(
+        self, blobs: BlobStore, *, target_size: int = DEFAULT_PACK_SIZE, state: PackState | None = None
+    ) -> None:
         self.blobs = blobs
         self.target_size = target_size
         self._legacy = BlobChunkStore(blobs)
-        self._st = state or _State()
+        self._st = state or PackState()
 
     @classmethod
     def shared(cls, blobs: BlobStore) -> PackChunkStore:
-        with _shared_lock:
-            try:
-                state = _shared.setdefault(blobs, _State())
-            except TypeError:  # a store that cannot be weakly referenced or hashed: its own state
-                state = _State()
-        return cls(blobs, state=state)
+        return cls(blobs, state=shared_state(blobs))
 
     @property
     def damaged(self) -> list[str]:
@@ -157,8 +97,8 @@ class PackChunkStore:
         with st.lock:
             op = st.open
             if op is None:
-                op = st.open = _Open(len(st.packs))
-                st.packs.append(_Pack(None, time.time()))
+                op = st.open = OpenPack(len(st.packs))
+                st.packs.append(Pack(None, time.time()))
                 st.buffers[op.number] = op.builder.buffer
             before = st.table.get(raw)
             if before is not None and st.packs[before[0]].key is not None:
@@ -321,7 +261,7 @@ class PackChunkStore:
                     op = st.full.pop(0)
                 self._seal(op)
 
-    def _seal(self, op: _Open) -> None:
+    def _seal(self, op: OpenPack) -> None:
         """Store a filled pack, then the index blob naming it. Commit lock held."""
         st = self._st
         if not st.marked:
@@ -412,7 +352,7 @@ class PackChunkStore:
             number = st.numbers.get(info.pack_id)
             if number is None and info.pack_id in stored:
                 number = st.numbers[info.pack_id] = len(st.packs)
-                st.packs.append(_Pack(pack_key(info.pack_id), info.created_ns / 1e9, info.body))
+                st.packs.append(Pack(pack_key(info.pack_id), info.created_ns / 1e9, info.body))
             numbers.append(number)
         for raw, pack, offset, length in blob.entries:
             if pack == DELETED:
@@ -429,7 +369,7 @@ class PackChunkStore:
             return
         with st.lock:
             number = st.numbers[pack_id] = len(st.packs)
-            st.packs.append(_Pack(pack_key(pack_id), table.created_ns / 1e9, table.body))
+            st.packs.append(Pack(pack_key(pack_id), table.created_ns / 1e9, table.body))
             for raw, offset, length in table.rows:
                 if st.table.get(raw) is None:
                     self._place(raw, number, offset, length)
@@ -454,76 +394,6 @@ class PackChunkStore:
                     self._apply(blob, stored)
                 st.index_keys.add(key)
         return True
-
-    # --- garbage collection --------------------------------------------------------------------
-    def compact(self, *, repack_ratio: float = DEFAULT_REPACK_RATIO, dry_run: bool = False) -> CompactResult:
-        """At pack granularity, after gc deleted the chunks it may: drop packs with no live chunk,
-        rewrite those whose garbage exceeds ``repack_ratio``, move chunks of the one-blob-per-chunk
-        layout into packs, and replace every index blob by one full index. Runs under gc's rules
-        (no session active), so only rewrites by writers that saw gc's marker race with it."""
-        self.sync()
-        st = self._st
-        result = CompactResult()
-        with st.lock:
-            sealed = [(n, p) for n, p in enumerate(st.packs) if p.key is not None and n not in st.buffers]
-            drop = {n for n, p in sealed if p.live == 0}
-            repack = {n for n, p in sealed if p.live > 0 and p.body - p.live > repack_ratio * p.body}
-        if dry_run:
-            result.dropped_packs = sorted(str(st.packs[n].key) for n in drop)
-            result.repacked_packs = sorted(str(st.packs[n].key) for n in repack)
-            return result
-        self._move_live(repack)
-        result.migrated_chunks = self._migrate_legacy()
-        with st.lock:
-            gone = {n for n in drop | repack if st.packs[n].live == 0}
-            result.reclaimed_bytes = sum(st.packs[n].body for n in gone)
-            result.dropped_packs = sorted(str(st.packs[n].key) for n in gone & drop)
-            result.repacked_packs = sorted(str(st.packs[n].key) for n in gone & repack)
-        self._write_full(gone)
-        for n in sorted(gone):
-            key = st.packs[n].key
-            if key is not None:
-                self.blobs.delete(key)
-            with st.lock:
-                st.packs[n].key = None
-                st.numbers.pop(key.removeprefix(PACK_PREFIX) if key else "", None)
-        return result
-
-    def _move_live(self, numbers: set[int]) -> None:
-        """Rewrite the live chunks of these packs into new ones (the old copies become garbage)."""
-        if not numbers:
-            return
-        st = self._st
-        with st.lock:
-            moves = [row for row in st.table.rows() if row[1] in numbers]
-            keys = {n: st.packs[n].key for n in numbers}
-        for raw, number, offset, length in moves:
-            key = keys[number]
-            data = read_range(self.blobs, key, offset, length) if key is not None else b""
-            if len(data) != length:
-                continue  # a damaged pack keeps its chunks where they are, for verify to report
-            if self._where(raw) == (number, offset, length):
-                self.put(raw.hex(), data, sync=False)
-        self.sync()
-
-    def _migrate_legacy(self) -> int:
-        """Move every one-blob-per-chunk chunk into packs, deleting each blob once packed."""
-        st = self._st
-        if not st.has_legacy:
-            return 0
-        moved: list[str] = []
-        for cid in list(self._legacy.ids()):
-            if self._where(bytes.fromhex(cid)) is None:
-                try:
-                    self.put(cid, self._legacy.get(cid), sync=False)
-                except ChunkMissing:
-                    continue
-            moved.append(cid)
-        self.sync()  # packed and indexed before any blob goes
-        for cid in moved:
-            self._legacy.delete(cid)
-        st.has_legacy = next(iter(self._legacy.ids()), None) is not None
-        return len(moved)
 
     def _write_full(self, gone: set[int]) -> None:
         """One full index blob of every stored pack but ``gone``; then every older index blob goes."""

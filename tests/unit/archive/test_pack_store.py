@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from envclone.archive import BlobChunkStore, ChunkMissing, PackChunkStore, chunk_id, pack_store
+from envclone.archive import BlobChunkStore, ChunkMissing, PackChunkStore, chunk_id, compact_packs, pack_store
 from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
 from envclone.archive.pack_index import INDEX_PREFIX, decode_index
 from envclone.archive.packs import PACK_PREFIX
@@ -77,7 +77,7 @@ def test_a_pack_stored_without_its_index_is_collected_as_garbage(tmp_path: Path)
         PackChunkStore(crashing).put(cid, blob)
     again = reopen(crashing)
     again.delete(cid)  # what gc does to an unreferenced chunk
-    result = again.compact()
+    result = compact_packs(again)
     assert result.dropped_packs and not keys(crashing, PACK_PREFIX)
     assert not reopen(crashing).exists(cid)
 
@@ -110,7 +110,7 @@ def test_lost_index_is_rebuilt_from_the_packs(store: LocalBlobStore) -> None:
     again = reopen(store)
     assert sorted(again.ids()) == sorted(made)
     assert all(again.get(cid) == blob for cid, blob in made.items())
-    again.compact()  # persists the rebuilt index
+    compact_packs(again)  # persists the rebuilt index
     assert len(keys(store, INDEX_PREFIX)) == 1
     assert decode_index(store.get(keys(store, INDEX_PREFIX)[0])).full
 
@@ -128,7 +128,7 @@ def test_a_damaged_index_blob_is_ignored_and_its_packs_read_again(store: LocalBl
     again = reopen(store)
     assert again.damaged == [first]
     assert sorted(again.ids()) == sorted(made)
-    again.compact()
+    compact_packs(again)
     assert first not in keys(store, INDEX_PREFIX)
 
 
@@ -158,10 +158,10 @@ def test_repack_rewrites_mostly_garbage_packs_and_drops_empty_ones(store: LocalB
     for cid in ids:
         if cid not in kept:
             chunks.delete(cid)
-    dry = chunks.compact(dry_run=True)
+    dry = compact_packs(chunks, dry_run=True)
     assert dry.dropped_packs and dry.repacked_packs
     assert keys(store, PACK_PREFIX) == before
-    result = chunks.compact()
+    result = compact_packs(chunks)
     assert set(result.dropped_packs) | set(result.repacked_packs) == set(before)
     assert result.reclaimed_bytes > 0
     after = keys(store, PACK_PREFIX)
@@ -201,7 +201,7 @@ def test_old_one_blob_per_chunk_stores_stay_readable_and_move_into_packs(store: 
     gone = next(iter(old))
     chunks.delete(gone)
     assert not chunks.exists(gone) and not legacy.exists(gone)
-    result = chunks.compact()
+    result = compact_packs(chunks)
     assert result.migrated_chunks == 4
     assert list(store.list("chunks/")) == []
     survivors = {cid: blob for cid, blob in {**old, **new}.items() if cid != gone}
@@ -260,7 +260,7 @@ def test_a_pack_removed_under_a_reader_is_read_where_the_chunk_moved(
     def read_racing_repack(blobs: BlobStore, key: str, offset: int, length: int) -> bytes:
         if not raced:  # between the reader's lookup and its read, a gc repacks the pack
             raced.append(key)
-            assert chunks.compact(repack_ratio=0.25).repacked_packs == [old_pack]
+            assert compact_packs(chunks, repack_ratio=0.25).repacked_packs == [old_pack]
         return real(blobs, key, offset, length)
 
     monkeypatch.setattr(pack_store, "read_range", read_racing_repack)
