@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from envclone.archive.pack_index import ChunkTable
@@ -42,7 +43,9 @@ class PackState:
     numbers: dict[str, int] = field(default_factory=dict)  # pack id -> pack number
     open: OpenPack | None = None
     full: list[OpenPack] = field(default_factory=list)  # filled, waiting for the commit lock
-    buffers: dict[int, bytearray] = field(default_factory=dict)  # packs not yet stored, by number
+    buffers: dict[int, PackBuilder] = field(default_factory=dict)  # packs not yet stored, by number
+    sealer: ThreadPoolExecutor | None = None  # stores filled packs while puts go on
+    sealing: list[Future[None]] = field(default_factory=list)  # its work, whose errors sync() raises
     deleted: set[bytes] = field(default_factory=set)  # deletions not yet in an index blob
     index_keys: set[str] = field(default_factory=set)  # index blobs applied or written
     damaged: list[str] = field(default_factory=list)  # packs and index blobs that could not be read

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from envclone.archive._pack_state import OpenPack, Pack, PackState, shared_state
 from envclone.archive.chunk_store import BlobChunkStore
@@ -46,6 +47,8 @@ DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 MAX_INDEX_BLOBS = 256
 # How often an ``exists`` that finds nothing looks for index blobs another process wrote.
 _REFRESH_SECONDS = 2.0
+# Filled packs that may wait, in memory, for the background sealer before a put stores one itself.
+MAX_WAITING_PACKS = 2
 _BATCH = 4096
 
 
@@ -99,7 +102,7 @@ class PackChunkStore:
             if op is None:
                 op = st.open = OpenPack(len(st.packs))
                 st.packs.append(Pack(None, time.time()))
-                st.buffers[op.number] = op.builder.buffer
+                st.buffers[op.number] = op.builder
             before = st.table.get(raw)
             if before is not None and st.packs[before[0]].key is not None:
                 op.replaced.setdefault(raw, before)
@@ -112,7 +115,13 @@ class PackChunkStore:
             if full:
                 st.full.append(op)
                 st.open = None
-        if full:
+                # Stored in the background (a pack's fsync must not stall the writer's ordered
+                # pipeline), unless packs fill faster than they are stored: then here, waiting.
+                inline = len(st.full) > MAX_WAITING_PACKS
+                if not inline:
+                    st.sealer = st.sealer or ThreadPoolExecutor(1, thread_name_prefix="pack-sealer")
+                    st.sealing.append(st.sealer.submit(self._seal_full))
+        if full and inline:
             self._seal_full()
         if sync:
             self.sync()
@@ -199,6 +208,10 @@ class PackChunkStore:
                 st.full.append(st.open)
                 st.open = None
         self._seal_full()
+        with st.lock:
+            sealing, st.sealing = st.sealing, []
+        for work in sealing:
+            work.result()  # a pack that could not be stored fails the sync that should have made it durable
         with st.commit:
             with st.lock:
                 deletions = self._take_deletions()
@@ -223,9 +236,9 @@ class PackChunkStore:
                 if where is None:
                     return None
                 number, offset, length = where
-                buffer = st.buffers.get(number)
-                if buffer is not None:
-                    return bytes(buffer[offset : offset + length])
+                builder = st.buffers.get(number)
+                if builder is not None:
+                    return builder.chunk(offset)
                 key = st.packs[number].key
             try:
                 if key is None:
@@ -269,10 +282,11 @@ class PackChunkStore:
             st.marked = True
         created_ns = time.time_ns()
         body = op.builder.body
-        pack_id, data = op.builder.finish(created_ns)
+        pack_id, pieces = op.builder.finish(created_ns)
         writer = self.blobs.writer()
         try:
-            writer.write(data)
+            for piece in pieces:
+                writer.write(piece)
             writer.commit(pack_key(pack_id))
         except BaseException:
             writer.abort()

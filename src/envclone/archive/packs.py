@@ -51,30 +51,41 @@ def pack_id_of(key: str) -> str | None:
 
 
 class PackBuilder:
-    """A pack being filled in memory. Not thread-safe: the pack store appends under its lock."""
+    """A pack being filled in memory: the stored chunks it was given, kept as they are (no copy
+    into one growing buffer) until ``finish``. Not thread-safe: the pack store adds under its lock."""
 
     def __init__(self) -> None:
-        self.buffer = bytearray(MAGIC)
+        self.pieces: list[bytes] = [MAGIC]
+        self.size = len(MAGIC)
         self.rows: list[tuple[bytes, int, int]] = []
+        self._at: dict[int, int] = {}  # offset -> index in pieces
 
     @property
     def body(self) -> int:
-        return len(self.buffer) - len(MAGIC)
+        return self.size - len(MAGIC)
 
     def add(self, raw_id: bytes, blob: bytes) -> int:
         """Append a stored chunk; returns its offset in the pack."""
-        offset = len(self.buffer)
-        self.buffer += blob
+        offset = self.size
+        self._at[offset] = len(self.pieces)
+        self.pieces.append(blob)
+        self.size += len(blob)
         self.rows.append((raw_id, offset, len(blob)))
         return offset
 
-    def finish(self, created_ns: int) -> tuple[str, bytearray]:
-        """Append the table and footer; returns the pack's id and its bytes (the builder's buffer,
-        not a copy: a pack is up to tens of MB)."""
+    def chunk(self, offset: int) -> bytes:
+        """The stored chunk added at ``offset``."""
+        return self.pieces[self._at[offset]]
+
+    def finish(self, created_ns: int) -> tuple[str, list[bytes]]:
+        """Append the table and footer; returns the pack's id and its bytes, in pieces to write in
+        order (a pack is up to tens of MB: never joined into one)."""
         table = b"".join(_ROW.pack(*row) for row in self.rows)
-        self.buffer += table
-        self.buffer += _FOOTER.pack(created_ns, len(self.rows), blake3.blake3(table).digest(), END)
-        return blake3.blake3(self.buffer).hexdigest(), self.buffer
+        self.pieces.append(table + _FOOTER.pack(created_ns, len(self.rows), blake3.blake3(table).digest(), END))
+        whole = blake3.blake3()
+        for piece in self.pieces:
+            whole.update(piece)
+        return whole.hexdigest(), self.pieces
 
 
 def parse_table(tail: bytes, size: int) -> PackTable:
