@@ -207,11 +207,14 @@ class PackChunkStore:
             if st.open is not None:
                 st.full.append(st.open)
                 st.open = None
-        self._seal_full()
-        with st.lock:
-            sealing, st.sealing = st.sealing, []
-        for work in sealing:
-            work.result()  # a pack that could not be stored fails the sync that should have made it durable
+        try:
+            self._seal_full()
+        finally:
+            with st.lock:
+                sealing, st.sealing = st.sealing, []
+            failures = [error for work in sealing if (error := work.exception()) is not None]
+        if failures:  # a pack that could not be stored fails the sync that should have made it durable
+            raise failures[0]
         with st.commit:
             with st.lock:
                 deletions = self._take_deletions()

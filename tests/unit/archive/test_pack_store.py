@@ -331,3 +331,18 @@ def test_a_pack_that_cannot_be_stored_leaves_earlier_copies_in_place(tmp_path: P
     assert chunks.get(a) == blob_a  # still in its first pack
     assert not chunks.exists(b)  # never stored: not claimed
     assert list(chunks.ids()) == [a]
+
+
+def test_a_pack_the_background_sealer_cannot_store_fails_the_next_sync(tmp_path: Path) -> None:
+    blobs = FailingPackCommits(tmp_path / "blobs")
+    blobs.fail = True
+    chunks = PackChunkStore(blobs, target_size=4000)
+    made = dict(stored(n) for n in range(4))  # every second put fills a pack
+    for cid, blob in made.items():
+        chunks.put(cid, blob, sync=False)
+    assert chunks._st.sealing  # the filled packs went to the background sealer
+    with pytest.raises(OSError, match="disk full"):
+        chunks.sync()
+    assert list(chunks.ids()) == []  # nothing claimed that was never stored
+    blobs.fail = False
+    chunks.sync()  # the failure was reported once; the store goes on
