@@ -280,19 +280,21 @@ class PackChunkStore:
     def _seal(self, op: OpenPack) -> None:
         """Store a filled pack, then the index blob naming it. Commit lock held."""
         st = self._st
-        if not st.marked:
-            self.blobs.put(LAYOUT_KEY, LAYOUT_PACKS)  # before the first pack: older versions must not misread
-            st.marked = True
         created_ns = time.time_ns()
         body = op.builder.body
-        pack_id, pieces = op.builder.finish(created_ns)
-        writer = self.blobs.writer()
+        writer = None
         try:
+            if not st.marked:
+                self.blobs.put(LAYOUT_KEY, LAYOUT_PACKS)  # before the first pack: older versions must not misread
+                st.marked = True
+            pack_id, pieces = op.builder.finish(created_ns)
+            writer = self.blobs.writer()
             for piece in pieces:
                 writer.write(piece)
             writer.commit(pack_key(pack_id))
         except BaseException:
-            writer.abort()
+            if writer is not None:
+                writer.abort()
             with st.lock:  # these copies were never stored: back to where each was before, if anywhere
                 for raw, offset, length in op.builder.rows:
                     if st.table.get(raw) == (op.number, offset, length):
@@ -403,6 +405,8 @@ class PackChunkStore:
         stored = self._stored_packs()
         with st.commit:
             for key in new:
+                if key in st.index_keys:
+                    continue  # our own, put while we listed: its state is already ours (or newer)
                 try:
                     blob = decode_index(self.blobs.get(key))
                 except (IndexDamaged, NotFound):

@@ -13,7 +13,7 @@ import pytest
 from envclone.archive import BlobChunkStore, ChunkMissing, PackChunkStore, chunk_id, compact_packs, pack_store
 from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
 from envclone.archive.pack_index import INDEX_PREFIX, decode_index
-from envclone.archive.packs import PACK_PREFIX
+from envclone.archive.packs import LAYOUT_KEY, PACK_PREFIX
 from envclone.blobs import BlobStore, BlobWriter, LocalBlobStore
 
 from .conftest import pseudo_random
@@ -346,3 +346,19 @@ def test_a_pack_the_background_sealer_cannot_store_fails_the_next_sync(tmp_path:
     assert list(chunks.ids()) == []  # nothing claimed that was never stored
     blobs.fail = False
     chunks.sync()  # the failure was reported once; the store goes on
+
+
+class FailingMarker(LocalBlobStore):
+    def put(self, key: str, data: bytes, *, sync: bool = True) -> None:
+        if key == LAYOUT_KEY:
+            raise OSError("read-only")
+        super().put(key, data, sync=sync)
+
+
+def test_a_pack_whose_marker_cannot_be_written_claims_none_of_its_chunks(tmp_path: Path) -> None:
+    chunks = PackChunkStore(FailingMarker(tmp_path / "blobs"))
+    cid, blob = stored(1)
+    with pytest.raises(OSError, match="read-only"):
+        chunks.put(cid, blob)
+    assert not chunks.exists(cid)  # else a writer would reuse a chunk that is in memory only
+    assert chunks._st.buffers == {}
