@@ -1,5 +1,5 @@
 """How the archive format reaches stored chunks by id: the ChunkStore contract, and BlobChunkStore,
-the layout every archive so far was written in (one blob per chunk). Moves stored bytes only: it
+one blob per chunk (the layout before pack files; layout.py chooses). Moves stored bytes only: it
 neither encodes nor verifies them, and knows nothing of manifests or sessions."""
 
 from __future__ import annotations
