@@ -56,6 +56,14 @@ class InvalidCredentials(NotAuthenticated, code="invalid_credentials"):
     """The user name or password is incorrect, or the token has expired."""
 
 
+class TooManyAttempts(EnvcloneError, code="too_many_attempts", status=429, exit_code=3):
+    """Too many failed logins: wait before trying again."""
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, int(retry_after + 0.999))  # whole seconds, as Retry-After takes them
+        super().__init__(f"too many failed logins: try again in {self.retry_after} seconds")
+
+
 class Forbidden(EnvcloneError, code="forbidden", status=403, exit_code=3):
     """The user does not have a role that allows this action."""
 

@@ -11,19 +11,23 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from envclone import __version__
-from envclone.api import epm, native, strategy
-from envclone.api.errors import install_error_handlers
+from envclone.api import epm, native, strategy, veeam
+from envclone.api.client_address import ClientAddressMiddleware
+from envclone.api.errors import Renderer, install_error_handlers
 from envclone.archive import use_layout
 from envclone.blobs.store import open_blob_store
-from envclone.domain import clone, copy, maintenance, restore, verify
+from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
 from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.run import run_clone
 from envclone.operations.copy import run_copy_backup
+from envclone.operations.duplicate import run_duplicate, run_export, run_import
+from envclone.operations.job_clone import run_job_clone
+from envclone.operations.job_run import run_job
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
-from envclone.operations.verify import run_verify
+from envclone.operations.verify import run_verify, run_verify_store
 from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
 from envclone.services.environment import instance_id
@@ -52,20 +56,34 @@ def build_registry() -> Registry:
     # transaction that replaces content begins (operations.apply_archive).
     registry.register(OperationKind(restore.KIND, run_restore, restore.STEPS, exclusive=True, phases=restore.PHASES))
     registry.register(OperationKind(verify.KIND, run_verify, verify.STEPS))
+    registry.register(OperationKind(verify.STORE_KIND, run_verify_store, verify.STORE_STEPS))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
     registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
     registry.register(
         OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
     )
+    # Project duplication: the kinds that import change content and hold the lock (the target's
+    # wait for the source's package included); the export only reads one snapshot.
+    d = duplication
+    registry.register(
+        OperationKind(d.DUPLICATE_KIND, run_duplicate, d.DUPLICATE_STEPS, exclusive=True, phases=d.duplicate_phases())
+    )
+    registry.register(OperationKind(d.EXPORT_KIND, run_export, d.EXPORT_STEPS, phases=d.export_phases()))
+    registry.register(
+        OperationKind(d.IMPORT_KIND, run_import, d.IMPORT_STEPS, exclusive=True, phases=d.import_phases())
+    )
+    # A job clone changes one row of the jobs component in one transaction: not exclusive.
+    registry.register(OperationKind(job_clone.KIND, run_job_clone, job_clone.STEPS))
+    # A job run writes a backup: exclusive like maintenance, so it never reads half a restore.
+    registry.register(OperationKind(job_run.KIND, run_job, job_run.STEPS, exclusive=True, phases=job_run.PHASES))
     return registry
 
 
 def build_context(settings: Settings, registry: Registry | None = None) -> tuple[ServiceContext, FirstAdmin | None]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    ctx = ServiceContext(
-        settings=settings, db=Database(settings.database_url), blobs=open_blob_store(settings.blob_url)
-    )
+    blobs = open_blob_store(settings.blob_url, credentials=settings.blob_credentials())
+    ctx = ServiceContext(settings=settings, db=Database(settings.database_url), blobs=blobs)
     use_layout(ctx.blobs, settings.chunk_layout)
     admin = bootstrap(ctx)
     # One server runs one environment's operations, so the runner is the environment's database
@@ -97,10 +115,17 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
-    install_error_handlers(app, renderers={epm.PREFIX: epm.render_error, strategy.PREFIX: strategy.render_error})
+    app.add_middleware(ClientAddressMiddleware)
+    renderers: dict[str, Renderer] = {
+        epm.PREFIX: epm.render_error,
+        strategy.PREFIX: strategy.render_error,
+        f"{veeam.PREFIX}/": veeam.render_error,
+    }
+    install_error_handlers(app, renderers=renderers)
     app.include_router(native.build_router())
     app.include_router(epm.build_router())
     app.include_router(strategy.build_router())
+    app.include_router(veeam.build_router())
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from envclone.blobs.s3_location import S3Credentials, parse_s3_url
 from envclone.domain.service import ServiceType
 from envclone.errors import ConfigError
 
@@ -27,6 +28,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("./envclone-data")
     database_url: str = ""
     blob_url: str = ""
+    # An object store's access key, for those who keep it in envclone's config rather than where
+    # the AWS tools look (AWS_ACCESS_KEY_ID..., ~/.aws/credentials, a role), which apply when unset.
+    blob_access_key_id: str = ""
+    blob_secret_access_key: SecretStr | None = None
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     environment_name: str = Field("envclone", min_length=1, max_length=100)
@@ -44,6 +49,23 @@ class Settings(BaseSettings):
     scheduler: bool = True  # run daily maintenance at its start time
     verify_backups: bool = True  # the scheduler verifies each new Environment Backup once
     max_json_bytes: int = Field(16 * 1024 * 1024, ge=1024)
+    # An uploaded project duplication package (restoration) is spooled to a temporary file up to this size.
+    max_package_bytes: int = Field(8 * 1024**3, ge=1024)
+    # How Strategy duplication statuses are written: "session" (lower case, upper case for sessions
+    # of the SDK's application types 35 and 76, whose client accepts only upper case), or always one.
+    strategy_status_case: Literal["session", "lower", "upper"] = "session"
+    # How long a cross-environment duplication's target waits for the source to publish the
+    # package in the storage service before it fails (the source exports a large project first).
+    duplication_sync_timeout_seconds: float = Field(3600, gt=0, le=7 * 86400)
+    # Brute-force throttling of password logins (auth/throttle.py), in memory per process.
+    login_free_failures: int = Field(5, ge=0, le=10_000)  # per (user, address) before delays
+    login_lock_failures: int = Field(20, ge=1, le=100_000)  # per (user, address): then locked
+    login_lock_seconds: float = Field(300.0, ge=0, le=86400)
+    login_delay_seconds: float = Field(1.0, ge=0, le=3600)  # the first delay; doubles per failure
+    login_max_delay_seconds: float = Field(30.0, ge=0, le=3600)
+    login_user_free_failures: int = Field(20, ge=0, le=100_000)  # per user from every address
+    login_address_free_failures: int = Field(50, ge=0, le=100_000)  # per address for every user
+    login_window_seconds: float = Field(900.0, ge=1, le=7 * 86400)  # counts fade after this calm
     # How the blob store keeps chunks: "packs" moves a store to pack files (for good: its older
     # one-blob-per-chunk chunks stay readable and move into packs at the next gc); "blobs" leaves
     # a store as it is.
@@ -108,9 +130,23 @@ class Settings(BaseSettings):
     @field_validator("blob_url")
     @classmethod
     def _blobs(cls, value: str) -> str:
-        if value and not value.startswith("file://"):
-            raise ValueError("must be a file:// URL (a local directory)")
+        if value.startswith("s3://"):
+            parse_s3_url(value)  # its ValueError says what is wrong, never repeating a secret
+        elif value and not value.startswith("file://"):
+            raise ValueError("must be a file:// URL (a local directory) or s3://BUCKET/PREFIX (an object store)")
         return value
+
+    @model_validator(mode="after")
+    def _blob_key_whole(self) -> Settings:
+        if bool(self.blob_access_key_id) != bool(self.blob_secret_access_key):
+            raise ValueError("blob_access_key_id and blob_secret_access_key go together: give both or neither")
+        return self
+
+    def blob_credentials(self) -> S3Credentials | None:
+        """The object store key from these settings, if any."""
+        if not self.blob_access_key_id or self.blob_secret_access_key is None:
+            return None
+        return S3Credentials(self.blob_access_key_id, self.blob_secret_access_key.get_secret_value())
 
     @model_validator(mode="after")
     def _defaults_under_data_dir(self) -> Settings:

@@ -9,6 +9,7 @@ from pathlib import Path
 from envclone.archive import BlobChunkStore, ChunkStore, PackChunkStore
 from envclone.blobs import BlobStore, LocalBlobStore
 from envclone.blobs.overlay import OverlayBlobStore
+from tests.s3_server import shared_s3_server
 
 # Each factory makes an empty store in a fresh temporary directory of its own.
 BlobStoreFactory = Callable[[Path], BlobStore]
@@ -24,9 +25,16 @@ def overlay_blob_store(tmp: Path) -> BlobStore:
     return OverlayBlobStore(LocalBlobStore(tmp / "base"), LocalBlobStore(tmp / "scratch"))
 
 
+def s3_blob_store(tmp: Path) -> BlobStore:
+    """An object store over real HTTP (moto's S3 server on loopback), below a prefix of its own in
+    a bucket that other stores share: the suite's listings also prove the prefix isolates it."""
+    return shared_s3_server().store()
+
+
 BLOB_STORES: dict[str, BlobStoreFactory] = {
     "local": local_blob_store,
     "overlay": overlay_blob_store,
+    "s3": s3_blob_store,
 }
 
 

@@ -236,8 +236,10 @@ def test_token_stops_working_when_the_user_is_disabled(live_server: LiveServer, 
     ok(admin.patch(f"/v1/users/{login}", json={"enabled": False}))
     with live_server.anonymous() as anon:
         assert error_of(anon.get("/v1/projects", headers=bearer(token))) == (401, "invalid_credentials")
+        # Enabling the user again revives no token issued before (issue 10); a new one works.
         ok(admin.patch(f"/v1/users/{login}", json={"enabled": True}))
-        assert ok(anon.get("/v1/projects", headers=bearer(token)))["total"] >= 0
+        assert error_of(anon.get("/v1/projects", headers=bearer(token))) == (401, "invalid_credentials")
+        assert ok(anon.get("/v1/projects", headers=bearer(issue(live_server, login, password))))["total"] >= 0
 
 
 # --- users that cannot log in --------------------------------------------------------------------

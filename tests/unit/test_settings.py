@@ -52,6 +52,29 @@ def test_defaults_live_under_the_data_dir(tmp_path: Path) -> None:
     assert not (tmp_path / "data").exists()  # validating opens nothing
 
 
+def test_an_object_store_blob_url_is_taken_as_given(tmp_path: Path) -> None:
+    url = "s3://envclone-prod/backups?endpoint=http://minio.internal:9000&region=eu-west-3"
+    assert load_settings(data_dir=tmp_path, blob_url=url).blob_url == url
+    assert not (tmp_path / "blobs").exists()  # validating opens nothing, and needs no credentials
+
+
+def test_an_object_store_key_comes_whole_and_is_never_shown(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path, blob_access_key_id="AKIAKEY", blob_secret_access_key="sup3r-s3cret")
+    credentials = settings.blob_credentials()
+    assert credentials is not None and credentials.secret_access_key == "sup3r-s3cret"
+    assert "sup3r-s3cret" not in repr(settings) and "sup3r-s3cret" not in repr(credentials)
+    assert "AKIAKEY" not in repr(credentials)
+    assert load_settings(data_dir=tmp_path).blob_credentials() is None
+    message = refused(data_dir=tmp_path, blob_access_key_id="AKIAKEY")
+    assert "go together" in message and "AKIAKEY" not in message
+
+
+def test_a_secret_in_the_blob_url_is_refused_and_not_repeated(tmp_path: Path) -> None:
+    message = refused(data_dir=tmp_path, blob_url="s3://AKIAKEY:sup3r-s3cret@envclone-prod/x")
+    assert message.startswith("invalid configuration: blob_url: ") and "credentials" in message
+    assert "sup3r-s3cret" not in message
+
+
 def test_relative_and_home_data_dirs_are_resolved(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert load_settings(data_dir="rel").data_dir == tmp_path.resolve() / "rel"
@@ -91,7 +114,10 @@ def test_admin_password_is_not_shown(tmp_path: Path) -> None:
         ({"maintenance_time_zone": "../../etc/passwd"}, "maintenance_time_zone"),
         ({"database_url": "mysql://root@db/envclone"}, "database_url"),
         ({"database_url": "envclone.db"}, "database_url"),
-        ({"blob_url": "s3://bucket"}, "blob_url"),
+        ({"blob_url": "ftp://host/blobs"}, "blob_url"),
+        ({"blob_url": "s3://Bad_Bucket/x"}, "blob_url"),
+        ({"blob_url": "s3://bucket/x?endpoint=ftp://host"}, "blob_url"),
+        ({"blob_url": "s3://bucket/x?colour=blue"}, "blob_url"),
         ({"service_type": "Spreadsheet Cloud"}, "service_type"),
         ({"version": "latest"}, "version"),
         ({"locale": "english!"}, "locale"),

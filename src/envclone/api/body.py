@@ -4,6 +4,8 @@ so every surface reports malformed or oversized input the same way."""
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -12,6 +14,14 @@ from pydantic import BaseModel, ValidationError
 from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 
 M = TypeVar("M", bound=BaseModel)
+
+# Deeper documents are refused before anything walks them recursively (the JSON decoder itself,
+# validation, canonical digests, storage): no content envclone knows nests beyond a few levels.
+MAX_JSON_DEPTH = 64
+_TOO_DEEP = f"nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
+# NUL (PostgreSQL text cannot hold it) and lone surrogates (escapes such as "\ud800" that encode
+# no character: nothing can store, hash or send them back as UTF-8) in any string or key.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 async def read_bytes(request: Request, limit: int) -> bytes:
@@ -31,10 +41,61 @@ async def read_json(request: Request, limit: int) -> Any:
     data = await read_bytes(request, limit)
     if not data:
         raise MalformedJson("the request body is empty; a JSON document is required")
+    return parse_json(data, "the request body")
+
+
+def parse_json(data: bytes | str, what: str) -> Any:
+    """A JSON document from a client, refused as MalformedJson if invalid, nested deeper than
+    MAX_JSON_DEPTH or holding what cannot be stored. Every JSON a client sends is parsed here."""
     try:
-        return json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise MalformedJson(f"the request body is not valid JSON: {exc}") from None
+        value = json.loads(data, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError, as the hooks' are
+        raise MalformedJson(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:  # the decoder recurses per level: far too deep
+        raise _too_deep(what) from None
+    problem = _problem(value)
+    if problem:
+        raise MalformedJson(f"{what} {problem}")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); PostgreSQL's JSON refuses them, digests too.
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:40]} is too large for a JSON number")
+    return value
+
+
+def _too_deep(what: str) -> MalformedJson:
+    return MalformedJson(f"{what} {_TOO_DEEP}")
+
+
+def _problem(value: Any) -> str | None:
+    """What makes a parsed document unacceptable, or None. Iterative, so that walking a deep
+    document cannot itself overflow the stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, str):
+            found = _UNSTORABLE.search(node)
+            if found:
+                return f"holds the character U+{ord(found.group()):04X}, which cannot be stored"
+            continue
+        if isinstance(node, dict):
+            children: list[Any] = [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return _TOO_DEEP
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 def validate(model: type[M], data: Any) -> M:

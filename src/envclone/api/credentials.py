@@ -40,20 +40,29 @@ def _authorization(request: Request, scheme: str) -> str | None:
     return value if name.lower() == scheme and value else None
 
 
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """(user, password) from ``Authorization: Basic``, None without one; InvalidCredentials when
+    it is not base64 of user:password. Also for a dialect whose login takes Basic."""
+    value = _authorization(request, "basic")
+    if value is None:
+        return None
+    try:
+        login, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidCredentials("the Basic credentials are not valid base64 of user:password") from None
+    if not sep:
+        raise InvalidCredentials("the Basic credentials must be user:password")
+    return login, password
+
+
 class BasicScheme:
     """``Authorization: Basic base64(user:password)`` (RFC 7617)."""
 
     async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None:
-        value = _authorization(request, "basic")
-        if value is None:
+        credentials = basic_credentials(request)
+        if credentials is None:
             return None
-        try:
-            login, sep, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            raise InvalidCredentials("the Basic credentials are not valid base64 of user:password") from None
-        if not sep:
-            raise InvalidCredentials("the Basic credentials must be user:password")
-        return await run_in_threadpool(authentication.check_password, ctx, login, password)
+        return await run_in_threadpool(authentication.check_password, ctx, *credentials)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from envclone.errors import EnvcloneError, InvalidRequest, MalformedJson, NotFound
+from envclone.errors import EnvcloneError, InvalidRequest, MalformedJson, NotFound, TooManyAttempts
 
 log = logging.getLogger("envclone.api")
 Renderer = Callable[[Request, EnvcloneError], Response]
@@ -47,10 +47,11 @@ def install_error_handlers(app: FastAPI, renderers: dict[str, Renderer]) -> None
     ordered = sorted(renderers.items(), key=lambda item: -len(item[0]))
 
     def render(request: Request, error: EnvcloneError) -> Response:
-        for prefix, renderer in ordered:
-            if request.url.path.startswith(prefix):
-                return renderer(request, error)
-        return native_error(request, error)
+        renderer = next((r for prefix, r in ordered if request.url.path.startswith(prefix)), native_error)
+        response = renderer(request, error)
+        if isinstance(error, TooManyAttempts):  # every dialect: when to try again (RFC 9110)
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     async def on_envclone(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, EnvcloneError)

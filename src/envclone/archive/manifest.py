@@ -146,7 +146,7 @@ class Manifest:
                 hash=body["algorithms"]["hash"],
                 compression=body["algorithms"]["compression"],
             )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:  # deep JSON: recursion
             raise ManifestCorrupt(f"manifest is not readable: {exc}") from None
         if body.get("format") != FORMAT_VERSION:
             raise UnknownAlgorithm(f"unsupported manifest format {body.get('format')!r}")

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
 from envclone.store import tables
+from envclone.store.principals import end_sessions
 
 
 def _digest(token: str) -> str:
@@ -38,6 +39,17 @@ def resolve(conn: sa.Connection, token: str, *, kind: str | None = None) -> str 
     return str(login) if login is not None else None
 
 
+def resolve_session(conn: sa.Connection, token: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+    """The login and kind of a live token of one of ``kinds`` (a dialect whose sessions come in
+    variants, such as Strategy's per client application), or None if unknown or expired."""
+    t = tables.tokens
+    query = sa.select(t.c.login, t.c.kind).where(
+        t.c.token_hash == _digest(token), t.c.expires > utcnow(), t.c.kind.in_(kinds)
+    )
+    row = conn.execute(query).first()
+    return (str(row.login), str(row.kind)) if row is not None else None
+
+
 def revoke(conn: sa.Connection, token: str) -> bool:
     return bool(conn.execute(tables.tokens.delete().where(tables.tokens.c.token_hash == _digest(token))).rowcount)
 
@@ -49,3 +61,9 @@ def extend(conn: sa.Connection, token: str, *, kind: str, ttl_seconds: int) -> d
     expires = now + dt.timedelta(seconds=ttl_seconds)
     live = sa.and_(t.c.token_hash == _digest(token), t.c.kind == kind, t.c.expires > now)
     return expires if conn.execute(t.update().where(live).values(expires=expires)).rowcount else None
+
+
+def revoke_user(conn: sa.Connection, login: str) -> int:
+    """End every token and dialect session of ``login`` (receipts excepted); how many there were.
+    Called when its password changes or it is disabled, re-enabled or deleted."""
+    return end_sessions(conn, [login])

@@ -12,18 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from envclone.blobs._keys import check_key as _check_key
 from envclone.errors import NotFound
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
 # The name ``put`` writes beside its target before the rename: ``.<name>.<pid>.<thread>.tmp``.
 _PUT_TEMP = re.compile(r"^\..+\.\d+\.\d+\.tmp$")
-
-
-def _check_key(key: str) -> str:
-    parts = key.split("/")
-    if not key or any(not _SEGMENT.match(p) or p in {".", ".."} for p in parts):
-        raise ValueError(f"invalid blob key {key!r}")
-    return key
 
 
 class _LocalWriter:
@@ -35,7 +28,7 @@ class _LocalWriter:
         self._file = os.fdopen(fd, "wb")
         self._done = False
 
-    def write(self, data: bytes | bytearray) -> None:
+    def write(self, data: bytes) -> None:
         self._file.write(data)
 
     def commit(self, key: str) -> None:

@@ -67,7 +67,7 @@ class _OverlayWriter:
     def __init__(self, store: OverlayBlobStore, inner: BlobWriter) -> None:
         self._store, self._inner = store, inner
 
-    def write(self, data: bytes | bytearray) -> None:
+    def write(self, data: bytes) -> None:
         self._inner.write(data)
 
     def commit(self, key: str) -> None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from envclone.blobs.s3_location import S3Credentials
 
 
 class BlobWriter(Protocol):
     """A blob being written. Nothing is visible under any key until ``commit``; ``abort`` (or
     never committing) leaves no trace."""
 
-    def write(self, data: bytes | bytearray) -> None: ...
+    def write(self, data: bytes) -> None: ...
 
     def commit(self, key: str) -> None:
         """Publish the written bytes under ``key`` atomically, replacing any blob there."""
@@ -87,12 +90,21 @@ def read_range(store: BlobStore, key: str, offset: int, length: int) -> bytes:
     return b"".join(parts)
 
 
-def open_blob_store(url: str) -> BlobStore:
+def open_blob_store(url: str, *, credentials: S3Credentials | None = None) -> BlobStore:
+    """A local folder for ``file://PATH``, an object store for ``s3://BUCKET/PREFIX?endpoint=...``
+    (see ``s3_location``; ``credentials``, if given, win over the AWS environment and files). The
+    S3 client is imported only when one is asked for: importing boto3 takes over a second."""
     from envclone.blobs.local import LocalBlobStore
 
     if url.startswith("file://"):
         return LocalBlobStore(url.removeprefix("file://"))
-    raise ValueError(f"unsupported blob store URL {url!r}")
+    if url.startswith("s3://"):
+        from envclone.blobs.s3 import S3BlobStore
+        from envclone.blobs.s3_location import parse_s3_url
+
+        return S3BlobStore(parse_s3_url(url), credentials=credentials)
+    # Not the URL itself: whatever it is, it might hold a secret.
+    raise ValueError("unsupported blob store URL: it must start with file:// or s3://")
 
 
 class _ChunksRaw(io.RawIOBase):

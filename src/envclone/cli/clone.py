@@ -12,6 +12,7 @@ from rich.table import Table
 
 from envclone.cli._epm_client import CommandError, EpmClient, console, errors, report
 from envclone.cli._options import Password, Url, User
+from envclone.cli._target_password import target_password
 from envclone.cli.epm_automate import KeyValue, Options, parse_options
 from envclone.domain.archives import age_text
 
@@ -19,6 +20,7 @@ from envclone.domain.archives import age_text
 OPTIONS = (
     KeyValue("TARGET_USERNAME", "targetUserName"),
     KeyValue("TARGET_PASSWORD", "targetPassword"),
+    KeyValue("TARGET_PASSWORD_FILE", "targetPasswordFile"),
     KeyValue("TARGET_URL", "targetURL"),
     KeyValue("SnapshotName", "snapshotName"),
     KeyValue("UsersAndPreDefinedRoles", "migrateUsers", boolean=True, aliases=("migrateUsers",)),
@@ -30,18 +32,21 @@ OPTIONS = (
     KeyValue("AppProperties", "appProperties", boolean=True),
     KeyValue("EnvironmentBackup", "environmentBackup", boolean=True),
 )
-REQUIRED = ("targetUserName", "targetPassword", "targetURL")
+REQUIRED = ("targetUserName", "targetURL")
+PASSWORD_KEYS = ("targetPassword", "targetPasswordFile")
 
 
 def body_from(options: dict[str, Any]) -> dict[str, Any]:
-    missing = [f"{name.upper() if name != 'targetURL' else 'TARGET_URL'}" for name in REQUIRED if name not in options]
-    if missing:
-        raise CommandError("TARGET_USERNAME=..., TARGET_PASSWORD=... and TARGET_URL=... are required", 2)
-    parameters = {k: v for k, v in options.items() if k not in REQUIRED}
+    """The EPM clone body. The target password comes from TARGET_PASSWORD, TARGET_PASSWORD_FILE,
+    ENVCLONE_TARGET_PASSWORD or a prompt (cli._target_password)."""
+    if any(name not in options for name in REQUIRED):
+        raise CommandError("TARGET_USERNAME=... and TARGET_URL=... are required", 2)
+    password = target_password(options.get("targetPassword"), options.get("targetPasswordFile"))
+    parameters = {k: v for k, v in options.items() if k not in REQUIRED + PASSWORD_KEYS}
     return {
         "targetURL": options["targetURL"],
         "targetUserName": options["targetUserName"],
-        "targetEncryptPassword": base64.b64encode(str(options["targetPassword"]).encode()).decode(),
+        "targetEncryptPassword": base64.b64encode(password.encode()).decode(),
         "parameters": parameters,
     }
 

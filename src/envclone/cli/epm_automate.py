@@ -171,12 +171,23 @@ def _time_of(body: dict[str, Any]) -> str:
 
 def verify(
     backup: Annotated[str | None, typer.Argument(help="Backup (default: the latest Environment Backup)")] = None,
+    live: Annotated[
+        bool, typer.Option("--live", help="Check the live store's file contents instead of a backup")
+    ] = False,
     url: Url = "",
     user: User = "admin",
     password: Password = "",
 ) -> None:
-    """Read every chunk of a backup and check every hash."""
+    """Read every chunk of a backup and check every hash (or, with --live, every stored file)."""
     with _failures(), EpmClient(url, user, password) as client:
+        if live:
+            if backup is not None:
+                raise CommandError("--live checks the live store: name no backup with it", 2)
+            op = client.call("POST", "/v1/store/verify")
+            final = client.wait(int(op["number"]), "verify")
+            if not report(final, "verify --live"):
+                raise typer.Exit(1)
+            return
         if backup is None:
             items = client.call("GET", "/v1/backups", params={"kind": "environment_backup"}).get("items") or []
             if not items:

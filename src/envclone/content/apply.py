@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from envclone.archive import ArchiveReader
+from envclone.blobs.checked import content_matches
 from envclone.blobs.store import BlobStore
 from envclone.content.digest import component_digest, compute_component, store_cached
 from envclone.content.export import blob_hashes
@@ -47,12 +48,18 @@ def entry_names(reader: ArchiveReader, component: Component) -> list[str]:
 
 
 def put_blobs(
-    blobs: BlobStore, reader: ArchiveReader, components: Iterable[Component], on_bytes: Callable[[int], None]
+    blobs: BlobStore,
+    reader: ArchiveReader,
+    components: Iterable[Component],
+    on_bytes: Callable[[int], None],
+    *,
+    repair: bool = False,
 ) -> None:
-    """Before the transaction: file and image contents the chosen components refer to."""
+    """Before the transaction: file and image contents the chosen components refer to (with
+    ``repair``, also rewriting those whose stored content is damaged)."""
     for component in components:
         if component in (Component.FILES, Component.SETTINGS):
-            restore_blobs(blobs, entry_names(reader, component), opener(reader, component), on_bytes)
+            restore_blobs(blobs, entry_names(reader, component), opener(reader, component), on_bytes, repair=repair)
 
 
 def _settings_values(conn: sa.Connection, keys: frozenset[str]) -> dict[str, Any]:
@@ -80,17 +87,28 @@ def replace(
 
 
 def already_equal(
-    conn: sa.Connection, blobs: BlobStore, expected: Mapping[str, str], components: Iterable[Component]
+    conn: sa.Connection,
+    blobs: BlobStore,
+    expected: Mapping[str, str],
+    components: Iterable[Component],
+    *,
+    check_content: bool = False,
 ) -> set[Component]:
     """The components whose content here already has the archive's digest and every blob it refers
     to: replacing them would change nothing a digest can see (internal ids at most), so an apply
-    may leave them as they are. A missing file content (a damaged store) is never skipped."""
+    may leave them as they are. A missing file content (a damaged store) is never skipped; with
+    ``check_content`` (a restore) neither is one whose content does not match its hash."""
+
+    def present(content_hash: str) -> bool:
+        key = f"files/{content_hash}"
+        return content_matches(blobs, key, content_hash) if check_content else blobs.exists(key)
+
     return {
         c
         for c in components
         if expected.get(c.value)
         and component_digest(conn, c) == expected[c.value]
-        and all(blobs.exists(f"files/{h}") for h, _ in blob_hashes(conn, c))
+        and all(present(h) for h, _ in blob_hashes(conn, c))
     }
 
 

@@ -34,9 +34,7 @@ def is_bundle(name: str) -> bool:
     return name == BUNDLE or name.startswith(BUNDLE + "/")
 
 
-def buckets(
-    items: Iterable[tuple[str, int]], digits: int = BUCKET_DIGITS
-) -> list[tuple[str, list[tuple[str, int]]]]:
+def buckets(items: Iterable[tuple[str, int]], digits: int = BUCKET_DIGITS) -> list[tuple[str, list[tuple[str, int]]]]:
     """(entry name, members) per non-empty bucket of (hash, size) items, in name order. The name
     changes exactly when the bucket's members do."""
     grouped: dict[str, list[tuple[str, int]]] = {}
@@ -94,13 +92,20 @@ def read_bundle(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
         raise ValueError("the blob bundle is truncated")
 
 
-def unpack_bundle(blobs: BlobStore, chunks: Iterable[bytes], on_bytes: Callable[[int], None] | None = None) -> int:
-    """Put the bundle's blobs the store lacks, not yet durable: the caller syncs the store once
-    after all bundles (one sync per bundle would cost thousands). Returns how many."""
+def unpack_bundle(
+    blobs: BlobStore,
+    chunks: Iterable[bytes],
+    on_bytes: Callable[[int], None] | None = None,
+    *,
+    repair: bool = False,
+) -> int:
+    """Put the bundle's blobs the store lacks (and, with ``repair``, those whose stored bytes
+    differ: a damaged store), not yet durable: the caller syncs the store once after all bundles
+    (one sync per bundle would cost thousands). Returns how many."""
     written = 0
     for content_hash, data in read_bundle(chunks):
         key = f"files/{content_hash}"
-        if not blobs.exists(key):
+        if not blobs.exists(key) or (repair and blobs.get(key) != data):
             blobs.put(key, data, sync=False)
             written += 1
         if on_bytes:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import sqlalchemy as sa
 
+from envclone.blobs.checked import content_matches
 from envclone.blobs.store import BlobStore
 from envclone.content.bundle import is_bundle, unpack_bundle
 from envclone.content.component_tables import COMPONENT_TABLES
@@ -16,24 +17,33 @@ from envclone.content.export import BLOB_PREFIX, blob_hashes, table_entry_name
 from envclone.content.rows import decode_rows
 from envclone.domain.components import Component
 from envclone.store.database import bump
+from envclone.store.principals import credentials, end_changed_sessions
 
 OpenEntry = Callable[[str], Iterator[bytes]]
 _BATCH = 5000
 
 
 def restore_blobs(
-    blobs: BlobStore, entry_names: Iterable[str], open_entry: OpenEntry, on_bytes: Callable[[int], None] | None = None
+    blobs: BlobStore,
+    entry_names: Iterable[str],
+    open_entry: OpenEntry,
+    on_bytes: Callable[[int], None] | None = None,
+    *,
+    repair: bool = False,
 ) -> int:
-    """Write the archive's blob entries the store does not hold yet; returns how many were written."""
+    """Write the archive's blob entries the store does not hold yet, and with ``repair`` also
+    those whose stored content does not match its hash (a damaged store: a restore repairs it).
+    Returns how many were written."""
     written = unsynced = 0
     for name in entry_names:
         if is_bundle(name):
-            unsynced += unpack_bundle(blobs, open_entry(name), on_bytes)
+            unsynced += unpack_bundle(blobs, open_entry(name), on_bytes, repair=repair)
             continue
         if not name.startswith(BLOB_PREFIX):
             continue
-        key = "files/" + name.removeprefix(BLOB_PREFIX)
-        if blobs.exists(key):
+        content_hash = name.removeprefix(BLOB_PREFIX)
+        key = "files/" + content_hash
+        if content_matches(blobs, key, content_hash) if repair else blobs.exists(key):
             continue
         writer = blobs.writer()
         try:
@@ -53,8 +63,10 @@ def restore_blobs(
 def replace_component(
     conn: sa.Connection, component: Component, open_entry: OpenEntry, on_rows: Callable[[int], None] | None = None
 ) -> int:
-    """Inside the caller's transaction: delete the component's rows, insert the archived ones."""
+    """Inside the caller's transaction: delete the component's rows, insert the archived ones.
+    Replacing the users ends the sessions of those whose credentials it changes or removes."""
     parts = COMPONENT_TABLES[component]
+    held = credentials(conn) if component is Component.USERS else None
     for part in reversed(parts):  # children before parents (foreign keys)
         conn.execute(part.table.delete().where(*(part.table.c[name] == value for name, value in part.filters.items())))
     inserted = 0
@@ -74,6 +86,8 @@ def replace_component(
             inserted += len(batch)
             if on_rows:
                 on_rows(len(batch))
+    if held is not None:
+        end_changed_sessions(conn, held)
     bump(conn, component)
     return inserted
 

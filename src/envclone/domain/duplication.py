@@ -13,6 +13,7 @@ uploaded package, then imported)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
@@ -40,7 +41,7 @@ EXPORT_STEPS = (EXPORT_STEP, SYNC_OUT_STEP)
 IMPORT_STEPS = (SYNC_IN_STEP, IMPORT_STEP)
 
 PACKAGE_SUFFIX = ".projdup"
-USER_FENCING_KEY = "strategy.userFencing"  # settings key: true makes the duplication endpoints refuse
+USER_FENCING_KEY = "user_fencing"  # environment setting: true makes the duplication endpoints refuse
 
 
 def duplicate_phases() -> tuple[Phase, ...]:
@@ -306,6 +307,18 @@ class DuplicationRecord:
     progress: int  # 0-100, 100 only when completed (or exported)
     message: str
     settings: dict[str, Any]
+
+
+def login_id(login: str) -> str:
+    """Strategy names users by a 32-hex id; envclone's have logins: the id derived from the login
+    (stable, the same on every environment; the dialect renders users with the same)."""
+    return hashlib.sha256(f"user\0{login}".encode()).hexdigest()[:32].upper()
+
+
+def derived_project_id(dup_id: str) -> str:
+    """The new project's id when the request asks none: derived from the duplication id, so that
+    the source and the target of a cross-environment duplication show the same one."""
+    return hashlib.sha256(f"project\0{dup_id.upper()}".encode()).hexdigest()[:32].upper()
 
 
 _RUNNING_STATUS = {

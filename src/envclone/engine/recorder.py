@@ -151,6 +151,8 @@ class Recorder:
                 self._forward()
             record()
             self._cancel_seen = True
+            with self._lock:  # the live record shows the cancel at once, as the database does
+                self.op.cancel_requested = True
 
     def pass_point_of_no_return(self) -> None:
         """From here the operation runs to its end (call it just before the one transaction that
@@ -159,6 +161,12 @@ class Recorder:
         self.check_cancelled()
         if not self.mark_point_of_no_return():
             raise Cancelled()
+
+    def mark_committed(self, conn: sa.Connection) -> None:
+        """Inside the transaction that makes the operation's change (after its last check): the
+        change and the knowledge that it was made commit together, so a crash before the final
+        status is written recovers as succeeded instead of reporting a made change as failed."""
+        repo.mark_committed(conn, self.snapshot())
 
     def mark_point_of_no_return(self) -> bool:
         """Record the point of no return unless a cancel was recorded first (then False). For a

@@ -116,11 +116,20 @@ class Engine:
         except Exception as exc:
             log.exception("operation %s (%s) failed", op.id, op.kind)
             status, code, message = OperationStatus.FAILED, "internal_error", f"internal error: {type(exc).__name__}"
-        for step in op.steps:
-            if step.result == StepResult.IN_PROGRESS:
-                step.result, step.details = StepResult.FAILED, message
         with self.db.begin() as conn:
+            if status is not OperationStatus.SUCCEEDED and repo.committed_steps(conn, op.id) is not None:
+                # The change was committed; what failed came after it (clean-up): the operation
+                # made its change, and saying otherwise would send its user to undo a success.
+                log.warning("operation %s: %s after its change was committed; it succeeded", op.id, message)
+                status, code, message = OperationStatus.SUCCEEDED, None, None
+            succeeded = status is OperationStatus.SUCCEEDED
+            for step in op.steps:
+                if step.result == StepResult.IN_PROGRESS:
+                    step.result, step.details = (
+                        (StepResult.SUCCESS, None) if succeeded else (StepResult.FAILED, message)
+                    )
             repo.finish(conn, op, status, code, message)
+            repo.clear_committed(conn, op.id)
 
     # -- reading and cancelling -------------------------------------------------------------------
     def get(self, op_id: str) -> Operation:
@@ -191,6 +200,20 @@ class Engine:
         recovered: list[str] = []
         with self.db.begin() as conn:
             for op in repo.interrupted(conn, self.runner_id, utcnow() - HEARTBEAT_STALE):
+                committed = repo.committed_steps(conn, op.id)
+                if committed is not None:
+                    # Stopped after its change committed: it succeeded (and never runs again, even if
+                    # resumable); the steps as at the commit, the running one and any after it done.
+                    op.steps = [
+                        Step(s.key, StepResult.SUCCESS, None, s.started, s.ended or utcnow())
+                        if not s.result.is_terminal
+                        else s
+                        for s in committed
+                    ]
+                    op.progress.percent = 100.0
+                    repo.finish(conn, op, OperationStatus.SUCCEEDED, None, None)
+                    repo.clear_committed(conn, op.id)
+                    continue
                 kind = self.registry.get(op.kind) if op.kind in self.registry else None
                 if kind is not None and kind.resumable:
                     for step in op.steps:

@@ -32,6 +32,9 @@ class ArchiveApply:
     step: str  # the step the whole sequence reports as
     changed_meanwhile: str  # the conflict's message if unchanged content changes before the commit
     keep_settings: frozenset[str] = frozenset()  # settings keys that keep this environment's values
+    # Check stored file contents against their hashes and rewrite damaged ones (a restore repairs
+    # the store; a clone of an unchanged source does not pay for reading every file again).
+    repair_blobs: bool = False
 
 
 class Applying:
@@ -47,6 +50,16 @@ class Applying:
     ) -> None:
         self.conn, self.changing = conn, changing
         self._reader, self._keep, self._on_bytes = reader, keep, on_bytes
+
+    @property
+    def reader(self) -> ArchiveReader:
+        """The archive being applied, for a hook that writes its own rows (a project import)."""
+        return self._reader
+
+    def advance(self, nbytes: int) -> None:
+        """Report archive bytes a hook read (the replace phase's progress)."""
+        if self._on_bytes is not None:
+            self._on_bytes(nbytes)
 
     def replace(self, component: Component) -> None:
         """Replace one chosen component; nothing for one that is already equal or not chosen."""
@@ -81,14 +94,17 @@ def apply_archive(
                 # What already has the archive's digest (and all its file contents) is neither read
                 # from the archive nor rewritten: a clone of an unchanged source, a restore of what is there.
                 for component in chosen:
-                    same |= apply.already_equal(conn, ctx.blobs, request.digests, [component])
+                    same |= apply.already_equal(
+                        conn, ctx.blobs, request.digests, [component], check_content=request.repair_blobs
+                    )
                     rec.advance(nbytes=sizes[component])
             changing = [c for c in chosen if c not in same]
             rec.check_cancelled()
             with ArchiveReader(ctx.blobs, manifest) as reader:
                 rec.phase(STAGE)
                 rec.plan(bytes_total=_bytes(manifest, changing, blobs=True))
-                apply.put_blobs(ctx.blobs, reader, changing, lambda n: _advance_unless_cancelled(rec, n))
+                advance = _advancing_unless_cancelled(rec)
+                apply.put_blobs(ctx.blobs, reader, changing, advance, repair=request.repair_blobs)
                 # The point of no return is where the one transaction begins, not where it commits:
                 # on SQLite it holds the write lock, so no cancel could be recorded during it, and a
                 # cancel means the same on every database. Until here a cancel stops the apply with
@@ -99,7 +115,9 @@ def apply_archive(
                     rec.phase(RECHECK)  # before the hook: nothing is replaced if content changed meanwhile
                     rec.plan(bytes_total=sum(sizes[c] for c in same))
                     for component in same:
-                        if not apply.already_equal(conn, ctx.blobs, request.digests, [component]):
+                        if not apply.already_equal(
+                            conn, ctx.blobs, request.digests, [component], check_content=request.repair_blobs
+                        ):
                             raise Conflict(request.changed_meanwhile)
                         rec.advance(nbytes=sizes[component])
                     rec.phase(REPLACE)
@@ -114,6 +132,7 @@ def apply_archive(
                     for component in checked:
                         apply.check_digests(conn, request.digests, [component])
                         rec.advance(nbytes=sizes[component])
+                    rec.mark_committed(conn)  # the final status commits with the content
             rec.phase(CLEANUP)
             with ctx.blob_refs, ctx.db.read() as conn:
                 drop_unreferenced_blobs(conn, ctx.blobs)
@@ -128,9 +147,12 @@ def _advancing(rec: Recorder) -> Callable[[int], None]:
     return lambda n: rec.advance(nbytes=n)
 
 
-def _advance_unless_cancelled(rec: Recorder, nbytes: int) -> None:
-    rec.advance(nbytes=nbytes)
-    rec.check_cancelled()
+def _advancing_unless_cancelled(rec: Recorder) -> Callable[[int], None]:
+    def advance(nbytes: int) -> None:
+        rec.advance(nbytes=nbytes)
+        rec.check_cancelled()
+
+    return advance
 
 
 def _bytes(manifest: Manifest, components: Sequence[Component], *, blobs: bool) -> int:

@@ -1,16 +1,20 @@
 """Logging in: HTTP Basic credentials and bearer tokens to a Principal, and the token endpoint.
-Failures say nothing about which part was wrong."""
+Failures say nothing about which part was wrong. Every password login of every dialect passes
+through check_password, which throttles failed attempts (auth.throttle) by user and address."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import time
+from contextvars import ContextVar
+
+import sqlalchemy as sa
 
 from envclone.auth import tokens
 from envclone.auth.passwords import verify_password
 from envclone.domain.principal import Principal
-from envclone.errors import InvalidCredentials
+from envclone.errors import InvalidCredentials, TooManyAttempts
 from envclone.services.context import ServiceContext
 from envclone.store import tables
 from envclone.store.principals import roles_of
@@ -18,6 +22,11 @@ from envclone.store.repository import TableRepository
 
 _users = TableRepository(tables.users)
 
+
+# The address of the client whose request is being served, set once per request by the API
+# (api/client_address.py) rather than passed by each login route, so that no dialect's login,
+# present or future, can leave it out. Empty for callers in the same process.
+client_address: ContextVar[str] = ContextVar("client_address", default="")
 
 _CACHE_SECONDS = 120.0
 _CACHE_SIZE = 4096
@@ -40,11 +49,20 @@ def _verified(ctx: ServiceContext, hashed: str | None, password: str) -> bool:
 
 
 def check_password(ctx: ServiceContext, login: str, password: str) -> Principal:
+    """The user, if the password is right; TooManyAttempts, without checking, while this user
+    or address must wait after failed logins."""
+    key, address = login[:256], client_address.get()  # no login is longer: bounded memory
+    wait = ctx.logins.wait(key, address)
+    if wait > 0:
+        raise TooManyAttempts(wait)
     with ctx.db.read() as conn:
-        user = _users.find(conn, {"login": login})
+        # No login holds NUL (PostgreSQL could not even compare it): such a name is a failure.
+        user = _users.find(conn, {"login": login}) if "\x00" not in login else None
         hashed = user["password_hash"] if user and user["enabled"] else None
         if not _verified(ctx, hashed, password):
+            ctx.logins.failed(key, address)
             raise InvalidCredentials()
+        ctx.logins.succeeded(key, address)
         return Principal.of(login, roles_of(conn, login))
 
 
@@ -57,17 +75,32 @@ def check_token(ctx: ServiceContext, token: str, *, kind: str | None = None) -> 
         return Principal.of(login, roles_of(conn, login))
 
 
+def check_session(ctx: ServiceContext, token: str, *, kinds: tuple[str, ...]) -> tuple[Principal, str]:
+    """The user of a live session token of one of ``kinds``, and which kind it is."""
+    with ctx.db.read() as conn:
+        found = tokens.resolve_session(conn, token, kinds)
+        user = _users.find(conn, {"login": found[0]}) if found else None
+        if found is None or user is None or not user["enabled"]:
+            raise InvalidCredentials()
+        return Principal.of(found[0], roles_of(conn, found[0])), found[1]
+
+
 def issue_token(ctx: ServiceContext, login: str, password: str, *, kind: str = "bearer") -> tuple[str, dt.datetime]:
     principal = check_password(ctx, login, password)
     with ctx.db.begin() as conn:
         return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.token_ttl_seconds)
 
 
-def open_session(ctx: ServiceContext, login: str, password: str, *, kind: str) -> tuple[str, dt.datetime]:
-    """A dialect session: a token of ``kind`` that lives ``session_ttl_seconds`` from now."""
+def open_session(
+    ctx: ServiceContext, login: str, password: str, *, kind: str, ttl_seconds: int | None = None
+) -> tuple[str, dt.datetime]:
+    """A dialect session: a token of ``kind`` that lives ``ttl_seconds`` (by default
+    ``session_ttl_seconds``) from now."""
     principal = check_password(ctx, login, password)
     with ctx.db.begin() as conn:
-        return tokens.issue(conn, principal.login, kind=kind, ttl_seconds=ctx.settings.session_ttl_seconds)
+        return tokens.issue(
+            conn, principal.login, kind=kind, ttl_seconds=ttl_seconds or ctx.settings.session_ttl_seconds
+        )
 
 
 def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
@@ -78,6 +111,20 @@ def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
     if expires is None:
         raise InvalidCredentials()
     return expires
+
+
+def touch_session(ctx: ServiceContext, token: str, *, kind: str, ttl_seconds: int) -> Principal:
+    """A live session's user, its time restarted to ``ttl_seconds`` from now (for sessions that end
+    after a time idle). InvalidCredentials when it has ended. The restart is best-effort: while a
+    long writer holds the database (a restore, on SQLite), the session keeps the expiry it has
+    rather than the request waiting for the lock."""
+    who = check_token(ctx, token, kind=kind)
+    try:
+        with ctx.db.begin_nowait() as conn:
+            tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds)
+    except sa.exc.OperationalError:
+        pass
+    return who
 
 
 def profile(ctx: ServiceContext, who: Principal) -> dict[str, str]:

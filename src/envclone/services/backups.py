@@ -101,6 +101,12 @@ def start_verify(ctx: ServiceContext, who: Principal, name: str) -> Operation:
     return ctx.engine.submit(verify.KIND, {"backup_name": name}, created_by=who.login)
 
 
+def start_store_verify(ctx: ServiceContext, who: Principal) -> Operation:
+    """Read every stored file content and settings image and check it against its hash."""
+    who.require(Permission.MIGRATE)
+    return ctx.engine.submit(verify.STORE_KIND, {}, created_by=who.login)
+
+
 def maintenance_time(ctx: ServiceContext, who: Principal) -> dict[str, str]:
     values = environment.get_settings(ctx, who)
     return {"start_time": values["maintenance_start_time"], "time_zone": values["maintenance_time_zone"]}

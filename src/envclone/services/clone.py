@@ -17,9 +17,18 @@ from envclone.store import archives
 
 def check_target_url(url: str) -> str:
     url = url.strip().rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidRequest(f"targetURL {url!r} is not an http(s) URL")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise InvalidRequest(f"targetURL {url!a} contains spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number or out of range)
+    except ValueError as exc:  # e.g. "http://[::1": an unclosed IPv6 address
+        raise InvalidRequest(f"targetURL {url!a} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest(f"targetURL {url!a} is not an http(s) URL")
+    if parts.username is not None or parts.password is not None:
+        # They would be kept in the operation's parameters; credentials travel separately.
+        raise InvalidRequest("targetURL must not carry a user or password; send them as the target credentials")
     return url
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.auth import tokens
 from envclone.auth.passwords import hash_password
 from envclone.domain.page import Row
 from envclone.domain.principal import Permission
@@ -38,6 +39,19 @@ def _prepare_user(_conn: sa.Connection, values: dict[str, Any], _creating: bool)
         password = values.pop("password")
         values["password_hash"] = hash_password(password) if password else None
     return values
+
+
+def _credentials_changed(conn: sa.Connection, before: Row, after: Row) -> None:
+    # A new password (a new salted hash, even for the same password), or the account disabled or
+    # enabled again: what was proved before no longer holds, so every token and session of the
+    # user ends, and re-enabling revives none.
+    if before["password_hash"] != after["password_hash"] or before["enabled"] != after["enabled"]:
+        tokens.revoke_user(conn, after["login"])
+
+
+def _forget_user(conn: sa.Connection, row: Row) -> None:
+    _forget_principal("user", "login")(conn, row)
+    tokens.revoke_user(conn, row["login"])
 
 
 def _principal_exists(conn: sa.Connection, kind: str, name: str) -> None:
@@ -92,7 +106,8 @@ USERS = Resource(
     filters=frozenset({"login__prefix", "email", "enabled"}),
     hidden=frozenset({"password_hash"}),
     prepare=_prepare_user,
-    before_delete=_forget_principal("user", "login"),
+    before_delete=_forget_user,
+    after_update=_credentials_changed,
     render_extra=lambda row: {"has_password": row.get("password_hash") is not None},
 )
 GROUPS = Resource(

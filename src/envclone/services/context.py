@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from envclone.auth.throttle import LoginThrottle, ThrottleRules
 from envclone.blobs.store import BlobStore
 from envclone.engine import Engine
 from envclone.settings import Settings
@@ -23,6 +24,22 @@ class ServiceContext:
     # changes the stored hash and so misses the cache.
     verified: dict[str, float] = field(default_factory=dict)
     _engine: Engine | None = None
+    logins: LoginThrottle = field(init=False)  # failed password logins (services.authentication)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.logins = LoginThrottle(
+            ThrottleRules(
+                free=s.login_free_failures,
+                lock_after=s.login_lock_failures,
+                lock_seconds=s.login_lock_seconds,
+                base_delay=s.login_delay_seconds,
+                max_delay=s.login_max_delay_seconds,
+                user_free=s.login_user_free_failures,
+                address_free=s.login_address_free_failures,
+                window=s.login_window_seconds,
+            )
+        )
 
     @property
     def engine(self) -> Engine:

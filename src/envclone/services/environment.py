@@ -14,6 +14,7 @@ from blake3 import blake3
 from envclone import __version__
 from envclone.content.digest import component_digest, environment_digest, store_cached
 from envclone.domain.components import Component
+from envclone.domain.duplication import USER_FENCING_KEY
 from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidRequest, NotFound, PayloadTooLarge
 from envclone.services.context import ServiceContext
@@ -38,6 +39,8 @@ def defaults(ctx: ServiceContext) -> dict[str, Any]:
         "redwood_experience": True,
         "theme": "Redwood",
         "business_process_name": "",
+        # Strategy's Library setting: project duplication refuses while it is on (seed 002).
+        USER_FENCING_KEY: False,
         "logo_image": None,
         "background_image": None,
     }
@@ -92,6 +95,9 @@ def update_settings(ctx: ServiceContext, who: Principal, changes: dict[str, Any]
             ZoneInfo(str(zone))
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidRequest(f"maintenance_time_zone: unknown IANA time zone {zone!r}") from None
+    fencing = changes.get(USER_FENCING_KEY)
+    if fencing is not None and not isinstance(fencing, bool):
+        raise InvalidRequest(f"{USER_FENCING_KEY} must be true or false")
     changes = {k: v for k, v in changes.items() if v is not None}
     with ctx.db.begin() as conn:
         for key, value in changes.items():

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
 from blake3 import blake3
 
 from envclone.archive import ArchiveError, PackageCorrupt, verify_package
+from envclone.blobs.checked import checked_read, primed
 from envclone.blobs.store import BlobWriter, open_blob
-from envclone.domain.clock import utcnow
+from envclone.domain.clock import naive_utc, utcnow
 from envclone.domain.files import FileArea
 from envclone.domain.page import Page
 from envclone.domain.principal import Permission, Principal
@@ -32,10 +34,37 @@ def check_area(area: str) -> str:
 
 
 def check_name(name: str) -> str:
-    """Flat names only: no separators, no traversal, no control characters."""
+    """Flat names only: no separators, no traversal, no control characters. Used to look a name
+    up; a new name must also pass check_new_name."""
     if not _NAME.match(name) or name.strip(". ") == "" or name.startswith(".") or ".." in name:
-        raise InvalidFileName(f"file name {name!r} is not allowed")
+        raise InvalidFileName(f"file name {name!a} is not allowed")
     return name
+
+
+def check_new_name(name: str) -> str:
+    """A name a file may be created under: check_name, and nothing that misleads a reader or
+    another system. Bidirectional and other invisible format characters (U+202E shows
+    "exe.txt" for "txt.exe"), U+FFFD (what undecodable bytes in a URL become: the name the
+    client meant is lost), leading or trailing spaces and a trailing dot (which Windows drops)."""
+    check_name(name)
+    problem = _new_name_problem(name)
+    if problem:
+        raise InvalidFileName(f"file name {name!a} is not allowed: {problem}")
+    return name
+
+
+def _new_name_problem(name: str) -> str | None:
+    if "\ufffd" in name:
+        return "it holds U+FFFD, a replacement for bytes that are not UTF-8; send the name UTF-8 encoded"
+    for ch in name:
+        category = unicodedata.category(ch)
+        if category in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
+            return f"it holds U+{ord(ch):04X}, an invisible, control or unassigned character"
+    if name != name.strip():
+        return "it starts or ends with a space"
+    if name.endswith("."):
+        return "it ends with a dot"
+    return None
 
 
 BLOB_PREFIX = "files/"
@@ -61,7 +90,8 @@ def describe(ctx: ServiceContext, who: Principal, area: str, name: str) -> dict[
 
 def open_file(ctx: ServiceContext, who: Principal, area: str, name: str) -> tuple[dict[str, Any], Iterator[bytes]]:
     row = describe(ctx, who, area, name)
-    return row, ctx.blobs.read(blob_key(row["hash"]))
+    # Checked as it streams: a damaged content fails the response instead of reaching the client.
+    return row, primed(checked_read(ctx.blobs, blob_key(row["hash"]), row["hash"]))
 
 
 class Upload:
@@ -141,9 +171,11 @@ def start_upload(
 ) -> Upload:
     """``modified`` keeps a file's own modification time (migrations, seeding); default: now."""
     who.require(Permission.WRITE_CONTENT)
-    if modified is not None and modified.tzinfo is not None:
-        modified = modified.astimezone(dt.UTC).replace(tzinfo=None)
-    return Upload(ctx, check_area(area), check_name(name), modified)
+    try:
+        modified = naive_utc(modified) if modified is not None else None
+    except ValueError as exc:
+        raise InvalidRequest(f"modified: {exc}") from None
+    return Upload(ctx, check_area(area), check_new_name(name), modified)
 
 
 def delete_file(ctx: ServiceContext, who: Principal, area: str, name: str) -> None:

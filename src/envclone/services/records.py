@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from envclone.domain.clock import utcnow
+from envclone.domain.clock import naive_utc, utcnow
 from envclone.domain.components import RECORD_COMPONENTS, Component
 from envclone.domain.page import Page
 from envclone.domain.principal import Permission, Principal
@@ -34,10 +34,6 @@ def record_component(name: str) -> Component:
     return component
 
 
-def _naive_utc(value: dt.datetime) -> dt.datetime:
-    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
 def append(ctx: ServiceContext, who: Principal, kind: str, items: Iterable[Mapping[str, Any]]) -> int:
     who.require(Permission.WRITE_CONTENT)
     component = record_component(kind)
@@ -45,7 +41,7 @@ def append(ctx: ServiceContext, who: Principal, kind: str, items: Iterable[Mappi
     rows = (
         {
             "component": component.value,
-            "ts": _naive_utc(item.get("ts") or now),
+            "ts": naive_utc(item.get("ts") or now),
             "actor": item.get("actor", ""),
             "action": item.get("action", ""),
             "subject": item.get("subject", ""),
@@ -63,7 +59,7 @@ def query(
 ) -> Page:
     who.require(Permission.READ_CONTENT)
     component = record_component(kind)
-    where = {k: (_naive_utc(v) if isinstance(v, dt.datetime) else v) for k, v in filters.items() if k in _FILTERS}
+    where = {k: (naive_utc(v) if isinstance(v, dt.datetime) else v) for k, v in filters.items() if k in _FILTERS}
     where["component"] = component.value
     t = tables.records
     clauses = _records._where(where)

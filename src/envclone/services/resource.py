@@ -18,6 +18,7 @@ from envclone.store.repository import TableRepository
 
 Prepare = Callable[[sa.Connection, dict[str, Any], bool], dict[str, Any]]
 Hook = Callable[[sa.Connection, Row], None]
+UpdateHook = Callable[[sa.Connection, Row, Row], None]  # the row before and after the update
 
 
 def _identity(_conn: sa.Connection, values: dict[str, Any], _creating: bool) -> dict[str, Any]:
@@ -35,6 +36,7 @@ class Resource:
     hidden: frozenset[str] = frozenset()
     prepare: Prepare = _identity
     before_delete: Hook | None = None
+    after_update: UpdateHook | None = None  # in the update's transaction
     render_extra: Callable[[Row], dict[str, Any]] | None = None
     immutable: frozenset[str] = field(default_factory=frozenset)
 
@@ -110,8 +112,10 @@ def update_item(
     if frozen:
         raise InvalidRequest(f"{', '.join(sorted(frozen))} of a {res.label} cannot be changed")
     with ctx.db.begin() as conn:
-        res.repo.get(conn, key)
+        before = res.repo.get(conn, key)
         row = res.repo.update(conn, key, res.prepare(conn, values, False))
+        if res.after_update:
+            res.after_update(conn, before, row)
         return res.render(row)
 
 

@@ -136,7 +136,7 @@ def delete(ctx: ServiceContext, who: Principal, name: str) -> None:
 def _upload_name(name: str) -> str:
     if name == LATEST_ARTIFACT_SNAPSHOT or name.startswith(OUTBOX):
         raise InvalidRequest(f"{name!r} cannot be uploaded: the name is reserved")
-    return files.check_name(name)
+    return files.check_new_name(name)
 
 
 def _taken(ctx: ServiceContext, name: str) -> None:

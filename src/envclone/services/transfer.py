@@ -4,9 +4,14 @@ Requires the migration permission, plus Identity Domain Administrator to replace
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from envclone.archive import accept_chunk, accept_manifest, load_manifest, missing_chunks
+from envclone.archive.errors import ArchiveError, ArchiveNotFound
+from envclone.archive.ids import check_archive_id, is_chunk_id
 from envclone.auth import tokens
 from envclone.content.diff import index_db
 from envclone.domain import clone
@@ -16,8 +21,30 @@ from envclone.domain.principal import Permission, Principal
 from envclone.domain.transfer import MAX_IDS, ApplyRequest, ManifestStored
 from envclone.errors import InvalidCredentials, InvalidRequest
 from envclone.services.context import ServiceContext
+from envclone.store.principals import RECEIPT_PREFIX
 
 RECEIPT_SECONDS = 7 * 24 * 3600
+MAX_CHUNK_SIZE = 64 * 1024 * 1024  # a chunk's content length; the chunker's are far smaller
+
+
+class RefusedUpload(InvalidRequest, status=422):
+    """What the source sent is not a valid chunk, manifest or archive id."""
+
+    def __init__(self, cause: ArchiveError) -> None:
+        super().__init__(cause.message, details=cause.details)
+        self.code = cause.code  # the archive's own code (manifest_corrupt, chunk_corrupt...)
+
+
+@contextmanager
+def _from_the_client() -> Iterator[None]:
+    """Archive errors about bytes or ids a client just sent are that client's mistake (422 with the
+    archive's code), not a server fault; the same errors on stored archives stay server errors."""
+    try:
+        yield
+    except ArchiveNotFound:
+        raise
+    except ArchiveError as exc:
+        raise RefusedUpload(exc) from None
 
 
 def missing(ctx: ServiceContext, who: Principal, ids: list[str]) -> list[str]:
@@ -29,12 +56,18 @@ def missing(ctx: ServiceContext, who: Principal, ids: list[str]) -> list[str]:
 
 def receive_chunk(ctx: ServiceContext, who: Principal, chunk_id: str, size: int, blob: bytes) -> bool:
     who.require(Permission.MIGRATE)
-    return accept_chunk(ctx.blobs, chunk_id, size, blob)
+    if not is_chunk_id(chunk_id):
+        raise InvalidRequest(f"chunk id {chunk_id[:80]!r} is not 64 lowercase hex digits")
+    if not 0 <= size <= MAX_CHUNK_SIZE:
+        raise InvalidRequest(f"size must be between 0 and {MAX_CHUNK_SIZE}")
+    with _from_the_client():
+        return accept_chunk(ctx.blobs, chunk_id, size, blob)
 
 
 def receive_manifest(ctx: ServiceContext, who: Principal, blob: bytes) -> ManifestStored:
     who.require(Permission.MIGRATE)
-    manifest = accept_manifest(ctx.blobs, blob)
+    with _from_the_client():
+        manifest = accept_manifest(ctx.blobs, blob)
     return ManifestStored(archive_id=manifest.archive_id, **manifest.counts())
 
 
@@ -46,6 +79,8 @@ def start_apply(ctx: ServiceContext, who: Principal, request: ApplyRequest) -> t
     who.require(Permission.MIGRATE)
     if Component.USERS in request.components:
         who.require(Permission.MIGRATE_USERS)
+    with _from_the_client():
+        check_archive_id(request.archive_id)
     load_manifest(ctx.blobs, request.archive_id)  # present and intact before anything is recorded
     receipts: list[str] = []
 
@@ -58,7 +93,7 @@ def start_apply(ctx: ServiceContext, who: Principal, request: ApplyRequest) -> t
 
 
 def receipt_kind(op_id: str) -> str:
-    return f"receipt:{op_id}"
+    return f"{RECEIPT_PREFIX}{op_id}"
 
 
 def apply_status(ctx: ServiceContext, op_id: str, receipt: str) -> Operation:

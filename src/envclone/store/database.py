@@ -14,6 +14,7 @@ from alembic import command
 from alembic.config import Config
 
 from envclone.domain.components import Component
+from envclone.errors import InvalidRequest
 from envclone.store import tables
 
 
@@ -37,6 +38,14 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN" if options.get("envclone_read", False) else "BEGIN IMMEDIATE")
 
 
+def _nul_is_a_client_error(context: sa.engine.ExceptionContext) -> None:
+    # PostgreSQL text cannot hold NUL, and psycopg refuses such a value before sending it. Values
+    # a client names in a URL (a key, a filter) reach queries as they are, so that refusal is the
+    # client's mistake, wherever it happens: a 422 rather than a 500.
+    if "cannot contain NUL" in str(context.original_exception):  # psycopg.DataError
+        raise InvalidRequest("a name or value holds the character U+0000, which cannot be stored") from None
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -50,6 +59,7 @@ class Database:
             sa.event.listen(self.engine, "begin", _sqlite_begin)
         else:
             self.engine = sa.create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+            sa.event.listen(self.engine, "handle_error", _nul_is_a_client_error)
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (idempotent)."""

@@ -36,3 +36,9 @@ def hash_referenced(conn: sa.Connection, content_hash: str) -> bool:
         return True
     s = tables.settings
     return any(isinstance(v, dict) and v.get("hash") == content_hash for (v,) in conn.execute(sa.select(s.c.value)))
+
+
+def names_for_hash(conn: sa.Connection, content_hash: str) -> list[str]:
+    """``area/name`` of every file whose content is ``content_hash`` (settings images are not files)."""
+    query = sa.select(_T.c.area, _T.c.name).where(_T.c.hash == content_hash).order_by(_T.c.area, _T.c.name)
+    return [f"{area}/{name}" for area, name in conn.execute(query)]

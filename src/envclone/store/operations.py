@@ -11,9 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
+from envclone.domain.limits import INT64_MAX
 from envclone.domain.operation import Operation, OperationStatus, Progress, Step
 from envclone.errors import Conflict, NotFound
-from envclone.store import tables
+from envclone.store import server_state, tables
 
 T = tables.operations
 CONTENT_LOCK = "content"
@@ -86,7 +87,8 @@ def load(conn: sa.Connection, op_id: str) -> Operation:
 
 
 def load_seq(conn: sa.Connection, seq: int) -> Operation:
-    row = conn.execute(sa.select(T).where(T.c.seq == seq)).first()
+    # Numbers past the 64-bit column cannot exist; the database would overflow looking for them.
+    row = conn.execute(sa.select(T).where(T.c.seq == seq)).first() if 0 < seq <= INT64_MAX else None
     if row is None:
         raise NotFound(f"job {seq} not found")
     return _to_operation(row)
@@ -211,3 +213,33 @@ def requeue(conn: sa.Connection, op: Operation) -> None:
             point_of_no_return=None,  # it runs again from the start
         )
     )
+
+
+# A commit marker: written in the very transaction that replaces content, so that the final status
+# is decided by the same commit as the content. A crash after that commit but before the final
+# status is written then recovers as succeeded, with the steps as they stood at the commit.
+_COMMITTED = "committed:"
+
+
+def mark_committed(conn: sa.Connection, op: Operation) -> None:
+    """Inside the content transaction: the operation's change is made when this commits."""
+    server_state.put(conn, _COMMITTED + op.id, {"steps": [s.to_json() for s in op.steps], "at": utcnow().isoformat()})
+
+
+def committed_steps(conn: sa.Connection, op_id: str) -> list[Step] | None:
+    """The steps recorded with the commit marker, or None when the operation never committed."""
+    value = server_state.get(conn, _COMMITTED + op_id)
+    if not isinstance(value, dict):
+        return None
+    return [Step.from_json(s) for s in value.get("steps", [])]
+
+
+def clear_committed(conn: sa.Connection, op_id: str) -> None:
+    server_state.delete(conn, _COMMITTED + op_id)
+
+
+def forget(conn: sa.Connection, op_id: str) -> bool:
+    """Remove a finished operation's record (a client dismissing a task it has read); False if the
+    operation is unknown or still open: an open one is cancelled, never forgotten."""
+    terminal = [s.value for s in OperationStatus if s.is_terminal]
+    return bool(conn.execute(T.delete().where(T.c.id == op_id, T.c.status.in_(terminal))).rowcount)

@@ -1,11 +1,19 @@
 """Role resolution for a login: direct assignments plus those of every group the user belongs to,
-through nested groups. Cycles in group nesting are tolerated."""
+through nested groups (cycles tolerated); and ending a user's sessions when its credentials change,
+however they change (an update, a delete, a restore or clone that replaces the users)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 
 from envclone.store import tables
+
+# An apply's receipt (services.transfer) reads one operation's status: it is not a login, and the
+# source must keep following its clone whatever becomes of the account that started it.
+RECEIPT_PREFIX = "receipt:"
+Credentials = dict[str, tuple[str | None, bool]]  # login -> (password hash, enabled)
 
 
 def groups_of(conn: sa.Connection, login: str) -> set[str]:
@@ -34,3 +42,26 @@ def roles_of(conn: sa.Connection, login: str) -> set[str]:
         )
     )
     return {name for (name,) in conn.execute(query)}
+
+
+def credentials(conn: sa.Connection) -> Credentials:
+    u = tables.users
+    rows = conn.execute(sa.select(u.c.login, u.c.password_hash, u.c.enabled))
+    return {login: (hashed, bool(enabled)) for login, hashed, enabled in rows}
+
+
+def end_sessions(conn: sa.Connection, logins: Iterable[str]) -> int:
+    """Delete every token and dialect session of ``logins`` (receipts excepted); how many."""
+    t, ended = tables.tokens, 0
+    chosen = sorted(set(logins))
+    for start in range(0, len(chosen), 500):
+        batch = chosen[start : start + 500]
+        ended += conn.execute(t.delete().where(t.c.login.in_(batch), ~t.c.kind.startswith(RECEIPT_PREFIX))).rowcount
+    return ended
+
+
+def end_changed_sessions(conn: sa.Connection, before: Credentials) -> int:
+    """After the users were replaced: end the sessions of every user whose password or enabled
+    flag changed, or who is gone."""
+    after = credentials(conn)
+    return end_sessions(conn, (login for login, held in before.items() if after.get(login) != held))

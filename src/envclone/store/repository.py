@@ -5,16 +5,20 @@ same transaction, so nothing that writes content can forget to."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.domain.clock import naive_utc
+from envclone.domain.limits import INT64_MAX, INT64_MIN
 from envclone.domain.page import Page, Row
 from envclone.errors import Conflict, InvalidRequest, NotFound
 from envclone.store.database import bump
 
 BULK_BATCH = 5000
+_INTEGER = re.compile(r"^-?[0-9]{1,20}$")
 
 
 class TableRepository:
@@ -35,10 +39,14 @@ class TableRepository:
                     raise ValueError(value)
                 return value.lower() in ("true", "1")
             if python_type is int:
-                return int(value)
+                if not _INTEGER.match(value):
+                    raise ValueError(value)
+                number = int(value)
+                if not INT64_MIN <= number <= INT64_MAX:
+                    raise InvalidRequest(f"{name}: {value} is out of range")
+                return number
             if python_type is dt.datetime:
-                parsed = dt.datetime.fromisoformat(value)
-                return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+                return naive_utc(dt.datetime.fromisoformat(value))
         except ValueError:
             raise InvalidRequest(f"{name}: {value!r} is not a valid {python_type.__name__}") from None
         return value
@@ -82,8 +90,14 @@ class TableRepository:
             raise NotFound(f"{self.label} {self._describe(key)} not found")
         return row
 
-    def stream(self, conn: sa.Connection, filters: Mapping[str, Any] | None = None) -> Iterator[Row]:
+    def stream(
+        self, conn: sa.Connection, filters: Mapping[str, Any] | None = None, *, ordered: bool = False
+    ) -> Iterator[Row]:
+        """``ordered``: by the key, so that what is written from it is the same bytes in the same
+        order on every database (an archive's chunks then deduplicate run after run)."""
         query = sa.select(self.table).where(*self._where(filters or {}))
+        if ordered:
+            query = query.order_by(*(self.table.c[k] for k in self.key))
         # Per statement, not on the connection: a connection-wide yield_per would turn later
         # statements (SAVEPOINTs on PostgreSQL) into server-side cursors.
         result = conn.execute(query, execution_options={"yield_per": BULK_BATCH})

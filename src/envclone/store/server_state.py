@@ -32,3 +32,7 @@ def put_if_absent(conn: sa.Connection, key: str, value: object) -> bool:
         return False
     conn.execute(_T.insert().values(key=key, value=value))
     return True
+
+
+def delete(conn: sa.Connection, key: str) -> None:
+    conn.execute(_T.delete().where(_T.c.key == key))

@@ -282,3 +282,24 @@ server_state = sa.Table(
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.JSON, nullable=False),
 )
+
+# Project duplications (Strategy's projectDuplications): one row per side this server runs, whose
+# id is the duplication's (the same on the source and the target of a cross-environment one). The
+# server's own history like operations: an environment clone does not copy it.
+duplications = sa.Table(
+    "duplications",
+    metadata,
+    sa.Column("id", sa.String(HEX32), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),  # local | source | target
+    sa.Column("operation_id", sa.String(HEX32), nullable=False, unique=True),
+    sa.Column("source", sa.JSON, nullable=False),
+    sa.Column("target", sa.JSON, nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("creator", sa.String(NAME), nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+    sa.Column("updated", sa.DateTime, nullable=False),
+    # The archive of the project (the source's export or an uploaded package), once there is one:
+    # the package download reads it, and it is removed with the record.
+    sa.Column("manifest_id", sa.String(64), nullable=True),
+    sa.Index("ix_duplications_created", "created"),
+)

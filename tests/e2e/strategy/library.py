@@ -13,9 +13,19 @@ API = "/MicroStrategyLibrary/api"
 HEX32 = re.compile(r"^[0-9A-F]{32}$")
 
 
-def login(server: LiveServer, user: str = ADMIN, password: str = ADMIN_PASSWORD, *, form: bool = False) -> str:
-    """A new session's token; the body as JSON, or as the SDK's form."""
-    body = {"username": user, "password": password, "loginMode": 1, "applicationType": 35}
+def login(
+    server: LiveServer,
+    user: str = ADMIN,
+    password: str = ADMIN_PASSWORD,
+    *,
+    form: bool = False,
+    application_type: int | None = 35,
+) -> str:
+    """A new session's token; the body as JSON, or as the SDK's form. Without an application type
+    (as the document's curl samples log in) duplication statuses come in lower case."""
+    body: dict[str, object] = {"username": user, "password": password, "loginMode": 1}
+    if application_type is not None:
+        body["applicationType"] = application_type
     with server.anonymous() as anon:
         response = anon.post(f"{API}/auth/login", **({"data": body} if form else {"json": body}))
     assert response.status_code == 204, response.text

@@ -297,7 +297,7 @@ class RefusingWriter:
     def __init__(self, inner: BlobWriter) -> None:
         self.inner = inner
 
-    def write(self, data: bytes | bytearray) -> None:
+    def write(self, data: bytes) -> None:
         self.inner.write(data)
 
     def commit(self, key: str) -> None:

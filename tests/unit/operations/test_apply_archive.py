@@ -89,12 +89,12 @@ def test_content_changed_meanwhile_stops_before_the_hook(tmp_path: Path, monkeyp
     real, real_put = apply.already_equal, apply.put_blobs
     staged: list[int] = []
 
-    def racing(*args: object) -> set[Component]:
-        found = real(*args)  # type: ignore[arg-type]
+    def racing(*args: object, **options: bool) -> set[Component]:
+        found = real(*args, **options)  # type: ignore[arg-type]
         return set() if staged else found  # as if an equal component changed once compared
 
-    def put_blobs(*args: object) -> None:
-        real_put(*args)  # type: ignore[arg-type]
+    def put_blobs(*args: object, **options: bool) -> None:
+        real_put(*args, **options)  # type: ignore[arg-type]
         staged.append(1)
 
     monkeypatch.setattr(apply, "already_equal", racing)

@@ -33,6 +33,7 @@ STATUS_CODES: dict[str, int] = {
     "chunk_corrupt": 15,
     "package_corrupt": 15,
     "archive_not_found": 8,
+    "too_many_attempts": 16,
 }
 
 

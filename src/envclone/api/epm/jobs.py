@@ -18,6 +18,8 @@ MAX_JOB_ID = 2**63 - 1  # the operations' sequence numbers are 64-bit
 def number(job_id: str) -> int:
     if not (job_id.isascii() and job_id.isdigit()):
         raise InvalidRequest(f"job id {job_id!a} is not a number")
+    if len(job_id) > 19:  # past 64 bits (and past what int() parses from thousands of digits)
+        raise NotFound(f"job {job_id[:40]}... not found")
     value = int(job_id)
     if value > MAX_JOB_ID:
         raise NotFound(f"job {job_id} not found")

@@ -5,7 +5,6 @@ shapes. Parse, call the snapshots service, render; nothing else."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from functools import partial
 from typing import Annotated, Any
@@ -17,11 +16,12 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 import envclone.api.convertors  # noqa: F401  (registers the "anytext" path convertor)
-from envclone.api.body import body_schema, read_model, validate
+from envclone.api.body import body_schema, parse_json, read_model, validate
 from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
 from envclone.api.epm.auth import authenticated
 from envclone.domain.files import FileArea
+from envclone.domain.limits import INT64_MAX
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, MalformedJson, PayloadTooLarge
 from envclone.services import snapshots
@@ -39,8 +39,8 @@ class UploadQuery(schemas.Lenient):
 
     is_first: schemas.EpmBool = Field(alias="isFirst")
     is_last: schemas.EpmBool = Field(alias="isLast")
-    chunk_size: Annotated[int, Field(ge=0)] | None = Field(None, alias="chunkSize")
-    file_size: Annotated[int, Field(ge=0)] | None = Field(None, alias="fileSize")
+    chunk_size: Annotated[int, Field(ge=0, le=INT64_MAX)] | None = Field(None, alias="chunkSize")
+    file_size: Annotated[int, Field(ge=0, le=INT64_MAX)] | None = Field(None, alias="fileSize")
     ext_dir_path: str | None = Field(None, alias="extDirPath")
 
 
@@ -49,12 +49,12 @@ def _query(request: Request) -> tuple[ChunkSpec, str | None]:
     if raw is None or not raw.strip():
         raise MalformedJson('the q parameter is required, e.g. q={"isFirst":true,"isLast":true,"chunkSize":N}')
     try:
-        data = json.loads(raw)
-    except json.JSONDecodeError:
+        data = parse_json(raw, "the q parameter")
+    except MalformedJson:
         try:
-            data = json.loads(_BARE_KEY.sub(r'\1"\2":', raw))
-        except json.JSONDecodeError:
-            raise MalformedJson(f"the q parameter is not valid JSON: {raw[:200]!r}") from None
+            data = parse_json(_BARE_KEY.sub(r'\1"\2":', raw), "the q parameter")
+        except MalformedJson as exc:
+            raise MalformedJson(f"{exc.message}: {raw[:200]!r}") from None
     query = validate(UploadQuery, data)
     ext = query.ext_dir_path or request.query_params.get("extDirPath")
     area = None

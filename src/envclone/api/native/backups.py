@@ -61,6 +61,13 @@ def build_router() -> APIRouter:
         op = await run_in_threadpool(backups.start_verify, context(request), who, name)
         return render(op, translator(request))
 
+    @router.post("/store/verify", status_code=202)
+    async def verify_store(request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        """Read every stored file content and settings image of this environment and check its hash;
+        the operation fails naming each damaged or missing content and its files."""
+        op = await run_in_threadpool(backups.start_store_verify, context(request), who)
+        return render(op, translator(request))
+
     @router.get("/backups/{name:anytext}")
     async def get_backup(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return _backup(await run_in_threadpool(backups.get_backup, context(request), who, name))

@@ -1,5 +1,6 @@
 """Request bodies of the native API. Limits here are what "oversized" means for a field; unknown
-fields are refused so that typos do not pass silently."""
+fields are refused so that typos do not pass silently, and types are strict: "44" is not an
+integer and true is not 1."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from envclone.domain.clock import naive_utc
+from envclone.domain.limits import INT32_MAX, INT32_MIN
 
 MAX_DEFINITION_BYTES = 1024 * 1024
 
@@ -18,6 +22,10 @@ def _bounded_json(value: Any) -> Any:
     return value
 
 
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    return naive_utc(value) if value is not None else None  # ValueError outside years 1-9999 in UTC
+
+
 Name = Annotated[str, StringConstraints(min_length=1, max_length=250, pattern=r"^[^\x00-\x1f\x7f]+$")]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Short = Annotated[str, StringConstraints(max_length=250)]
@@ -26,11 +34,12 @@ Json = Annotated[Any, AfterValidator(_bounded_json)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(_bounded_json)]
 LocaleId = Annotated[int, Field(ge=1, le=99999)]
 ObjectType = Annotated[int, Field(ge=-1, le=100000)]
+Subtype = Annotated[int, Field(ge=INT32_MIN, le=INT32_MAX)]  # the column is 32-bit
 Kind = Literal["user", "group"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     def values(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True)
@@ -101,7 +110,7 @@ class ProjectUpdate(Strict):
 class ObjectCreate(Strict):
     id: Hex32 | None = None
     type: ObjectType
-    subtype: int = 0
+    subtype: Subtype = 0
     name: Name
     folder_path: Text = "/"
     is_schema: bool = False
@@ -113,7 +122,7 @@ class ObjectCreate(Strict):
 
 class ObjectUpdate(Strict):
     type: ObjectType | None = None
-    subtype: int | None = None
+    subtype: Subtype | None = None
     name: Name | None = None
     folder_path: Text | None = None
     is_schema: bool | None = None
@@ -156,14 +165,14 @@ class SubscriptionUpdate(Strict):
 class ConfigObjectCreate(Strict):
     id: Hex32 | None = None
     type: ObjectType
-    subtype: int = 0
+    subtype: Subtype = 0
     name: Name
     description: Text = ""
     definition: Json = Field(default_factory=dict)
 
 
 class ConfigObjectUpdate(Strict):
-    subtype: int | None = None
+    subtype: Subtype | None = None
     name: Name | None = None
     description: Text | None = None
     definition: Json | None = None
@@ -211,7 +220,7 @@ class JobUpdate(Strict):
 
 
 class RecordIn(Strict):
-    ts: dt.datetime | None = None
+    ts: Annotated[dt.datetime | None, Field(strict=False), AfterValidator(_utc)] = None  # ISO 8601 text
     actor: Short = ""
     action: Short = ""
     subject: Short = ""
@@ -230,6 +239,7 @@ class SettingsUpdate(Strict):
     redwood_experience: bool | None = None
     theme: Short | None = None
     business_process_name: Short | None = None
+    user_fencing: bool | None = Field(None, description="Strategy's user fencing: project duplication refuses while on")
 
 
 class TokenRequest(Strict):

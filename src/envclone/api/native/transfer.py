@@ -50,8 +50,8 @@ def build_router() -> APIRouter:
     @router.put("/chunks/{chunk_id}", status_code=201)
     async def put_chunk(chunk_id: str, request: Request, who: Principal = who_dep) -> wire.ChunkStored:
         size = request.query_params.get("size", "")
-        if not size.isdigit():
-            raise InvalidRequest("size (the chunk's content length) is required")
+        if not (size.isascii() and size.isdigit() and len(size) <= 12):
+            raise InvalidRequest("size (the chunk's content length, a plain integer) is required")
         blob = await _body(request, MAX_CHUNK_BLOB)
         new = await run_in_threadpool(transfer.receive_chunk, context(request), who, chunk_id, int(size), blob)
         return wire.ChunkStored(id=chunk_id, stored=new)

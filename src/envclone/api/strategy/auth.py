@@ -1,6 +1,10 @@
 """Strategy's login and session <-> envclone's sessions: the token travels in ``X-MSTR-AuthToken``
 (or the session cookie the login set), is a token of its own kind so that it opens no other
-dialect, and is stored only as a hash. A missing, unknown or expired session is ERR009."""
+dialect, and is stored only as a hash. A missing, unknown or expired session is ERR009.
+
+A session remembers one thing of its login, through its token kind: whether the client logged in
+with one of the SDK's application types (35 Web, 76 Python), because mstrio-py reads duplication
+statuses only in upper case while the document writes them in lower case."""
 
 from __future__ import annotations
 
@@ -8,15 +12,21 @@ import datetime as dt
 from urllib.parse import parse_qsl
 
 from fastapi import Cookie, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import read_bytes, read_json, validate
-from envclone.api.credentials import SessionCookieScheme, SessionHeaderScheme, authenticator
+from envclone.api.credentials import authenticator, context
 from envclone.api.strategy.schemas import STANDARD_LOGIN, LoginRequest
 from envclone.domain.clock import utcnow
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotAuthenticated
+from envclone.services import authentication
+from envclone.services.context import ServiceContext
 
 SESSION_KIND = "strategy-session"
+SDK_SESSION_KIND = "strategy-session-sdk"  # logged in with an application type of SDK_APPLICATIONS
+SESSION_KINDS = (SESSION_KIND, SDK_SESSION_KIND)
+SDK_APPLICATIONS = frozenset({35, 76})  # mstrio-py's APPLICATION_TYPE_WEB and APPLICATION_TYPE_PYTHON
 TOKEN_HEADER = "X-MSTR-AuthToken"  # noqa: S105  (a header name, not a secret)
 PROJECT_HEADER = "X-MSTR-ProjectID"
 COOKIE = "JSESSIONID"
@@ -24,7 +34,37 @@ COOKIE_PATH = "/MicroStrategyLibrary"
 LOGIN_LIMIT = 64 * 1024
 NO_SESSION = "No session, or the session has expired: log in with POST /api/auth/login"
 
-_check = authenticator(SessionHeaderScheme(TOKEN_HEADER, SESSION_KIND), SessionCookieScheme(COOKIE, SESSION_KIND))
+
+class StrategySessionScheme:
+    """The token in X-MSTR-AuthToken, else in the session cookie, of either Strategy session kind.
+    A token that is sent but not live is refused, never passed over for the cookie. The session's
+    kind is left on ``request.state`` for the routes that render by it."""
+
+    async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None:
+        value = request.headers.get(TOKEN_HEADER, "").strip() or request.cookies.get(COOKIE, "").strip()
+        if not value:
+            return None
+        who, kind = await run_in_threadpool(authentication.check_session, ctx, value, kinds=SESSION_KINDS)
+        request.state.strategy_session_kind = kind
+        return who
+
+
+_check = authenticator(StrategySessionScheme())
+
+
+def session_kind(application_type: int | None) -> str:
+    return SDK_SESSION_KIND if application_type in SDK_APPLICATIONS else SESSION_KIND
+
+
+def kind_of(request: Request) -> str:
+    """The kind of the session that ``authenticated`` accepted for this request."""
+    return str(getattr(request.state, "strategy_session_kind", SESSION_KIND))
+
+
+def upper_case_status(request: Request) -> bool:
+    """Whether duplication statuses go out in upper case (the setting, else the session's kind)."""
+    case = context(request).settings.strategy_status_case
+    return case == "upper" or (case == "session" and kind_of(request) == SDK_SESSION_KIND)
 
 
 async def project_header(

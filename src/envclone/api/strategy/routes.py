@@ -10,27 +10,17 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.credentials import context
-from envclone.api.strategy import auth, render, schemas
+from envclone.api.strategy import auth, duplications, render, schemas, storage
 from envclone.api.strategy.errors import ProjectNotFound
+from envclone.api.strategy.responses import errors, who_dep
 from envclone.domain.principal import Principal
 from envclone.errors import NotFound
 from envclone.services import authentication, content_resources, resource
 
 PREFIX = "/MicroStrategyLibrary/api"
-who_dep = Depends(auth.authenticated)
 PAGE = 1000
 PROJECT_TYPE = 32  # Strategy's object type of a project
 TOTAL_HEADER = "X-MSTR-Total-Count"
-
-
-def _errors(*statuses: int, not_found: str = "PROJECT_NOT_FOUND: no project with this id") -> dict[int | str, Any]:
-    texts = {
-        400: "INVALID_REQUEST: the body or a parameter is not valid",
-        401: "ERR003: login failed; ERR009: no session or it has expired",
-        403: "FORBIDDEN: the user lacks the privilege",
-        404: not_found,
-    }
-    return {s: {"model": schemas.ErrorBody, "description": texts[s]} for s in statuses}
 
 
 _LOGIN_SCHEMA = schemas.LoginRequest.model_json_schema(by_alias=True)
@@ -54,6 +44,8 @@ def build_router() -> APIRouter:
     _auth_routes(router)
     _session_routes(router)
     _project_routes(router)
+    duplications.add_routes(router)
+    storage.add_routes(router)
     return router
 
 
@@ -62,7 +54,7 @@ def _auth_routes(router: APIRouter) -> None:
         "/auth/login",
         status_code=204,
         openapi_extra=LOGIN_BODY,
-        responses={204: {"description": "logged in", "headers": _SESSION_HEADERS}, **_errors(400, 401)},
+        responses={204: {"description": "logged in", "headers": _SESSION_HEADERS}, **errors(400, 401)},
     )
     async def login(request: Request) -> Response:
         """Log in with a user name and password; the token comes back in X-MSTR-AuthToken."""
@@ -72,13 +64,13 @@ def _auth_routes(router: APIRouter) -> None:
             context(request),
             body.username,
             body.password.get_secret_value(),
-            kind=auth.SESSION_KIND,
+            kind=auth.session_kind(body.application_type),
         )
         response = Response(status_code=204)
         auth.start_session(response, token, expires)
         return response
 
-    @router.post("/auth/logout", status_code=204, responses=_errors(401))
+    @router.post("/auth/logout", status_code=204, responses=errors(401))
     async def logout(request: Request, who: Principal = who_dep) -> Response:
         """End this session; its token is refused from now on."""
         await run_in_threadpool(authentication.revoke_token, context(request), auth.token_of(request))
@@ -93,22 +85,22 @@ def _auth_routes(router: APIRouter) -> None:
 
 
 def _session_routes(router: APIRouter) -> None:
-    @router.get("/sessions", response_model=schemas.SessionInfo, responses=_errors(401))
+    @router.get("/sessions", response_model=schemas.SessionInfo, responses=errors(401))
     async def session(request: Request, who: Principal = who_dep) -> schemas.SessionInfo:
         """This session's user and its timeout in seconds."""
         ctx = context(request)
         profile = await run_in_threadpool(authentication.profile, ctx, who)
         return render.session(profile, ctx.settings.session_ttl_seconds)
 
-    @router.put("/sessions", status_code=204, responses=_errors(401))
+    @router.put("/sessions", status_code=204, responses=errors(401))
     async def renew(request: Request, who: Principal = who_dep) -> Response:
         """Restart this session's time."""
         await run_in_threadpool(
-            authentication.renew_session, context(request), auth.token_of(request), kind=auth.SESSION_KIND
+            authentication.renew_session, context(request), auth.token_of(request), kind=auth.kind_of(request)
         )
         return Response(status_code=204)
 
-    @router.get("/sessions/userInfo", response_model=schemas.UserInfo, responses=_errors(401))
+    @router.get("/sessions/userInfo", response_model=schemas.UserInfo, responses=errors(401))
     async def user_info(request: Request, who: Principal = who_dep) -> schemas.UserInfo:
         """The session's user."""
         return render.user(await run_in_threadpool(authentication.profile, context(request), who))
@@ -124,13 +116,13 @@ def _all_projects(request: Request, who: Principal) -> list[dict[str, Any]]:
 
 
 def _project_routes(router: APIRouter) -> None:
-    @router.get("/projects", response_model=list[schemas.Project], responses=_errors(401, 403))
+    @router.get("/projects", response_model=list[schemas.Project], responses=errors(401, 403))
     async def list_projects(request: Request, who: Principal = who_dep) -> list[schemas.Project]:
         """Every project the user may read."""
         rows = await run_in_threadpool(_all_projects, request, who)
         return [render.project(row) for row in rows]
 
-    @router.get("/projects/{project_id}", response_model=schemas.Project, responses=_errors(401, 403, 404))
+    @router.get("/projects/{project_id}", response_model=schemas.Project, responses=errors(401, 403, 404))
     async def get_project(project_id: str, request: Request, who: Principal = who_dep) -> schemas.Project:
         """One project by id (or by name, as the SDK sometimes asks)."""
         return render.project(await run_in_threadpool(_one_project, request, who, project_id))
@@ -138,7 +130,7 @@ def _project_routes(router: APIRouter) -> None:
     @router.get(
         "/monitors/projects",
         response_model=schemas.ProjectList,
-        responses={200: {"headers": {TOTAL_HEADER: {"schema": {"type": "integer"}}}}, **_errors(400, 401, 403)},
+        responses={200: {"headers": {TOTAL_HEADER: {"schema": {"type": "integer"}}}}, **errors(400, 401, 403)},
     )
     async def monitor_projects(
         request: Request,
@@ -156,7 +148,7 @@ def _project_routes(router: APIRouter) -> None:
     @router.get(
         "/objects/{object_id}",
         response_model=schemas.ProjectObject,
-        responses=_errors(400, 401, 403, 404, not_found="ERR004: no project with this id, or another type"),
+        responses=errors(400, 401, 403, 404, texts={404: "ERR004: no project with this id, or another type"}),
     )
     async def get_object(
         object_id: str,

@@ -12,7 +12,7 @@ from envclone.domain.operation import Operation
 from envclone.engine import Recorder
 from envclone.operations.archiving import ALL_COMPONENTS, ARTIFACT_SNAPSHOT_COMPONENTS, write_archive
 from envclone.operations.context import OperationContext
-from envclone.store import archives
+from envclone.store import archives, duplications
 
 
 def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
@@ -31,6 +31,7 @@ def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -
             dropped = archives.prune(conn, ArchiveKind.ARTIFACT_SNAPSHOT, keep)
             dropped += archives.prune(conn, ArchiveKind.ENVIRONMENT_BACKUP, keep)
             kept = [row["manifest_id"] for row in archives.listing(conn)]
+            kept += duplications.manifest_ids(conn)  # a source's package stays downloadable
         # Chunks of pruned archives go once they are older than gc's grace period; a chunk a
         # concurrent writer may still need is never younger than that. Nothing pruned, nothing
         # to collect (aborted writers' leftovers wait for the next prune).

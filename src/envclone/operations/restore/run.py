@@ -39,6 +39,7 @@ def run_restore(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
             step=RESTORE_STEP,
             changed_meanwhile="the environment changed while the restore started; nothing was changed",
             keep_settings=request.keep_settings(),
+            repair_blobs=True,
         ),
         in_steps,
     )
