@@ -142,6 +142,11 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def chunk_bytes(blobs: Path) -> int:
+    """Bytes of chunks in either layout: one blob per chunk, or pack files and their index."""
+    return sum(du(blobs / part) for part in ("chunks", "packs", "index"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="1")
@@ -172,7 +177,7 @@ def main() -> None:
     child("import", str(env_dir), str(dataset))
     rows: list[tuple[str, str, dict[str, float], int | None]] = []
     first = child("backup", str(env_dir))
-    rows.append(("envclone", "backup, first", first, du(env_dir / "blobs" / "chunks")))
+    rows.append(("envclone", "backup, first", first, chunk_bytes(env_dir / "blobs")))
     unchanged = [child("backup", str(env_dir)) for _ in range(args.runs)]
     rows.append(("envclone", "backup, unchanged", _median(unchanged), None))
     if not args.no_restic:
@@ -187,13 +192,13 @@ def main() -> None:
                 None,
             )
         )
-    before_env, before_repo = du(env_dir / "blobs" / "chunks"), du(repo) if repo.exists() else 0
+    before_env, before_repo = chunk_bytes(env_dir / "blobs"), du(repo) if repo.exists() else 0
     subprocess.run(
         [sys.executable, str(SHARED_BENCH / "mutate.py"), "--dir", str(dataset)], check=True, capture_output=True
     )
     child("import", str(env_dir), str(dataset))
     mutated = child("backup", str(env_dir))
-    rows.append(("envclone", "backup, after mutate.py", mutated, du(env_dir / "blobs" / "chunks") - before_env))
+    rows.append(("envclone", "backup, after mutate.py", mutated, chunk_bytes(env_dir / "blobs") - before_env))
     if not args.no_restic:
         rows.append(("restic", "backup, after mutate.py", restic(repo, "backup", str(dataset)), du(repo) - before_repo))
     rows.append(("envclone", "restore, all files", child("restore", str(env_dir)), None))

@@ -22,6 +22,16 @@ PG_ADMIN_URL = os.environ.get("ENVCLONE_TEST_PG_URL", "postgresql+psycopg://post
 BACKENDS = ["sqlite", "postgres"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # ENVCLONE_CHUNK_LAYOUT=packs runs the in-process tests over pack files too (servers started
+    # as subprocesses read it through their settings).
+    layout = os.environ.get("ENVCLONE_CHUNK_LAYOUT")
+    if layout:
+        from envclone.archive import set_default_layout
+
+        set_default_layout(layout)
+
+
 def _pg_available() -> bool:
     try:
         engine = sa.create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})

@@ -15,6 +15,7 @@ from envclone import __version__
 from envclone.api import epm, native, strategy, veeam
 from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import Renderer, install_error_handlers
+from envclone.archive import use_layout
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
@@ -96,6 +97,7 @@ def build_context(settings: Settings, registry: Registry | None = None) -> tuple
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     blobs = open_blob_store(settings.blob_url, credentials=settings.blob_credentials())
     ctx = ServiceContext(settings=settings, db=Database(settings.database_url), blobs=blobs)
+    use_layout(ctx.blobs, settings.chunk_layout)
     admin = bootstrap(ctx)
     # One server runs one environment's operations, so the runner is the environment's database
     # itself: stable across restarts on another port, host or config path, so that recovery

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from envclone.archive import BlobChunkStore, ChunkStore
+from envclone.archive import BlobChunkStore, ChunkStore, PackChunkStore
 from envclone.blobs import BlobStore, LocalBlobStore
 from envclone.blobs.overlay import OverlayBlobStore
 from tests.s3_server import shared_s3_server
@@ -42,6 +42,13 @@ def _blob_chunks_over(make_blobs: BlobStoreFactory) -> ChunkStoreFactory:
     return lambda tmp: BlobChunkStore(make_blobs(tmp))
 
 
+def _pack_chunks_over(make_blobs: BlobStoreFactory, target_size: int) -> ChunkStoreFactory:
+    return lambda tmp: PackChunkStore(make_blobs(tmp), target_size=target_size)
+
+
 CHUNK_STORES: dict[str, ChunkStoreFactory] = {
     **{f"blob-chunks-over-{name}": _blob_chunks_over(make) for name, make in BLOB_STORES.items()},
+    **{f"pack-chunks-over-{name}": _pack_chunks_over(make, 16 * 1024 * 1024) for name, make in BLOB_STORES.items()},
+    # Packs of a few KB: every few puts seal one, so sealing races with reads and puts.
+    "small-pack-chunks-over-local": _pack_chunks_over(local_blob_store, 4096),
 }

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from envclone.blobs import BlobStore
-from envclone.blobs.store import open_blob
+from envclone.blobs.store import open_blob, read_range
 from envclone.errors import NotFound
 
 from ._implementations import BLOB_STORES
@@ -161,3 +162,24 @@ def test_overwrite_is_atomic_for_readers_and_listing(store: BlobStore) -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_read_range_returns_that_part_or_less_at_the_end(store: BlobStore) -> None:
+    data = bytes(range(256)) * 40
+    store.put("ranged", data)
+    for offset, length in ((0, 10), (100, 1000), (len(data) - 5, 5), (len(data) - 5, 50), (len(data), 4)):
+        assert read_range(store, "ranged", offset, length) == data[offset : offset + length]
+    with pytest.raises(NotFound):
+        read_range(store, "absent", 0, 1)
+
+
+def test_read_range_streams_where_the_store_cannot_seek(store: BlobStore) -> None:
+    class Streaming:
+        """Only what every BlobStore has: ``read_range`` falls back to streaming."""
+
+        def read(self, key: str, chunk_size: int = 7) -> Iterator[bytes]:
+            return store.read(key, 7)
+
+    data = bytes(range(200))
+    store.put("ranged", data)
+    assert read_range(Streaming(), "ranged", 13, 50) == data[13:63]  # type: ignore[arg-type]

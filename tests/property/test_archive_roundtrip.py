@@ -18,7 +18,6 @@ from envclone.archive import (
     ArchiveError,
     ArchiveReader,
     ArchiveWriter,
-    BlobChunkStore,
     ChunkCorrupt,
     ChunkMissing,
     Manifest,
@@ -30,6 +29,7 @@ from envclone.archive import (
 from envclone.archive.chunker import Chunker, chunker_spec
 from envclone.archive.package import package_size
 from envclone.blobs import LocalBlobStore
+from tests.chunk_damage import chunk_bytes, flip_bit, lose
 
 SMALL = "fastcdc2020-4k"
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -108,13 +108,11 @@ def test_any_damaged_or_missing_chunk_is_named(archive: dict[tuple[str, str], by
         owners = {ref.id: (c, e.name) for c, e in manifest.entries() for ref in e.chunks}
         victim = data.draw(st.sampled_from(sorted(owners)))
         delete = data.draw(st.booleans())
-        path = store.path(BlobChunkStore.key(victim))
         if delete:
-            path.unlink()
+            lose(store, victim)
         else:
-            blob = bytearray(path.read_bytes())
-            blob[data.draw(st.integers(0, len(blob) - 1))] ^= 1 << data.draw(st.integers(0, 7))
-            path.write_bytes(bytes(blob))
+            length = chunk_bytes(store, victim)[2]
+            flip_bit(store, victim, data.draw(st.integers(0, length - 1)), data.draw(st.integers(0, 7)))
         with ArchiveReader(store, manifest, workers=2) as reader:
             problems = reader.check()
             assert [(type(p), p.chunk_id) for p in problems] == [(ChunkMissing if delete else ChunkCorrupt, victim)]

@@ -125,6 +125,7 @@ def test_admin_password_is_not_shown(tmp_path: Path) -> None:
         ({"admin_user": ""}, "admin_user"),
         ({"token_ttl_seconds": 5}, "token_ttl_seconds"),
         ({"max_json_bytes": 10}, "max_json_bytes"),
+        ({"chunk_layout": "shards"}, "chunk_layout"),
         ({"no_such_option": 1}, "no_such_option"),
     ],
 )

@@ -1,7 +1,7 @@
 """The archive format (DESIGN.md "Archives"): content-defined chunks named by their BLAKE3 hash,
 zstd-compressed and stored once in a BlobStore, plus a self-hashed manifest. No database, no HTTP."""
 
-from envclone.archive.chunk_store import BlobChunkStore, ChunkStore, chunks_of
+from envclone.archive.chunk_store import BlobChunkStore, ChunkStore
 from envclone.archive.chunker import CHUNKERS, COMPILED, DEFAULT_CHUNKER, Chunker, ChunkerSpec, chunker_spec
 from envclone.archive.compress import COMPRESSIONS, DEFAULT_COMPRESSION, Compression, compression
 from envclone.archive.errors import (
@@ -18,8 +18,11 @@ from envclone.archive.errors import (
 )
 from envclone.archive.gc import GcResult, gc
 from envclone.archive.ids import HASHES, chunk_id, manifest_key, new_archive_id
+from envclone.archive.layout import ChunkLayout, chunks_of, layout_of, set_default_layout, use_layout
 from envclone.archive.manifest import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest
 from envclone.archive.negotiate import accept_chunk, accept_manifest, chunk_ids, missing_chunks, missing_for
+from envclone.archive.pack_gc import CompactResult, compact_packs
+from envclone.archive.pack_store import PackChunkStore
 from envclone.archive.package import (
     PackageStats,
     export_archive,
@@ -47,12 +50,14 @@ __all__ = [
     "BlobChunkStore",
     "ChunkCorrupt",
     "ChunkError",
+    "ChunkLayout",
     "ChunkMissing",
     "ChunkRef",
     "ChunkStore",
     "Chunker",
     "ChunkerSpec",
     "ChunkerUnavailable",
+    "CompactResult",
     "ComponentEntries",
     "Compression",
     "DuplicateEntry",
@@ -61,6 +66,7 @@ __all__ = [
     "GcResult",
     "Manifest",
     "ManifestCorrupt",
+    "PackChunkStore",
     "PackageCorrupt",
     "PackageStats",
     "UnknownAlgorithm",
@@ -71,11 +77,13 @@ __all__ = [
     "chunk_ids",
     "chunker_spec",
     "chunks_of",
+    "compact_packs",
     "compression",
     "export_archive",
     "gc",
     "import_archive",
     "is_package",
+    "layout_of",
     "list_archives",
     "load_manifest",
     "manifest_key",
@@ -84,5 +92,7 @@ __all__ = [
     "new_archive_id",
     "package_size",
     "read_package_manifest",
+    "set_default_layout",
+    "use_layout",
     "verify_package",
 ]

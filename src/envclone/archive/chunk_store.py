@@ -1,5 +1,5 @@
 """How the archive format reaches stored chunks by id: the ChunkStore contract, and BlobChunkStore,
-the layout every archive so far was written in (one blob per chunk). Moves stored bytes only: it
+one blob per chunk (the layout before pack files; layout.py chooses). Moves stored bytes only: it
 neither encodes nor verifies them, and knows nothing of manifests or sessions."""
 
 from __future__ import annotations
@@ -117,10 +117,3 @@ class BlobChunkStore:
 
     def sync(self) -> None:
         self.blobs.sync()
-
-
-def chunks_of(blobs: BlobStore) -> ChunkStore:
-    """The ChunkStore holding the chunks of the archives in ``blobs``. Every repository is one blob
-    per chunk today; when pack files come, the layout is chosen here (from a marker in ``blobs``),
-    so the archive functions that take a BlobStore keep their signatures."""
-    return BlobChunkStore(blobs)

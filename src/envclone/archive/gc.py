@@ -12,6 +12,9 @@ Safety rule with concurrent writers, in three parts:
    ``session_timeout`` (default one day) exists. Whichever comes second sees the other: gc skips
    the sweep, or the writer rewrites every chunk instead of reusing it (making them young again).
 3. Age is read again just before each delete, keeping the window with a writer's rewrite minimal.
+With pack files (pack_store.py) a deleted chunk is only marked so; ``pack_gc.compact_packs`` then
+works at pack granularity: it drops packs left with no live chunk, rewrites those mostly garbage,
+moves chunks still stored one blob per chunk into packs, and writes one full index.
 Chunk age comes from the ChunkStore (for one blob per chunk: the BlobStore's ``mtime(key)`` if it
 has one, else the file under ``path(key)``); a chunk or manifest whose age cannot be known is never
 deleted.
@@ -25,10 +28,12 @@ from dataclasses import dataclass, field
 
 from envclone.archive._age import blob_age
 from envclone.archive._session import GC_MARKER, SESSION_PREFIX, marker_age, put_marker
-from envclone.archive.chunk_store import chunks_of
 from envclone.archive.errors import ArchiveError
 from envclone.archive.ids import manifest_key
+from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import Manifest
+from envclone.archive.pack_gc import CompactResult, compact_packs
+from envclone.archive.pack_store import PackChunkStore
 from envclone.archive.reader import list_archives, load_manifest
 from envclone.archive.writer import DEFAULT_GRACE_SECONDS
 from envclone.blobs import BlobStore
@@ -42,6 +47,7 @@ class GcResult:
     deleted_chunks: list[str] = field(default_factory=list)
     young_chunks: int = 0
     skipped: str | None = None
+    packs: CompactResult | None = None  # what was done to pack files, for a pack store
 
 
 def gc(
@@ -94,6 +100,8 @@ def gc(
             result.deleted_chunks.append(cid)
             if not dry_run:
                 chunks.delete(cid)
+        if isinstance(chunks, PackChunkStore):
+            result.packs = compact_packs(chunks, dry_run=dry_run)
         return result
     finally:
         store.delete(GC_MARKER)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from envclone.archive.chunk_store import chunks_of
 from envclone.archive.errors import ArchiveError
 from envclone.archive.ids import DEFAULT_HASH, manifest_key
+from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.reader import verify_chunk
 from envclone.blobs import BlobStore
@@ -44,7 +44,9 @@ def accept_chunk(store: BlobStore, chunk_id: str, size: int, blob: bytes, hash_n
     if chunks.exists(chunk_id):  # also validates the id
         return False
     verify_chunk(blob, ChunkRef(chunk_id, size), None, hash_name)
-    chunks.put(chunk_id, blob)
+    # Made durable with the others by ``accept_manifest``: a chunk lost in a crash before then is
+    # simply wanted again, and a pack store would otherwise seal one pack per chunk.
+    chunks.put(chunk_id, blob, sync=False)
     return True
 
 
@@ -55,5 +57,6 @@ def accept_manifest(store: BlobStore, blob: bytes) -> Manifest:
     missing = missing_for(store, manifest)
     if missing:
         raise ArchiveError(f"archive {manifest.archive_id} is incomplete: {len(missing)} chunk(s) not received")
+    chunks_of(store).sync()
     store.put(manifest_key(manifest.archive_id), blob)
     return manifest

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from typing import BinaryIO, TypeVar
 
 from envclone.archive._session import GC_MARKER, marker_age, put_marker, read_session, session_key
-from envclone.archive.chunk_store import ChunkStore, chunks_of
+from envclone.archive.chunk_store import ChunkStore
 from envclone.archive.errors import ChunkMissing, PackageCorrupt
 from envclone.archive.ids import is_chunk_id, manifest_key
+from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.reader import fetch_blob, load_manifest, verify_chunk
 from envclone.archive.writer import DEFAULT_GRACE_SECONDS, default_workers
@@ -448,10 +449,11 @@ def import_archive(
 
     def keep(cid: str, blob: bytes) -> None:
         if rewrite or not chunks.exists(cid):
-            chunks.put(cid, blob)
+            chunks.put(cid, blob, sync=False)  # made durable together before the manifest
 
     try:
         manifest = _consume(src, chunks, workers, keep, started)
+        chunks.sync()
         store.put(manifest_key(manifest.archive_id), manifest.to_blob())
     finally:
         for key in session:

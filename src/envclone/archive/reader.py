@@ -9,10 +9,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
 from envclone.archive._session import close_read_session, open_read_session
-from envclone.archive.chunk_store import ChunkStore, chunks_of
+from envclone.archive.chunk_store import ChunkStore
 from envclone.archive.compress import decode
 from envclone.archive.errors import ArchiveNotFound, ChunkCorrupt, ChunkError, ChunkMissing
 from envclone.archive.ids import MANIFEST_PREFIX, hasher, manifest_key
+from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.writer import default_workers
 from envclone.blobs import BlobStore

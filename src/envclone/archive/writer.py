@@ -14,11 +14,11 @@ from pathlib import Path
 from types import TracebackType
 
 from envclone.archive._session import GC_MARKER, marker_age, put_marker, session_key
-from envclone.archive.chunk_store import chunks_of
 from envclone.archive.chunker import DEFAULT_CHUNKER, Chunker, IterReader, Readable, chunker_spec
 from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
 from envclone.archive.errors import ArchiveError, DuplicateEntry
 from envclone.archive.ids import DEFAULT_HASH, hasher, manifest_key, new_archive_id
+from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest, Metadata
 from envclone.blobs import BlobStore
 

@@ -105,6 +105,21 @@ class LocalBlobStore:
         except FileNotFoundError:
             raise NotFound(f"blob {key} not found") from None
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        try:
+            fd = os.open(os.path.join(self._root, _check_key(key)), os.O_RDONLY)
+        except FileNotFoundError:
+            raise NotFound(f"blob {key} not found") from None
+        try:
+            parts: list[bytes] = []
+            while length > 0 and (piece := os.pread(fd, length, offset)):
+                parts.append(piece)
+                offset += len(piece)
+                length -= len(piece)
+            return b"".join(parts)
+        finally:
+            os.close(fd)
+
     def exists(self, key: str) -> bool:
         return os.path.isfile(os.path.join(self._root, _check_key(key)))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from envclone.blobs.store import BlobStore, BlobWriter
+from envclone.blobs.store import BlobStore, BlobWriter, read_range
 
 
 class OverlayBlobStore:
@@ -38,6 +38,9 @@ class OverlayBlobStore:
 
     def get(self, key: str) -> bytes:
         return self._reader(key).get(key)
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        return read_range(self._reader(key), key, offset, length)
 
     def exists(self, key: str) -> bool:
         return self.scratch.exists(key) or self._in_base(key)

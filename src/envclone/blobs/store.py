@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from envclone.blobs.s3_location import S3Credentials
@@ -62,6 +62,32 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None: ...
 
     def list(self, prefix: str = "") -> Iterator[str]: ...
+
+
+@runtime_checkable
+class RangeReadable(Protocol):
+    """A store that reads part of a blob without reading what comes before it (pack files)."""
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes from ``offset`` (fewer at the blob's end); ``NotFound`` if the key
+        is missing."""
+
+
+def read_range(store: BlobStore, key: str, offset: int, length: int) -> bytes:
+    """Part of a blob: directly where the store can, else streamed up to it (a store without ranged
+    reads is still correct, only slower)."""
+    if isinstance(store, RangeReadable):
+        return store.read_range(key, offset, length)
+    parts: list[bytes] = []
+    position, end = 0, offset + length
+    for piece in store.read(key):
+        start, stop = max(offset - position, 0), min(end - position, len(piece))
+        if start < stop:
+            parts.append(piece[start:stop])
+        position += len(piece)
+        if position >= end:
+            break
+    return b"".join(parts)
 
 
 def open_blob_store(url: str, *, credentials: S3Credentials | None = None) -> BlobStore:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from envclone.archive import ArchiveWriter, BlobChunkStore, Manifest
+from envclone.archive import ArchiveWriter, Manifest
 from envclone.blobs import LocalBlobStore
+from tests.chunk_damage import flip_bit
 
 from .conftest import pseudo_random
 
@@ -22,7 +23,4 @@ def sample(store: LocalBlobStore, archive_id: str | None = None) -> Manifest:
 
 
 def flip_byte(store: LocalBlobStore, chunk: str, offset: int = -1) -> None:
-    path = store.path(BlobChunkStore.key(chunk))
-    blob = bytearray(path.read_bytes())
-    blob[offset] ^= 0x01
-    path.write_bytes(bytes(blob))
+    flip_bit(store, chunk, offset)

@@ -66,7 +66,7 @@ def test_an_environment_backs_up_and_restores_on_an_object_store(
         backup = archives.latest(conn, ArchiveKind.ENVIRONMENT_BACKUP)
     assert backup is not None
     keys = list(ctx.blobs.list(""))
-    assert any(k.startswith("chunks/") for k in keys) and any(k.startswith("files/") for k in keys)
+    assert any(k.startswith(("chunks/", "packs/")) for k in keys) and any(k.startswith("files/") for k in keys)
     verify = backups.start_store_verify(ctx, ADMIN)  # every chunk of every archive, read back
     assert ctx.engine.wait(verify.id, timeout=120).status.value == "succeeded"
 

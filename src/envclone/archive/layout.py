@@ -1,0 +1,90 @@
+"""Which ChunkStore holds a BlobStore's chunks: one blob per chunk (every store so far) or pack
+files. A store that holds packs says so in a marker blob, written before its first pack, and is
+read as packs from then on; a store without one takes the process default (blobs unless the
+server's settings ask for packs). Chooses only: reads and writes no chunk."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from enum import StrEnum
+
+from envclone.archive.chunk_store import BlobChunkStore, ChunkStore
+from envclone.archive.errors import UnknownAlgorithm
+from envclone.archive.pack_store import PackChunkStore
+from envclone.archive.packs import LAYOUT_KEY, LAYOUT_PACKS
+from envclone.blobs import BlobStore
+from envclone.errors import NotFound
+
+
+class ChunkLayout(StrEnum):
+    BLOBS = "blobs"
+    PACKS = "packs"
+
+
+_default = ChunkLayout.BLOBS
+_known: weakref.WeakKeyDictionary[BlobStore, ChunkLayout] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def set_default_layout(layout: ChunkLayout | str) -> None:
+    """The layout of stores that hold no marker yet (the ``chunk_layout`` setting)."""
+    global _default
+    _default = ChunkLayout(layout)
+    with _lock:
+        _known.clear()
+
+
+def default_layout() -> ChunkLayout:
+    return _default
+
+
+def _marked(blobs: BlobStore) -> ChunkLayout | None:
+    try:
+        marker = blobs.get(LAYOUT_KEY)
+    except NotFound:
+        return None
+    if marker != LAYOUT_PACKS:
+        raise UnknownAlgorithm(f"unknown chunk layout {marker[:40]!r} in {LAYOUT_KEY}")
+    return ChunkLayout.PACKS
+
+
+def layout_of(blobs: BlobStore) -> ChunkLayout:
+    try:
+        with _lock:
+            known = _known.get(blobs)
+    except TypeError:  # not weakly referenceable: asked every time
+        known = None
+    if known is not None:
+        return known
+    layout = _marked(blobs) or _default
+    try:
+        with _lock:
+            _known[blobs] = layout
+    except TypeError:
+        pass
+    return layout
+
+
+def use_layout(blobs: BlobStore, layout: ChunkLayout | str) -> ChunkLayout:
+    """Make ``blobs`` use ``layout`` if it can, and return the layout it uses: a store of blobs
+    moves to packs (its chunks stay readable where they are), a store of packs stays one."""
+    current = _marked(blobs)
+    if current is None and ChunkLayout(layout) is ChunkLayout.PACKS:
+        blobs.put(LAYOUT_KEY, LAYOUT_PACKS)
+        current = ChunkLayout.PACKS
+    result = current or ChunkLayout.BLOBS
+    try:
+        with _lock:
+            _known[blobs] = result
+    except TypeError:
+        pass
+    return result
+
+
+def chunks_of(blobs: BlobStore) -> ChunkStore:
+    """The ChunkStore holding the chunks of the archives in ``blobs``; for packs, the one shared by
+    every caller in this process (one index, one open pack)."""
+    if layout_of(blobs) is ChunkLayout.PACKS:
+        return PackChunkStore.shared(blobs)
+    return BlobChunkStore(blobs)

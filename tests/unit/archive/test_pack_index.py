@@ -1,0 +1,58 @@
+"""The pack index's parts: the in-memory table of chunk places and the index blob format."""
+
+from __future__ import annotations
+
+import pytest
+
+from envclone.archive import chunk_id
+from envclone.archive.pack_index import (
+    DELETED,
+    ChunkTable,
+    IndexBlob,
+    IndexDamaged,
+    PackInfo,
+    decode_index,
+    encode_index,
+    is_index_key,
+    new_index_key,
+)
+
+
+def raw(n: int) -> bytes:
+    return bytes.fromhex(chunk_id(n.to_bytes(4, "big")))
+
+
+def test_the_table_finds_every_chunk_through_its_growth() -> None:
+    table = ChunkTable()
+    for n in range(5000):  # past several doublings of its slots
+        assert table.set(raw(n), n % 7, n * 10, n + 1) is None
+    assert len(table) == 5000
+    assert all(table.get(raw(n)) == (n % 7, n * 10, n + 1) for n in range(5000))
+    assert table.get(raw(5000)) is None
+
+
+def test_the_table_reports_what_a_move_or_deletion_replaced() -> None:
+    table = ChunkTable()
+    table.set(raw(1), 3, 100, 50)
+    assert table.set(raw(1), 4, 8, 50) == (3, 50)
+    assert table.set(raw(1), DELETED, 0, 0) == (4, 50)
+    assert table.get(raw(1)) is None
+    assert table.set(raw(1), DELETED, 0, 0) is None  # already gone
+    assert list(table.rows()) == []
+    assert table.set(raw(1), 5, 8, 50) is None  # back, in the same row
+    assert list(table.rows()) == [(raw(1), 5, 8, 50)] and len(table) == 1
+
+
+def test_index_blobs_round_trip_and_refuse_damage() -> None:
+    blob = IndexBlob(True, [PackInfo("ab" * 32, 123, 4567)], [(raw(1), 0, 8, 10), (raw(2), DELETED, 0, 0)])
+    data = encode_index(blob)
+    assert decode_index(data) == blob
+    for damaged in (data[:-1], data[:10] + bytes([data[10] ^ 1]) + data[11:], b"", b"x" * 100):
+        with pytest.raises(IndexDamaged):
+            decode_index(damaged)
+
+
+def test_index_keys_sort_in_the_order_they_were_made() -> None:
+    made = [new_index_key() for _ in range(50)]
+    assert sorted(made) == made and all(is_index_key(key) for key in made)
+    assert not is_index_key("index/garbage") and not is_index_key("packs/" + made[0][6:])
