@@ -9,8 +9,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from envclone.archive.chunk_store import chunks_of
 from envclone.archive.ids import manifest_key
+from envclone.archive.layout import chunks_of
 from envclone.archive.negotiate import accept_chunk, chunk_ids, missing_chunks
 from envclone.archive.reader import load_manifest
 from envclone.blobs import BlobStore
