@@ -47,9 +47,10 @@ def preview_body(target: LiveServer) -> dict[str, Any]:
 def cli_clone(source: LiveServer, target: LiveServer, *extra: str) -> tuple[int, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ENVCLONE_")}
     env["COLUMNS"] = "200"
+    env["ENVCLONE_TARGET_PASSWORD"] = ADMIN_PASSWORD  # not on the command line, where it draws a warning
     command = [
         sys.executable, "-m", "envclone.cli.main", "cloneEnvironment", f"TARGET_USERNAME={ADMIN}",
-        f"TARGET_PASSWORD={ADMIN_PASSWORD}", f"TARGET_URL={target.url}", "UsersAndPreDefinedRoles=true",
+        f"TARGET_URL={target.url}", "UsersAndPreDefinedRoles=true",
         "--url", source.url, "-u", ADMIN, "-p", ADMIN_PASSWORD, *extra,
     ]  # fmt: skip
     done = subprocess.run(command, env=env, capture_output=True, timeout=300)
