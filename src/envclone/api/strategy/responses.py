@@ -21,6 +21,13 @@ _TEXTS = {
 }
 
 
+# Any other client error comes in the same shape; declaring the range also keeps FastAPI from
+# documenting its own validation error, which envclone never sends (invalid input is a 400 here).
+ANY_CLIENT_ERROR: dict[int | str, Any] = {
+    "4XX": {"model": schemas.ErrorBody, "description": "another client error, in the same shape"}
+}
+
+
 def errors(*statuses: int, texts: dict[int, str] | None = None) -> dict[int | str, Any]:
     """Error responses for ``statuses``; ``texts`` replaces the default description of a status."""
     chosen = {**_TEXTS, **(texts or {})}

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from envclone.api.credentials import context
 from envclone.api.strategy import auth, duplications, render, schemas, storage
 from envclone.api.strategy.errors import ProjectNotFound
-from envclone.api.strategy.responses import errors, who_dep
+from envclone.api.strategy.responses import ANY_CLIENT_ERROR, errors, who_dep
 from envclone.domain.principal import Principal
 from envclone.errors import NotFound
 from envclone.services import authentication, content_resources, resource
@@ -40,7 +40,9 @@ _SESSION_HEADERS = {
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["Strategy"], dependencies=[Depends(auth.project_header)])
+    router = APIRouter(
+        prefix=PREFIX, tags=["Strategy"], dependencies=[Depends(auth.project_header)], responses=ANY_CLIENT_ERROR
+    )
     _auth_routes(router)
     _session_routes(router)
     _project_routes(router)

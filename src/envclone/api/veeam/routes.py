@@ -30,7 +30,7 @@ async def version(v: str | None = Query(None, description="the API version a cli
     """Declares ``v`` on every route (OpenAPI); envclone serves one version of each resource."""
 
 
-def _ok(model: type[schemas.Wire], status: int = 200, description: str = "OK", **extra: Any) -> dict[int | str, Any]:
+def _ok(model: Any, status: int = 200, description: str = "OK", **extra: Any) -> dict[int | str, Any]:
     content = {"application/xml": {"schema": {"type": "string"}}}
     return {status: {"model": model, "description": description, "content": content, **extra}}
 
@@ -57,7 +57,12 @@ _SESSION_HEADERS = {
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["Veeam"], dependencies=[Depends(version)])
+    # Any other client error is an Error too; declaring the range also keeps FastAPI from documenting
+    # its own validation error, which Veeam never sends (invalid input is a 400).
+    any_error: dict[int | str, Any] = {
+        "4XX": {"model": schemas.Error, "description": "another client error, as an Error"}
+    }
+    router = APIRouter(prefix=PREFIX, tags=["Veeam"], dependencies=[Depends(version)], responses=any_error)
     _session_routes(router)
     _repository_routes(router)
     _job_routes(router)
@@ -121,7 +126,9 @@ def _own_session(request: Request, session_id: str) -> str:
 
 def _repository_routes(router: APIRouter) -> None:
     @router.get(
-        "/repositories", response_class=Response, responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)}
+        "/repositories",
+        response_class=Response,
+        responses={**_ok(schemas.EntityReferences | schemas.Repositories), **_errors(400, 401, 403)},
     )
     async def list_repositories(request: Request, format: Format | None = FORMAT, who: Principal = who_dep) -> Response:
         """Every backup repository, as references or (``format=Entity``) with capacity and free space."""
@@ -136,7 +143,7 @@ def _repository_routes(router: APIRouter) -> None:
     @router.get(
         "/repositories/{repository_id}",
         response_class=Response,
-        responses={**_ok(schemas.Ref), **_errors(400, 401, 403, 404)},
+        responses={**_ok(schemas.Ref | schemas.Repository), **_errors(400, 401, 403, 404)},
     )
     async def get_repository(
         repository_id: str, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
@@ -151,7 +158,11 @@ def _repository_routes(router: APIRouter) -> None:
 
 
 def _job_routes(router: APIRouter) -> None:
-    @router.get("/jobs", response_class=Response, responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)})
+    @router.get(
+        "/jobs",
+        response_class=Response,
+        responses={**_ok(schemas.EntityReferences | schemas.Jobs), **_errors(400, 401, 403)},
+    )
     async def list_jobs(request: Request, format: Format | None = FORMAT, who: Principal = who_dep) -> Response:
         """Every job, as references or (``format=Entity``) entities."""
         rows, root = await run_in_threadpool(jobs.list_jobs, context(request), who), base(request)
@@ -162,7 +173,9 @@ def _job_routes(router: APIRouter) -> None:
         )
 
     @router.get(
-        "/jobs/{job_id}", response_class=Response, responses={**_ok(schemas.Ref), **_errors(400, 401, 403, 404)}
+        "/jobs/{job_id}",
+        response_class=Response,
+        responses={**_ok(schemas.Ref | schemas.Job), **_errors(400, 401, 403, 404)},
     )
     async def get_job(
         job_id: str, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
@@ -201,7 +214,7 @@ def _job_routes(router: APIRouter) -> None:
     @router.get(
         "/jobs/{job_id}/backupSessions",
         response_class=Response,
-        responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403, 404)},
+        responses={**_ok(schemas.EntityReferences | schemas.BackupJobSessions), **_errors(400, 401, 403, 404)},
     )
     async def job_sessions(
         job_id: str,
@@ -228,7 +241,7 @@ def _backup_session_routes(router: APIRouter) -> None:
     @router.get(
         "/backupSessions",
         response_class=Response,
-        responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)},
+        responses={**_ok(schemas.EntityReferences | schemas.BackupJobSessions), **_errors(400, 401, 403)},
     )
     async def list_backup_sessions(
         request: Request, format: Format | None = FORMAT, who: Principal = who_dep
@@ -239,7 +252,7 @@ def _backup_session_routes(router: APIRouter) -> None:
     @router.get(
         "/backupSessions/{session_id}",
         response_class=Response,
-        responses={**_ok(schemas.BackupJobSession), **_errors(400, 401, 403, 404)},
+        responses={**_ok(schemas.Ref | schemas.BackupJobSession), **_errors(400, 401, 403, 404)},
     )
     async def get_backup_session(
         session_id: str, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
