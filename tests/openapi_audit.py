@@ -1,5 +1,6 @@
-"""Counts what makes an OpenAPI document too weak to test against: path parameters not declared,
-POST/PUT/PATCH without a request body, success responses that are a bare object, operations with
+"""Counts what makes an OpenAPI document too weak to test against: path parameters not declared
+or declared without a bound (a pattern, an enumeration, a length or a maximum), POST/PUT/PATCH
+without a request body, success responses that are a bare object, operations with
 no 4xx response. Run as ``python -m tests.openapi_audit URL-or-file [--list]``; test_openapi.py
 holds every count at 0."""
 
@@ -27,7 +28,14 @@ BODILESS = {
     "PUT /MicroStrategyLibrary/api/sessions": "extends the session named by X-MSTR-AuthToken",
     "POST /api/sessionMngr/": "Veeam logs in with the Basic Authorization header",
 }
-GAPS = ("undeclared path parameters", "write without request body", "bare success response", "no 4xx response")
+GAPS = (
+    "undeclared path parameters",
+    "unbounded path parameters",
+    "write without request body",
+    "bare success response",
+    "no 4xx response",
+)
+BOUNDS = {"pattern", "enum", "maxLength", "maximum"}
 
 
 def _bare(schema: dict[str, Any] | None) -> bool:
@@ -50,6 +58,9 @@ def gaps(document: dict[str, Any]) -> dict[str, list[str]]:
             declared = {p["name"] for p in parameters if p.get("in") == "path" and p.get("schema")}
             if names - declared:
                 found["undeclared path parameters"].append(key)
+            for p in parameters:
+                if p.get("in") == "path" and p.get("schema") and not BOUNDS & set(p["schema"]):
+                    found["unbounded path parameters"].append(f"{key} {p['name']}")
             if method in ("post", "put", "patch") and "requestBody" not in operation and key not in BODILESS:
                 found["write without request body"].append(key)
             responses: dict[str, Any] = operation.get("responses", {})

@@ -110,7 +110,13 @@ def test_the_audit_finds_each_gap() -> None:
         "paths": {
             "/v1/things/{id}": {
                 "put": {"responses": {"200": {"content": {"application/json": {"schema": {"type": "object"}}}}}}
-            }
+            },
+            "/v1/others/{id}": {
+                "get": {
+                    "parameters": [{"name": "id", "in": "path", "schema": {"type": "string"}}],
+                    "responses": {"404": {}},
+                }
+            },
         }
     }
     assert {gap: len(keys) for gap, keys in gaps(document).items()} == dict.fromkeys(GAPS, 1)

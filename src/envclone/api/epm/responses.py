@@ -1,14 +1,29 @@
-"""What EPM routes declare in OpenAPI besides their bodies: the success model and the error
-responses, in Oracle's envelope. Declarations only: routes still return plain dicts."""
+"""What EPM routes declare in OpenAPI besides their bodies: the path parameters' shapes, the
+success model and the error responses, in Oracle's envelope. Declarations only: routes still
+return plain dicts, and services still check what a path holds."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Response
+from fastapi import Path, Response
 from pydantic import BaseModel
 
 from envclone.api.epm.schemas import ErrorEnvelope
+
+
+def _declared(description: str, **schema: Any) -> Any:
+    """A path parameter documented as ``schema`` and checked where it is used, which answers a
+    value outside it as it always has: the document says what a valid one looks like."""
+    return Path(description=description, json_schema_extra=schema)
+
+
+# Oracle's paths name a REST version (11.1.2.3.600, v1, v2, v3); every one is served the same.
+ApiVersion = Annotated[
+    str, _declared("the REST API version, e.g. 11.1.2.3.600 or v3", pattern=r"^(v\d{1,3}|\d{1,4}(\.\d{1,6}){1,5})$")
+]
+JobId = Annotated[str, _declared("the job's number, from the link a start returned", pattern=r"^[0-9]{1,19}$")]
+StoredName = Annotated[str, _declared("a snapshot or file name, with its folder for files", minLength=1, maxLength=255)]
 
 _TEXTS = {
     400: "status 3 malformed JSON, 5 an invalid file name",

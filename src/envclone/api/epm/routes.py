@@ -13,7 +13,7 @@ from envclone.api.credentials import context
 from envclone.api.epm import clone as clone_routes
 from envclone.api.epm import jobs, render, schemas, snapshots
 from envclone.api.epm.auth import authenticated
-from envclone.api.epm.responses import ANY_CLIENT_ERROR, ok
+from envclone.api.epm.responses import ANY_CLIENT_ERROR, ApiVersion, JobId, ok
 from envclone.domain import maintenance
 from envclone.domain import restore as restore_op
 from envclone.domain.principal import Principal
@@ -57,7 +57,7 @@ def _restore_routes(router: APIRouter) -> None:
         return {**render.envelope(status=-1, links=[link]), "intermittentStatus": None}
 
     @router.get("/v1/services/restoreenvironment/status/{job_id}", **ok(schemas.JobStatus, 401, 403, 404, 422))
-    async def restore_status(job_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def restore_status(job_id: JobId, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         op = await jobs.job(request, who, job_id, restore_op.KIND)
         code = render.status_code(op)
         details = RESTORE_OK if code == 0 else (op.error_message if code > 0 else "")
@@ -113,18 +113,18 @@ def _maintenance_routes(router: APIRouter) -> None:
         return await run_now(request, who, body.skip_next)
 
     @router.get("/v2/maintenance/rundailymaintenance/status/{job_id}", **ok(schemas.JobStatus, 401, 403, 404, 422))
-    async def run_status(job_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def run_status(job_id: JobId, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         op = await jobs.job(request, who, job_id, maintenance.KIND)
         code = render.status_code(op)
         details = op.error_message if code > 0 else None
         return {**render.envelope(status=code, details=details), "intermittentStatus": render.intermittent(op)}
 
     @router.get("/{api_version}/services/dailymaintenance", **ok(schemas.MaintenanceTime, 401, 403))
-    async def get_time_v1(api_version: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def get_time_v1(api_version: ApiVersion, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return await current(request, who)
 
     @router.put("/{api_version}/services/dailymaintenance", **ok(schemas.MaintenanceTime, 401, 403, 422))
-    async def set_time_v1(api_version: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def set_time_v1(api_version: ApiVersion, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         raw = request.query_params.get("StartTime") or request.query_params.get("startTime")
         if not raw:
             raise InvalidRequest("StartTime is required, e.g. ?StartTime=02:00")
@@ -133,7 +133,7 @@ def _maintenance_routes(router: APIRouter) -> None:
         return await current(request, who)
 
     @router.post("/{api_version}/services/maintenancewindow", **ok(schemas.Envelope, 401, 403, 409, 422))
-    async def run_v1(api_version: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def run_v1(api_version: ApiVersion, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         skip = request.query_params.get("skipNext", request.query_params.get("SkipNext", "false"))
         if skip.lower() not in ("true", "false"):
             raise InvalidRequest("skipNext must be true or false")

@@ -20,7 +20,7 @@ from envclone.api.body import body_schema, parse_json, read_model, validate
 from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
 from envclone.api.epm.auth import authenticated
-from envclone.api.epm.responses import binary, ok
+from envclone.api.epm.responses import ApiVersion, JobId, StoredName, binary, ok
 from envclone.domain.files import FileArea
 from envclone.domain.limits import INT64_MAX
 from envclone.domain.principal import Principal
@@ -127,7 +127,9 @@ def _content_routes(router: APIRouter) -> None:
         openapi_extra=UPLOAD,
         **ok(schemas.Envelope, 400, 401, 403, 404, 409, 413, 422),
     )
-    async def upload(api_version: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def upload(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> dict[str, Any]:
         spec, area = _query(request)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_CHUNK:
@@ -144,7 +146,9 @@ def _content_routes(router: APIRouter) -> None:
         return render.envelope(links=_self(request))
 
     @router.get(FILES + "/{name:anytext}/contents", **binary(401, 403, 404))
-    async def download(api_version: str, name: str, request: Request, who: Principal = who_dep) -> StreamingResponse:
+    async def download(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> StreamingResponse:
         item, chunks = await run_in_threadpool(snapshots.open_content, context(request), who, name)
         headers = {
             "fileExtension": _extension(item),
@@ -157,12 +161,14 @@ def _content_routes(router: APIRouter) -> None:
 
 def _item_routes(router: APIRouter) -> None:
     @router.get(FILES, **ok(schemas.StoredList, 401, 403))
-    async def list_files(api_version: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def list_files(api_version: ApiVersion, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         items = await run_in_threadpool(snapshots.list_stored, context(request), who)
         return render.envelope(items=[_item(i) for i in items], links=_self(request))
 
     @router.get(FILES + "/{name:anytext}", **ok(schemas.StoredDetailsList, 401, 403, 404))
-    async def details(api_version: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def details(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> dict[str, Any]:
         item = await run_in_threadpool(snapshots.describe, context(request), who, name)
         archive = item.manifest_id is not None
         body = {
@@ -179,7 +185,9 @@ def _item_routes(router: APIRouter) -> None:
         return render.envelope(items=[body], links=links)
 
     @router.delete(FILES + "/{name:anytext}", **ok(schemas.Envelope, 401, 403, 404, 409))
-    async def delete(api_version: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def delete(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> dict[str, Any]:
         await run_in_threadpool(snapshots.delete, context(request), who, name)
         return render.envelope(links=_self(request))
 
@@ -198,7 +206,7 @@ def _restore_backup_routes(router: APIRouter) -> None:
         return render.envelope(status=-1, links=[link])
 
     @router.get("/v2/backups/restore/status/{job_id}", **ok(schemas.RestoreBackupStatus, 401, 403, 404, 422))
-    async def restore_backup_status(job_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def restore_backup_status(job_id: JobId, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         op = await run_in_threadpool(snapshots.get_restore_backup, context(request), who, jobs.number(job_id))
         code = render.status_code(op)
         items = None

@@ -14,7 +14,7 @@ from envclone.api.credentials import context
 from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
-from envclone.api.native.responses import ok
+from envclone.api.native.responses import BackupName, ok
 from envclone.api.native.schemas import Strict
 from envclone.domain.principal import Principal
 from envclone.domain.restore import RestoreRequest
@@ -54,12 +54,12 @@ def build_router() -> APIRouter:
         return {"items": [_backup(r) for r in rows]}
 
     @router.get("/backups/{name:anytext}/verify", **ok(s.Verification, 200, 401, 403, 404))
-    async def last_verification(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def last_verification(name: BackupName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         row = await run_in_threadpool(backups.get_backup, context(request), who, name)
         return {"name": row["name"], "verified": row["verified"], "result": row["verify_result"]}
 
     @router.post("/backups/{name:anytext}/verify", status_code=202, **ok(s.Operation, 202, 401, 403, 404))
-    async def verify(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def verify(name: BackupName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         op = await run_in_threadpool(backups.start_verify, context(request), who, name)
         return render(op, translator(request))
 
@@ -71,7 +71,7 @@ def build_router() -> APIRouter:
         return render(op, translator(request))
 
     @router.get("/backups/{name:anytext}", **ok(s.Backup, 200, 401, 403, 404))
-    async def get_backup(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def get_backup(name: BackupName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return _backup(await run_in_threadpool(backups.get_backup, context(request), who, name))
 
     @router.post(

@@ -15,7 +15,7 @@ from envclone.api.credentials import context
 from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
-from envclone.api.native.responses import ok
+from envclone.api.native.responses import OpId, ok
 from envclone.api.native.schemas import Strict
 from envclone.domain.clone import CloneRequest
 from envclone.domain.principal import Principal
@@ -114,7 +114,7 @@ def build_router() -> APIRouter:
         )
 
     @router.get("/{op_id}/report", **ok(s.ChangeReport, 200, 401, 403, 404))
-    async def change_report(op_id: str, request: Request, who: Principal = who_dep) -> Response:
+    async def change_report(op_id: OpId, request: Request, who: Principal = who_dep) -> Response:
         data = await run_in_threadpool(clone.report, context(request), who, op_id)
         return Response(
             data,

@@ -1,14 +1,36 @@
-"""What native routes declare in OpenAPI besides their bodies: the success model and the error
-responses, all in the native error shape. Declarations only: routes still return plain dicts."""
+"""What native routes declare in OpenAPI besides their bodies: the path parameters' shapes, the
+success model and the error responses, in the native error shape. Declarations only: routes still
+return plain dicts, and services still check what a path holds."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Response
+from fastapi import Path, Response
 from pydantic import BaseModel
 
 from envclone.api.native.schemas import ErrorResponse
+from envclone.domain.components import RECORD_COMPONENTS, Component
+from envclone.domain.files import FileArea
+
+
+def _declared(description: str, **schema: Any) -> Any:
+    """A path parameter documented as ``schema`` and checked by the service, which answers a value
+    outside it as it always has (not found, or invalid_request): the document says what a valid
+    one looks like without changing what an invalid one gets."""
+    return Path(description=description, json_schema_extra=schema)
+
+
+OpId = Annotated[
+    str, _declared("the operation's id (32 hex digits) or number", pattern=r"^([0-9A-Fa-f]{32}|[0-9]{1,19})$")
+]
+RecordKind = Annotated[str, _declared("a record component", enum=sorted(c.value for c in RECORD_COMPONENTS))]
+Area = Annotated[str, _declared("a file area", enum=[a.value for a in FileArea])]
+FileName = Annotated[str, _declared("the file's name, slashes included", minLength=1, maxLength=255)]
+ImageKind = Annotated[str, _declared("which settings image", enum=["logo", "background"])]
+BackupName = Annotated[str, _declared("e.g. 2026-04-23T08:48:06/Environment_Backup", minLength=1, maxLength=250)]
+ChunkId = Annotated[str, _declared("the chunk's BLAKE3 hash", pattern=r"^[0-9a-f]{64}$")]
+ComponentName = Annotated[str, _declared("a component", enum=[c.value for c in Component])]
 
 _TEXTS = {
     400: "malformed_json, invalid_file_name, or invalid_request for a query parameter",

@@ -20,7 +20,7 @@ from envclone.api.native.auth import authenticated
 from envclone.api.native.content import CRUDS
 from envclone.api.native.crud import mount
 from envclone.api.native.paging import page_body, paging
-from envclone.api.native.responses import ANY_CLIENT_ERROR, binary, errors, ok
+from envclone.api.native.responses import ANY_CLIENT_ERROR, Area, FileName, ImageKind, RecordKind, binary, errors, ok
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, PayloadTooLarge
 from envclone.services import authentication, environment, files, records
@@ -79,7 +79,7 @@ def _auth_routes(router: APIRouter) -> None:
 
 def _record_routes(router: APIRouter) -> None:
     @router.get("/records/{kind}", tags=["records"], **ok(s.Page[s.Record], 200, 400, 401, 403, 404))
-    async def query_records(kind: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def query_records(kind: RecordKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         limit, offset, filters = paging(request)
         unknown = set(filters) - {"actor", "action", "subject", "status", "since", "until"}
         if unknown:
@@ -96,7 +96,7 @@ def _record_routes(router: APIRouter) -> None:
         openapi_extra=body_schema(s.Batch),
         **ok(s.Created, 201, 400, 401, 403, 404, 413, 422),
     )
-    async def append_records(kind: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def append_records(kind: RecordKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         batch = await read_model(request, s.Batch, JSON_LIMIT)
         items = [validate(s.RecordIn, item).model_dump() for item in batch.items]
         count = await run_in_threadpool(records.append, context(request), who, kind, items)
@@ -105,7 +105,7 @@ def _record_routes(router: APIRouter) -> None:
 
 def _file_routes(router: APIRouter) -> None:
     @router.get("/files/{area}", tags=["files"], **ok(s.Page[s.StoredFile], 200, 400, 401, 403, 404))
-    async def list_files(area: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def list_files(area: Area, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         limit, offset, filters = paging(request)
         unknown = set(filters) - {"prefix"}
         if unknown:
@@ -122,7 +122,7 @@ def _file_routes(router: APIRouter) -> None:
         openapi_extra=s.BYTES_BODY,
         **ok(s.StoredFile, 201, 400, 401, 403, 404, 409, 413),
     )
-    async def upload(area: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def upload(area: Area, name: FileName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         raw = request.query_params.get("modified")
         try:
             modified = dt.datetime.fromisoformat(raw) if raw else None
@@ -142,7 +142,7 @@ def _file_routes(router: APIRouter) -> None:
     @router.get(
         "/files/{area}/{name:anytext}", tags=["files"], **binary("application/octet-stream", 200, 401, 403, 404)
     )
-    async def download(area: str, name: str, request: Request, who: Principal = who_dep) -> StreamingResponse:
+    async def download(area: Area, name: FileName, request: Request, who: Principal = who_dep) -> StreamingResponse:
         row, chunks = await run_in_threadpool(files.open_file, context(request), who, area, name)
         headers = {
             "Content-Length": str(row["size"]),
@@ -152,7 +152,7 @@ def _file_routes(router: APIRouter) -> None:
         return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
     @router.delete("/files/{area}/{name:anytext}", tags=["files"], status_code=204, responses=errors(401, 403, 404))
-    async def delete(area: str, name: str, request: Request, who: Principal = who_dep) -> Response:
+    async def delete(area: Area, name: FileName, request: Request, who: Principal = who_dep) -> Response:
         await run_in_threadpool(files.delete_file, context(request), who, area, name)
         return Response(status_code=204)
 
@@ -186,7 +186,7 @@ def _environment_routes(router: APIRouter) -> None:
         openapi_extra=s.BYTES_BODY,
         **ok(s.Image, 200, 400, 401, 403, 404, 413, 422),
     )
-    async def put_image(kind: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def put_image(kind: ImageKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         data = bytearray()
         async for chunk in request.stream():
             data.extend(chunk)
@@ -196,6 +196,6 @@ def _environment_routes(router: APIRouter) -> None:
         return await run_in_threadpool(environment.put_image, context(request), who, kind, bytes(data), media)
 
     @router.get("/settings/images/{kind}", tags=["settings"], **binary("application/octet-stream", 200, 401, 403, 404))
-    async def get_image(kind: str, request: Request, who: Principal = who_dep) -> Response:
+    async def get_image(kind: ImageKind, request: Request, who: Principal = who_dep) -> Response:
         value, data = await run_in_threadpool(environment.get_image, context(request), who, kind)
         return Response(data, media_type=value.get("content_type", "application/octet-stream"))

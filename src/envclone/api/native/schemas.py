@@ -376,8 +376,9 @@ class Job(BaseModel):
 
 
 class Record(BaseModel):
+    """One record of the component the path names."""
+
     seq: int
-    component: str
     ts: ISO
     actor: str
     action: str

@@ -14,7 +14,7 @@ from envclone.api.credentials import context
 from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
-from envclone.api.native.responses import errors, ok
+from envclone.api.native.responses import ChunkId, ComponentName, OpId, errors, ok
 from envclone.domain import transfer as wire  # the peer protocol, shared with peer/client.py
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotAuthenticated, PayloadTooLarge
@@ -52,7 +52,7 @@ def build_router() -> APIRouter:
     @router.put(
         "/chunks/{chunk_id}", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422)
     )
-    async def put_chunk(chunk_id: str, request: Request, who: Principal = who_dep) -> wire.ChunkStored:
+    async def put_chunk(chunk_id: ChunkId, request: Request, who: Principal = who_dep) -> wire.ChunkStored:
         size = request.query_params.get("size", "")
         if not (size.isascii() and size.isdigit() and len(size) <= 12):
             raise InvalidRequest("size (the chunk's content length, a plain integer) is required")
@@ -78,7 +78,7 @@ def build_router() -> APIRouter:
         return {**render(op, translator(request)), "receipt": receipt}
 
     @router.get("/apply/{op_id}", **ok(wire.ApplyStatus, 200, 401, 404))
-    async def apply_status(op_id: str, request: Request) -> dict[str, Any]:
+    async def apply_status(op_id: OpId, request: Request) -> dict[str, Any]:
         """Authenticated by the receipt the apply returned, not by a login (see services.transfer)."""
         op = await run_in_threadpool(transfer.apply_status, context(request), op_id, _receipt(request))
         return render(op, translator(request))
@@ -88,18 +88,20 @@ def build_router() -> APIRouter:
         status_code=202,
         **ok(wire.ApplyStatus, 202, 401, 404, 409, texts={409: "not_cancellable: past its point of no return"}),
     )
-    async def cancel_apply(op_id: str, request: Request) -> dict[str, Any]:
+    async def cancel_apply(op_id: OpId, request: Request) -> dict[str, Any]:
         """The source cancelling its clone, by the receipt; 409 not_cancellable past the point of no return."""
         op = await run_in_threadpool(transfer.cancel_apply, context(request), op_id, _receipt(request))
         return render(op, translator(request))
 
     @router.get("/apply/{op_id}/report", **ok(s.ChangeReport, 200, 401, 404))
-    async def apply_report(op_id: str, request: Request) -> Response:
+    async def apply_report(op_id: OpId, request: Request) -> Response:
         data = await run_in_threadpool(transfer.apply_report, context(request), op_id, _receipt(request))
         return Response(data, media_type="application/json")
 
     @router.get("/index/{component}", responses=errors(401, 403, 422))
-    async def component_index(component: str, request: Request, who: Principal = who_dep) -> wire.ComponentIndex:
+    async def component_index(
+        component: ComponentName, request: Request, who: Principal = who_dep
+    ) -> wire.ComponentIndex:
         index = await run_in_threadpool(transfer.component_index, context(request), who, component)
         return wire.ComponentIndex(index=index)
 
