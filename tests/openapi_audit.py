@@ -39,10 +39,13 @@ BOUNDS = {"pattern", "enum", "maxLength", "maximum"}
 
 
 def _bare(schema: dict[str, Any] | None) -> bool:
-    """No schema, ``{}`` or an object that names no property: nothing a response could break."""
+    """No schema, ``{}`` or an object that names no property and types none of its values:
+    nothing a response could break."""
     if not schema:
         return True
-    return schema.get("type") == "object" and not schema.get("properties") and "$ref" not in schema
+    typed_values = isinstance(schema.get("additionalProperties"), dict) and schema["additionalProperties"]
+    named = schema.get("properties") or "$ref" in schema
+    return schema.get("type") == "object" and not named and not typed_values
 
 
 def gaps(document: dict[str, Any]) -> dict[str, list[str]]:

@@ -276,6 +276,9 @@ class Created(BaseModel):
 
 
 class User(BaseModel):
+    # Nothing else: a password hash, or any field added later by mistake, breaks the contract.
+    model_config = ConfigDict(extra="forbid")
+
     login: str
     display_name: str
     email: str
@@ -505,10 +508,20 @@ class StartTime(BaseModel):
     time_zone: str
 
 
-class ChangeReport(BaseModel):
-    """A finished clone's change report, as JSON."""
+class ComponentReport(BaseModel):
+    """What a clone changed in one component, row by row."""
 
-    model_config = ConfigDict(extra="allow")
+    before: int = Field(ge=0)
+    after: int = Field(ge=0)
+    created: int = Field(ge=0)
+    replaced: int = Field(ge=0)
+    removed: int = Field(ge=0)
+    unchanged: int = Field(ge=0)
+    objects: dict[Literal["created", "replaced", "removed"], list[str]] = Field(description="the keys, each list whole")
+
+
+# A finished clone's change report: one entry per component it transferred.
+ChangeReport = dict[str, ComponentReport]
 
 
 # A request body of raw bytes (file and image uploads, chunks, manifests), streamed by the route.
