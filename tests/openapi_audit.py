@@ -22,6 +22,8 @@ BODILESS = {
     "POST /v1/backups/{name}/verify": "the backup is named by the path",
     "POST /v1/store/verify": "verifies the whole live store",
     "POST /v1/transfer/apply/{op_id}/cancel": "the apply is named by the path",
+    "POST /v1/jobs/{uid}/run": "the job is named by the path",
+    "POST /v1/jobs/{uid}/stop": "the job is named by the path",
     "PUT /interop/rest/{api_version}/services/dailymaintenance": "EPM takes the start time as a query parameter",
     "POST /interop/rest/{api_version}/services/maintenancewindow": "EPM takes skipNext as a query parameter",
     "POST /MicroStrategyLibrary/api/auth/logout": "ends the session named by X-MSTR-AuthToken",

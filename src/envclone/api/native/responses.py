@@ -30,6 +30,7 @@ FileName = Annotated[str, _declared("the file's name, slashes included", minLeng
 ImageKind = Annotated[str, _declared("which settings image", enum=["logo", "background"])]
 BackupName = Annotated[str, _declared("e.g. 2026-04-23T08:48:06/Environment_Backup", minLength=1, maxLength=250)]
 ChunkId = Annotated[str, _declared("the chunk's BLAKE3 hash", pattern=r"^[0-9a-f]{64}$")]
+JobUid = Annotated[str, _declared("the job's URN, urn:veeam:Job:<uuid>", minLength=1, maxLength=250)]
 ComponentName = Annotated[str, _declared("a component", enum=[c.value for c in Component])]
 
 _TEXTS = {
