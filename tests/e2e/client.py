@@ -15,6 +15,8 @@ from urllib.parse import quote
 import httpx
 import sqlalchemy as sa
 
+from envclone.api.epm.schemas import JobStatus
+from envclone.api.native.schemas import Operation
 from tests.builders import COMPONENTS
 from tests.conftest import LiveServer
 
@@ -57,6 +59,7 @@ def wait_operation(http: httpx.Client, op_id: str, deadline: float = DEADLINE) -
     end = time.monotonic() + deadline
     while True:
         op: dict[str, Any] = ok(http.get(f"/v1/operations/{op_id}"))
+        Operation.model_validate(op)  # in every state, the shape /openapi.json declares
         if op["status"] in TERMINAL:
             return op
         assert time.monotonic() < end, f"operation {op_id} still {op['status']} after {deadline}s"
@@ -121,6 +124,7 @@ def wait_job(
     end = time.monotonic() + deadline
     while True:
         body: dict[str, Any] = ok(http.get(href))
+        JobStatus.model_validate(body)  # in every state, the shape /openapi.json declares
         if body["status"] != -1:
             return body
         if steps is not None:

@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import LiveServer
 from tests.e2e.client import FILES, PREFIX, digest, epm_error, error_of
 from tests.e2e.strategy.library import API, strategy_error
+from tests.e2e.veeam.em import em, log_on
 
 DEEP = 1000  # past the JSON decoder's recursion limit
 JSON = {"content-type": "application/json"}
@@ -222,3 +223,13 @@ def test_nul_in_a_file_name_is_an_invalid_file_name(http: httpx.Client) -> None:
 def test_nul_in_a_user_name_is_a_failed_login(live_server: LiveServer) -> None:
     with live_server.anonymous() as anon:
         assert error_of(anon.get("/v1/auth/whoami", auth=("ad\x00min", "x"))) == (401, "invalid_credentials")
+
+
+# --- found by schemathesis (tests/e2e/test_schemathesis.py) ---------------------------------------
+@pytest.mark.parametrize("definition", [[1, 2], 3, "text", None])
+def test_a_job_definition_must_be_an_object(live_server: LiveServer, http: httpx.Client, definition: object) -> None:
+    """The Veeam dialect reads a job's settings by name: a list stored there broke GET /api/jobs."""
+    body = {"name": f"fuzzed {definition!r}", "job_type": "Backup", "definition": definition}
+    assert error_of(http.post("/v1/jobs", json=body)) == (422, "invalid_request")
+    with em(live_server, log_on(live_server), json=True) as veeam:
+        assert veeam.get("/jobs", params={"format": "Entity"}).status_code == 200

@@ -17,6 +17,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from envclone.api.epm.schemas import CloneStatus
 from tests.builders import COMPONENTS, RECORD_KINDS, b64, make_environment, make_user, seed_directly, tag
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer, free_port
 from tests.e2e.client import (
@@ -270,6 +271,7 @@ def test_example_payload_verbatim_makes_the_target_equal(route: Pair) -> None:
     assert final["intermittentStatus"][-1] == {MIGRATION: "Success"}
     # The status stays readable, and the same, once the clone has ended.
     assert ok(source.http.get(STATUS)) == final
+    CloneStatus.model_validate(final)  # the shape /openapi.json declares (the fuzzer starts no clone)
     # migrateUsers: the target's users are the source's, its admin logs in with the source's password.
     assert can_log_in(target.server, source.password) and not can_log_in(target.server, old_password)
     target.set_password(source.password)

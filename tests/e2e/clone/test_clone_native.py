@@ -9,7 +9,9 @@ import json
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
+from envclone.api.native.schemas import ChangeReport, Operation
 from tests.builders import COMPONENTS, b64, make_environment, tag
 from tests.conftest import ADMIN, ADMIN_PASSWORD
 from tests.e2e.client import digests, ok, operation_ids, wait_operation
@@ -75,6 +77,8 @@ def test_preview_predicts_the_clone_and_the_report_confirms_it(pair: ServerPair)
     assert started["parameters"]["target_url"] == pair.target.url and "target_password" not in started["parameters"]
     op = wait_operation(pair.src, started["id"])
     assert op["status"] == "succeeded", op
+    for answer in (started, op):  # in the shape /openapi.json declares (the fuzzer starts no clone)
+        Operation.model_validate(answer)
     progress = op["progress"]
     assert progress["bytes_total"] > 0 and progress["bytes_done"] == progress["bytes_total"], progress
     assert op["result"]["bytesSent"] > 0 and op["result"]["chunksSent"] == preview["chunks_to_send"], op["result"]
@@ -83,6 +87,7 @@ def test_preview_predicts_the_clone_and_the_report_confirms_it(pair: ServerPair)
     assert report.status_code == 200 and report.headers["content-type"].startswith("application/json")
     assert op["id"] in report.headers["content-disposition"]
     changes = report.json()
+    TypeAdapter(ChangeReport).validate_python(changes)  # the schema /openapi.json declares for it
     assert set(changes) == set(CARRIED)
     for name in CARRIED:
         assert counts(changes[name]) == counts(preview["components"][name]), name

@@ -14,6 +14,7 @@ from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
 from envclone.api.epm import render, schemas
 from envclone.api.epm.auth import authenticated
+from envclone.api.epm.responses import ok
 from envclone.domain.clone import KIND
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotFound
@@ -34,7 +35,11 @@ def _password(encoded: str) -> str:
 def build_router() -> APIRouter:
     router = APIRouter(tags=["EPM"])  # mounted under /interop/rest by routes.py
 
-    @router.post("/v1/services/clone", openapi_extra=body_schema(schemas.CloneRequestBody))
+    @router.post(
+        "/v1/services/clone",
+        openapi_extra=body_schema(schemas.CloneRequestBody),
+        **ok(schemas.JobStarted, 400, 401, 403, 409, 413, 422),
+    )
     async def start_clone(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.CloneRequestBody, 1024 * 1024)
         password = _password(body.target_password)
@@ -43,7 +48,7 @@ def build_router() -> APIRouter:
         link = {"rel": "Job Status", "href": href, "data": None, "action": "GET"}
         return {**render.envelope(status=-1, links=[link]), "intermittentStatus": None}
 
-    @router.get("/v1/services/clone/status")
+    @router.get("/v1/services/clone/status", **ok(schemas.CloneStatus, 401, 403, 404))
     async def clone_status(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         op = await run_in_threadpool(operations.latest, context(request), who, KIND)
         if op is None:

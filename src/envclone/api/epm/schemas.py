@@ -5,7 +5,7 @@ them under ``parameters``: both forms are accepted, the nested value winning."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
@@ -175,3 +175,91 @@ class CloneRequestBody(Lenient):
             environment_backup=params.environment_backup,
             options=params.options(),
         )
+
+
+# --- responses ---------------------------------------------------------------------------------
+# Oracle's envelope, for OpenAPI only: routes return plain dicts and these models document them.
+class Link(BaseModel):
+    href: str
+    rel: str
+    data: Any = None
+    action: str
+
+
+class Envelope(BaseModel):
+    """Every answer, errors included: ``status`` -1 running, 0 done, above 0 a Migration Status Code."""
+
+    details: str | None
+    status: int = Field(ge=-1)
+    items: Any
+    links: list[Link] | None
+
+
+class ErrorEnvelope(Envelope):
+    details: str
+    status: int = Field(ge=1)
+
+
+class JobStarted(Envelope):
+    intermittentStatus: None = None  # noqa: N815 (Oracle's name)
+
+
+class JobStatus(Envelope):
+    intermittentStatus: list[dict[str, Literal["In Progress", "Success", "Failed", "NA"]]] | None  # noqa: N815
+
+
+class BackupList(Envelope):
+    items: list[str]
+
+
+class MaintenanceTime(Envelope):
+    version: str
+    dailyMaintenanceStartTime: str  # noqa: N815
+    timeZone: str  # noqa: N815
+
+
+class StoredItem(BaseModel):
+    name: str
+    type: Literal["LCM", "EXTERNAL"]
+    size: str
+    lastmodifiedtime: str | None
+
+
+class StoredList(Envelope):
+    items: list[StoredItem]
+
+
+class StoredDetails(BaseModel):
+    name: str
+    type: Literal["LCM", "EXTERNAL"]
+    canexport: bool
+    canimport: bool
+    canupload: bool
+    candownload: bool
+
+
+class StoredDetailsList(Envelope):
+    items: list[StoredDetails]
+
+
+class StepDetail(BaseModel):
+    message: str
+    result: Literal["inProgress", "success", "failed", "NA"]
+    failureDetails: Any = None  # noqa: N815
+
+
+class CloneStatus(JobStatus):
+    backupName: str | None  # noqa: N815
+    backupCreatedTime: str | None  # noqa: N815
+    cloneStartTime: str | None  # noqa: N815
+    cloneCompletedTime: str | None  # noqa: N815
+    statusDetails: list[StepDetail] | None  # noqa: N815
+
+
+class RestoredBackup(BaseModel):
+    backupName: str | None  # noqa: N815
+    targetName: str | None  # noqa: N815
+
+
+class RestoreBackupStatus(JobStatus):
+    items: list[RestoredBackup] | None

@@ -20,6 +20,7 @@ from envclone.api.body import body_schema, parse_json, read_model, validate
 from envclone.api.credentials import context
 from envclone.api.epm import jobs, render, schemas
 from envclone.api.epm.auth import authenticated
+from envclone.api.epm.responses import ApiVersion, JobId, StoredName, binary, ok
 from envclone.domain.files import FileArea
 from envclone.domain.limits import INT64_MAX
 from envclone.domain.principal import Principal
@@ -32,6 +33,22 @@ BODY_LIMIT = 64 * 1024
 FILES = "/{api_version}/applicationsnapshots"
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_]\w*)\s*:")
 _EXT_DIRS = {FileArea.INBOX.value: FileArea.INBOX.value}
+# An upload is one chunk of the file's bytes; ``q`` says which (Oracle's JSON in a query parameter).
+UPLOAD: dict[str, Any] = {
+    "parameters": [
+        {
+            "name": "q",
+            "in": "query",
+            "required": True,
+            "description": 'JSON: {"isFirst": true, "isLast": true, "chunkSize": N, "fileSize": N}',
+            "schema": {"type": "string"},
+        }
+    ],
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    },
+}
 
 
 class UploadQuery(schemas.Lenient):
@@ -105,8 +122,14 @@ def build_router() -> APIRouter:
 
 def _content_routes(router: APIRouter) -> None:
     # Before the item routes: a name may not swallow "/contents".
-    @router.post(FILES + "/{name:anytext}/contents")
-    async def upload(api_version: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.post(
+        FILES + "/{name:anytext}/contents",
+        openapi_extra=UPLOAD,
+        **ok(schemas.Envelope, 400, 401, 403, 404, 409, 413, 422),
+    )
+    async def upload(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> dict[str, Any]:
         spec, area = _query(request)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_CHUNK:
@@ -122,8 +145,10 @@ def _content_routes(router: APIRouter) -> None:
             receiver.abort()
         return render.envelope(links=_self(request))
 
-    @router.get(FILES + "/{name:anytext}/contents")
-    async def download(api_version: str, name: str, request: Request, who: Principal = who_dep) -> StreamingResponse:
+    @router.get(FILES + "/{name:anytext}/contents", **binary(401, 403, 404))
+    async def download(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> StreamingResponse:
         item, chunks = await run_in_threadpool(snapshots.open_content, context(request), who, name)
         headers = {
             "fileExtension": _extension(item),
@@ -135,13 +160,15 @@ def _content_routes(router: APIRouter) -> None:
 
 
 def _item_routes(router: APIRouter) -> None:
-    @router.get(FILES)
-    async def list_files(api_version: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get(FILES, **ok(schemas.StoredList, 401, 403))
+    async def list_files(api_version: ApiVersion, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         items = await run_in_threadpool(snapshots.list_stored, context(request), who)
         return render.envelope(items=[_item(i) for i in items], links=_self(request))
 
-    @router.get(FILES + "/{name:anytext}")
-    async def details(api_version: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get(FILES + "/{name:anytext}", **ok(schemas.StoredDetailsList, 401, 403, 404))
+    async def details(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> dict[str, Any]:
         item = await run_in_threadpool(snapshots.describe, context(request), who, name)
         archive = item.manifest_id is not None
         body = {
@@ -157,14 +184,20 @@ def _item_routes(router: APIRouter) -> None:
             links += [_link(request, "upload", "POST", "/contents"), _link(request, "delete", "DELETE")]
         return render.envelope(items=[body], links=links)
 
-    @router.delete(FILES + "/{name:anytext}")
-    async def delete(api_version: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.delete(FILES + "/{name:anytext}", **ok(schemas.Envelope, 401, 403, 404, 409))
+    async def delete(
+        api_version: ApiVersion, name: StoredName, request: Request, who: Principal = who_dep
+    ) -> dict[str, Any]:
         await run_in_threadpool(snapshots.delete, context(request), who, name)
         return render.envelope(links=_self(request))
 
 
 def _restore_backup_routes(router: APIRouter) -> None:
-    @router.post("/v2/backups/restore", openapi_extra=body_schema(schemas.RestoreBackupRequest))
+    @router.post(
+        "/v2/backups/restore",
+        openapi_extra=body_schema(schemas.RestoreBackupRequest),
+        **ok(schemas.Envelope, 400, 401, 403, 404, 409, 413, 422),
+    )
     async def restore_backup(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, schemas.RestoreBackupRequest, BODY_LIMIT)
         ctx = context(request)
@@ -172,8 +205,8 @@ def _restore_backup_routes(router: APIRouter) -> None:
         link = _link(request, "Job Status", "GET", f"/status/{op.seq}")
         return render.envelope(status=-1, links=[link])
 
-    @router.get("/v2/backups/restore/status/{job_id}")
-    async def restore_backup_status(job_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get("/v2/backups/restore/status/{job_id}", **ok(schemas.RestoreBackupStatus, 401, 403, 404, 422))
+    async def restore_backup_status(job_id: JobId, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         op = await run_in_threadpool(snapshots.get_restore_backup, context(request), who, jobs.number(job_id))
         code = render.status_code(op)
         items = None

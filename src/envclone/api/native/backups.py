@@ -11,8 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
+from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
+from envclone.api.native.responses import BackupName, ok
 from envclone.api.native.schemas import Strict
 from envclone.domain.principal import Principal
 from envclone.domain.restore import RestoreRequest
@@ -45,34 +47,39 @@ def _backup(row: dict[str, Any]) -> dict[str, Any]:
 def build_router() -> APIRouter:
     router = APIRouter(tags=["backups"])
 
-    @router.get("/backups")
+    @router.get("/backups", **ok(s.Backups, 200, 401, 403))
     async def list_backups(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         kind = request.query_params.get("kind")
         rows = await run_in_threadpool(backups.list_backups, context(request), who, kind)
         return {"items": [_backup(r) for r in rows]}
 
-    @router.get("/backups/{name:anytext}/verify")
-    async def last_verification(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get("/backups/{name:anytext}/verify", **ok(s.Verification, 200, 401, 403, 404))
+    async def last_verification(name: BackupName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         row = await run_in_threadpool(backups.get_backup, context(request), who, name)
         return {"name": row["name"], "verified": row["verified"], "result": row["verify_result"]}
 
-    @router.post("/backups/{name:anytext}/verify", status_code=202)
-    async def verify(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.post("/backups/{name:anytext}/verify", status_code=202, **ok(s.Operation, 202, 401, 403, 404))
+    async def verify(name: BackupName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         op = await run_in_threadpool(backups.start_verify, context(request), who, name)
         return render(op, translator(request))
 
-    @router.post("/store/verify", status_code=202)
+    @router.post("/store/verify", status_code=202, **ok(s.Operation, 202, 401, 403))
     async def verify_store(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """Read every stored file content and settings image of this environment and check its hash;
         the operation fails naming each damaged or missing content and its files."""
         op = await run_in_threadpool(backups.start_store_verify, context(request), who)
         return render(op, translator(request))
 
-    @router.get("/backups/{name:anytext}")
-    async def get_backup(name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get("/backups/{name:anytext}", **ok(s.Backup, 200, 401, 403, 404))
+    async def get_backup(name: BackupName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return _backup(await run_in_threadpool(backups.get_backup, context(request), who, name))
 
-    @router.post("/restore", status_code=202, openapi_extra=body_schema(RestoreBody))
+    @router.post(
+        "/restore",
+        status_code=202,
+        openapi_extra=body_schema(RestoreBody),
+        **ok(s.Operation, 202, 400, 401, 403, 404, 409, 413, 422),
+    )
     async def restore(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, RestoreBody, LIMIT)
         op = await run_in_threadpool(
@@ -80,18 +87,27 @@ def build_router() -> APIRouter:
         )
         return render(op, translator(request))
 
-    @router.post("/maintenance/run", status_code=202, openapi_extra=body_schema(MaintenanceBody, required=False))
+    @router.post(
+        "/maintenance/run",
+        status_code=202,
+        openapi_extra=body_schema(MaintenanceBody, required=False),
+        **ok(s.Operation, 202, 400, 401, 403, 409, 413, 422),
+    )
     async def run_maintenance(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         has_body = request.headers.get("content-length", "0") != "0"
         body = await read_model(request, MaintenanceBody, LIMIT) if has_body else MaintenanceBody()
         op = await run_in_threadpool(backups.run_maintenance, context(request), who, skip_next=body.skip_next)
         return render(op, translator(request))
 
-    @router.get("/maintenance/start-time")
+    @router.get("/maintenance/start-time", **ok(s.StartTime, 200, 401, 403))
     async def get_start_time(request: Request, who: Principal = who_dep) -> dict[str, str]:
         return await run_in_threadpool(backups.maintenance_time, context(request), who)
 
-    @router.put("/maintenance/start-time", openapi_extra=body_schema(StartTimeBody))
+    @router.put(
+        "/maintenance/start-time",
+        openapi_extra=body_schema(StartTimeBody),
+        **ok(s.StartTime, 200, 400, 401, 403, 413, 422),
+    )
     async def set_start_time(request: Request, who: Principal = who_dep) -> dict[str, str]:
         body = await read_model(request, StartTimeBody, LIMIT)
         return await run_in_threadpool(

@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
+from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
+from envclone.api.native.responses import OpId, ok
 from envclone.api.native.schemas import Strict
 from envclone.domain.clone import CloneRequest
 from envclone.domain.principal import Principal
@@ -87,13 +89,20 @@ class ClonePreview(BaseModel):
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/clone", tags=["clone"])
 
-    @router.post("", status_code=202, openapi_extra=body_schema(CloneBody))
+    @router.post(
+        "",
+        status_code=202,
+        openapi_extra=body_schema(CloneBody),
+        **ok(s.Operation, 202, 400, 401, 403, 404, 409, 413, 422),
+    )
     async def start(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, CloneBody, 64 * 1024)
         op = await run_in_threadpool(clone.start_clone, context(request), who, body.request(), body.target_password)
         return render(op, translator(request))
 
-    @router.post("/preview", openapi_extra=body_schema(PreviewBody), responses={200: {"model": ClonePreview}})
+    @router.post(
+        "/preview", openapi_extra=body_schema(PreviewBody), **ok(ClonePreview, 200, 400, 401, 403, 404, 409, 413, 422)
+    )
     async def preview(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, PreviewBody, 64 * 1024)
         return await run_in_threadpool(
@@ -104,8 +113,8 @@ def build_router() -> APIRouter:
             body.target_password,
         )
 
-    @router.get("/{op_id}/report")
-    async def change_report(op_id: str, request: Request, who: Principal = who_dep) -> Response:
+    @router.get("/{op_id}/report", **ok(s.ChangeReport, 200, 401, 403, 404))
+    async def change_report(op_id: OpId, request: Request, who: Principal = who_dep) -> Response:
         data = await run_in_threadpool(clone.report, context(request), who, op_id)
         return Response(
             data,

@@ -12,8 +12,10 @@ from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
+from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
+from envclone.api.native.responses import JobUid
 from envclone.api.native.schemas import Strict
 from envclone.domain.job_clone import FIELD_LIMIT, NAME_LIMIT, TEXT_LIMIT, JobCloneRequest, JobType
 from envclone.domain.principal import Principal
@@ -43,31 +45,8 @@ class JobCloneBody(Strict):
         return JobCloneRequest(source_uid=source_uid, job_type=JobType(self.job_type or source_type), **values)
 
 
-class NativeError(BaseModel):
-    code: str
-    message: str
-
-
-class NativeErrorBody(BaseModel):
-    error: NativeError
-
-
-class JobOperation(BaseModel):
-    """An operation as /v1/operations/{id} renders it (the main fields)."""
-
-    id: str
-    number: int
-    kind: str
-    status: str
-    parameters: dict[str, Any]
-    steps: list[dict[str, Any]]
-    progress: dict[str, Any]
-    result: dict[str, Any]
-    error: NativeError | None
-
-
 class JobRuns(BaseModel):
-    items: list[JobOperation]
+    items: list[s.Operation]
 
 
 def _errors(*statuses: int) -> dict[int | str, Any]:
@@ -82,7 +61,7 @@ def _errors(*statuses: int) -> dict[int | str, Any]:
         422: "invalid_request: the body does not match its schema, or the job cannot run (no repository, "
         "no replica target or secret, no source job)",
     }
-    return {s: {"model": NativeErrorBody, "description": texts[s]} for s in statuses}
+    return {status: {"model": s.ErrorResponse, "description": texts[status]} for status in statuses}
 
 
 def build_router() -> APIRouter:
@@ -92,9 +71,9 @@ def build_router() -> APIRouter:
         "/{uid}/clone",
         status_code=202,
         openapi_extra=body_schema(JobCloneBody),
-        responses={202: {"model": JobOperation}, **_errors(400, 401, 403, 404, 422)},
+        responses={202: {"model": s.Operation}, **_errors(400, 401, 403, 404, 422)},
     )
-    async def clone_job(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def clone_job(uid: JobUid, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """Clone the job: a cloneJob operation, whose result names the new job (jobUid)."""
         body = await read_model(request, JobCloneBody, LIMIT)
         ctx = context(request)
@@ -103,23 +82,21 @@ def build_router() -> APIRouter:
         return render(op, translator(request))
 
     @router.post(
-        "/{uid}/run", status_code=202, responses={202: {"model": JobOperation}, **_errors(401, 403, 404, 409, 422)}
+        "/{uid}/run", status_code=202, responses={202: {"model": s.Operation}, **_errors(401, 403, 404, 409, 422)}
     )
-    async def run_job(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def run_job(uid: JobUid, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """Start a run of the job now: a backup, a replication or a backup copy, by the job's kind."""
         op = await run_in_threadpool(job_runs.start_job, context(request), who, uid)
         return render(op, translator(request))
 
-    @router.post(
-        "/{uid}/stop", status_code=202, responses={202: {"model": JobOperation}, **_errors(401, 403, 404, 409)}
-    )
-    async def stop_job(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.post("/{uid}/stop", status_code=202, responses={202: {"model": s.Operation}, **_errors(401, 403, 404, 409)})
+    async def stop_job(uid: JobUid, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """Stop the job's run: it ends as cancelled, leaving no partial backup."""
         op = await run_in_threadpool(job_runs.stop_job, context(request), who, uid)
         return render(op, translator(request))
 
     @router.get("/{uid}/runs", responses={200: {"model": JobRuns}, **_errors(401, 403, 404)})
-    async def list_runs(uid: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    async def list_runs(uid: JobUid, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """The job's runs, newest first (the latest 1000)."""
         ctx = context(request)
         await run_in_threadpool(jobs.get_job, ctx, who, uid)

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.credentials import context
+from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.paging import paging
+from envclone.api.native.responses import OpId, ok
 from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, Step, StepResult
 from envclone.domain.principal import Principal
@@ -64,7 +66,7 @@ def translator(request: Request) -> Translator:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/operations", tags=["operations"])
 
-    @router.get("")
+    @router.get("", **ok(s.Page[s.Operation], 200, 400, 401, 403))
     async def list_operations(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         limit, offset, filters = paging(request)
         unknown = set(filters) - {"kind", "status"}
@@ -82,14 +84,16 @@ def build_router() -> APIRouter:
         tr = translator(request)
         return {"items": [render(op, tr) for op in ops], "total": total, "limit": limit, "offset": offset}
 
-    @router.get("/{op_id}")
-    async def get_operation(op_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get("/{op_id}", **ok(s.Operation, 200, 401, 403, 404))
+    async def get_operation(op_id: OpId, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """By id, or by number (the job id the EPM dialect hands out)."""
         op = await run_in_threadpool(operations.get_operation, context(request), who, op_id)
         return render(op, translator(request))
 
-    @router.post("/{op_id}/cancel", status_code=202, responses={409: {"description": NOT_CANCELLABLE}})
-    async def cancel(op_id: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.post(
+        "/{op_id}/cancel", status_code=202, **ok(s.Operation, 202, 401, 403, 404, 409, texts={409: NOT_CANCELLABLE})
+    )
+    async def cancel(op_id: OpId, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """By id or number, as GET takes it. 202: it will stop and change nothing; 409
         not_cancellable: it has ended or passed its point of no return."""
         op = await run_in_threadpool(operations.cancel, context(request), who, op_id)

@@ -20,6 +20,7 @@ from envclone.api.native.auth import authenticated
 from envclone.api.native.content import CRUDS
 from envclone.api.native.crud import mount
 from envclone.api.native.paging import page_body, paging
+from envclone.api.native.responses import ANY_CLIENT_ERROR, Area, FileName, ImageKind, RecordKind, binary, errors, ok
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, PayloadTooLarge
 from envclone.services import authentication, environment, files, records
@@ -29,7 +30,7 @@ JSON_LIMIT = 16 * 1024 * 1024
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix="/v1")
+    router = APIRouter(prefix="/v1", responses=ANY_CLIENT_ERROR)
     for crud in CRUDS:
         mount(router, crud)
     _auth_routes(router)
@@ -45,7 +46,12 @@ def build_router() -> APIRouter:
 
 
 def _auth_routes(router: APIRouter) -> None:
-    @router.post("/auth/token", tags=["auth"], openapi_extra=body_schema(s.TokenRequest, form=True))
+    @router.post(
+        "/auth/token",
+        tags=["auth"],
+        openapi_extra=body_schema(s.TokenRequest, form=True),
+        **ok(s.Token, 200, 400, 401, 413, 422),
+    )
     async def token(request: Request) -> dict[str, Any]:
         """OAuth 2.0 resource-owner password grant, as a form (RFC 6749) or as JSON."""
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
@@ -59,11 +65,11 @@ def _auth_routes(router: APIRouter) -> None:
         ttl = context(request).settings.token_ttl_seconds
         return {"access_token": issued, "token_type": "Bearer", "expires_in": ttl, "expires_at": expires}
 
-    @router.get("/auth/whoami", tags=["auth"])
+    @router.get("/auth/whoami", tags=["auth"], **ok(s.WhoAmI, 200, 401))
     async def whoami(who: Principal = who_dep) -> dict[str, Any]:
         return {"login": who.login, "roles": sorted(who.roles)}
 
-    @router.post("/auth/revoke", tags=["auth"], status_code=204)
+    @router.post("/auth/revoke", tags=["auth"], status_code=204, responses=errors(401))
     async def revoke(request: Request, who: Principal = who_dep) -> Response:
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() == "bearer":
@@ -72,8 +78,8 @@ def _auth_routes(router: APIRouter) -> None:
 
 
 def _record_routes(router: APIRouter) -> None:
-    @router.get("/records/{kind}", tags=["records"])
-    async def query_records(kind: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get("/records/{kind}", tags=["records"], **ok(s.Page[s.Record], 200, 400, 401, 403, 404))
+    async def query_records(kind: RecordKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         limit, offset, filters = paging(request)
         unknown = set(filters) - {"actor", "action", "subject", "status", "since", "until"}
         if unknown:
@@ -83,8 +89,14 @@ def _record_routes(router: APIRouter) -> None:
         page = await run_in_threadpool(records.query, context(request), who, kind, where, limit=limit, offset=offset)
         return page_body(page)
 
-    @router.post("/records/{kind}", tags=["records"], status_code=201, openapi_extra=body_schema(s.Batch))
-    async def append_records(kind: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.post(
+        "/records/{kind}",
+        tags=["records"],
+        status_code=201,
+        openapi_extra=body_schema(s.Batch),
+        **ok(s.Created, 201, 400, 401, 403, 404, 413, 422),
+    )
+    async def append_records(kind: RecordKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         batch = await read_model(request, s.Batch, JSON_LIMIT)
         items = [validate(s.RecordIn, item).model_dump() for item in batch.items]
         count = await run_in_threadpool(records.append, context(request), who, kind, items)
@@ -92,8 +104,8 @@ def _record_routes(router: APIRouter) -> None:
 
 
 def _file_routes(router: APIRouter) -> None:
-    @router.get("/files/{area}", tags=["files"])
-    async def list_files(area: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.get("/files/{area}", tags=["files"], **ok(s.Page[s.StoredFile], 200, 400, 401, 403, 404))
+    async def list_files(area: Area, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         limit, offset, filters = paging(request)
         unknown = set(filters) - {"prefix"}
         if unknown:
@@ -103,8 +115,14 @@ def _file_routes(router: APIRouter) -> None:
         )
         return page_body(page)
 
-    @router.put("/files/{area}/{name:anytext}", tags=["files"], status_code=201)
-    async def upload(area: str, name: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.put(
+        "/files/{area}/{name:anytext}",
+        tags=["files"],
+        status_code=201,
+        openapi_extra=s.BYTES_BODY,
+        **ok(s.StoredFile, 201, 400, 401, 403, 404, 409, 413),
+    )
+    async def upload(area: Area, name: FileName, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         raw = request.query_params.get("modified")
         try:
             modified = dt.datetime.fromisoformat(raw) if raw else None
@@ -121,8 +139,10 @@ def _file_routes(router: APIRouter) -> None:
         finally:
             upload.abort()
 
-    @router.get("/files/{area}/{name:anytext}", tags=["files"])
-    async def download(area: str, name: str, request: Request, who: Principal = who_dep) -> StreamingResponse:
+    @router.get(
+        "/files/{area}/{name:anytext}", tags=["files"], **binary("application/octet-stream", 200, 401, 403, 404)
+    )
+    async def download(area: Area, name: FileName, request: Request, who: Principal = who_dep) -> StreamingResponse:
         row, chunks = await run_in_threadpool(files.open_file, context(request), who, area, name)
         headers = {
             "Content-Length": str(row["size"]),
@@ -131,32 +151,42 @@ def _file_routes(router: APIRouter) -> None:
         }
         return StreamingResponse(chunks, media_type="application/octet-stream", headers=headers)
 
-    @router.delete("/files/{area}/{name:anytext}", tags=["files"], status_code=204)
-    async def delete(area: str, name: str, request: Request, who: Principal = who_dep) -> Response:
+    @router.delete("/files/{area}/{name:anytext}", tags=["files"], status_code=204, responses=errors(401, 403, 404))
+    async def delete(area: Area, name: FileName, request: Request, who: Principal = who_dep) -> Response:
         await run_in_threadpool(files.delete_file, context(request), who, area, name)
         return Response(status_code=204)
 
 
 def _environment_routes(router: APIRouter) -> None:
-    @router.get("/environment", tags=["environment"])
+    @router.get("/environment", tags=["environment"], **ok(s.Environment, 200, 401))
     async def info(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return await run_in_threadpool(environment.identity, context(request))
 
-    @router.get("/environment/digest", tags=["environment"])
+    @router.get("/environment/digest", tags=["environment"], **ok(s.Digest, 200, 401, 403))
     async def digest(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return await run_in_threadpool(environment.digest, context(request), who)
 
-    @router.get("/settings", tags=["settings"])
+    @router.get("/settings", tags=["settings"], **ok(s.Settings, 200, 401, 403))
     async def get_settings(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         return await run_in_threadpool(environment.get_settings, context(request), who)
 
-    @router.patch("/settings", tags=["settings"], openapi_extra=body_schema(s.SettingsUpdate))
+    @router.patch(
+        "/settings",
+        tags=["settings"],
+        openapi_extra=body_schema(s.SettingsUpdate),
+        **ok(s.Settings, 200, 400, 401, 403, 413, 422),
+    )
     async def patch_settings(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, s.SettingsUpdate, 64 * 1024)
         return await run_in_threadpool(environment.update_settings, context(request), who, body.values())
 
-    @router.put("/settings/images/{kind}", tags=["settings"])
-    async def put_image(kind: str, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+    @router.put(
+        "/settings/images/{kind}",
+        tags=["settings"],
+        openapi_extra=s.BYTES_BODY,
+        **ok(s.Image, 200, 400, 401, 403, 404, 413, 422),
+    )
+    async def put_image(kind: ImageKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         data = bytearray()
         async for chunk in request.stream():
             data.extend(chunk)
@@ -165,7 +195,7 @@ def _environment_routes(router: APIRouter) -> None:
         media = request.headers.get("content-type", "application/octet-stream")
         return await run_in_threadpool(environment.put_image, context(request), who, kind, bytes(data), media)
 
-    @router.get("/settings/images/{kind}", tags=["settings"])
-    async def get_image(kind: str, request: Request, who: Principal = who_dep) -> Response:
+    @router.get("/settings/images/{kind}", tags=["settings"], **binary("application/octet-stream", 200, 401, 403, 404))
+    async def get_image(kind: ImageKind, request: Request, who: Principal = who_dep) -> Response:
         value, data = await run_in_threadpool(environment.get_image, context(request), who, kind)
         return Response(data, media_type=value.get("content_type", "application/octet-stream"))

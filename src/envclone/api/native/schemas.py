@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -207,7 +207,8 @@ class JobCreate(Strict):
     repository_uid: Short | None = None
     folder_name: Short = ""
     schedule_enabled: bool = False
-    definition: Json = Field(default_factory=dict)
+    # An object: the Veeam dialect reads its settings by name (a list or a number would break it).
+    definition: JsonObject = Field(default_factory=dict)
 
 
 class JobUpdate(Strict):
@@ -216,7 +217,7 @@ class JobUpdate(Strict):
     repository_uid: Short | None = None
     folder_name: Short | None = None
     schedule_enabled: bool | None = None
-    definition: Json | None = None
+    definition: JsonObject | None = None
 
 
 class RecordIn(Strict):
@@ -247,3 +248,286 @@ class TokenRequest(Strict):
     username: Name
     password: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
     scope: str | None = None
+
+
+T = TypeVar("T")
+
+
+# --- responses ---------------------------------------------------------------------------------
+# What the native API answers, for OpenAPI only: routes return plain dicts and these models
+# document them (``responses={200: {"model": ...}}``), so that a response breaking its schema
+# fails the schemathesis check instead of being silently reshaped by FastAPI. Fields that a later
+# version may add are allowed: clients must ignore what they do not know.
+ISO = Annotated[str, Field(description="ISO 8601 date and time")]
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable: not_authenticated, forbidden, not_found, conflict, invalid_request...")
+    message: str
+    details: Any = Field(None, description="for invalid_request, the fields at fault")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorDetail
+
+
+class Created(BaseModel):
+    created: int = Field(ge=0)
+
+
+class User(BaseModel):
+    # Nothing else: a password hash, or any field added later by mistake, breaks the contract.
+    model_config = ConfigDict(extra="forbid")
+
+    login: str
+    display_name: str
+    email: str
+    enabled: bool
+    has_password: bool
+
+
+class Group(BaseModel):
+    name: str
+    description: str
+
+
+class Member(BaseModel):
+    group_name: str
+    member_kind: Kind
+    member_name: str
+
+
+class Role(BaseModel):
+    name: str
+    kind: Literal["predefined", "granular", "application"]
+    description: str
+
+
+class Assignment(BaseModel):
+    principal_kind: Kind
+    principal_name: str
+    role_name: str
+
+
+class Project(BaseModel):
+    id: str
+    name: str
+    description: str
+    default_locale: int
+    owner: str
+
+
+class MetadataObject(BaseModel):
+    project_id: str
+    id: str
+    type: int
+    subtype: int
+    name: str
+    folder_path: str
+    is_schema: bool
+    owner: str
+    definition: Any
+    acl: Any
+    translations: dict[str, Any]
+
+
+class ProfileFolder(BaseModel):
+    project_id: str
+    id: str
+    owner: str
+    name: str
+
+
+class Subscription(BaseModel):
+    project_id: str
+    id: str
+    name: str
+    kind: str
+    owner: str
+    recipient: str
+    object_id: str | None
+    schedule: str
+    definition: Any
+
+
+class ConfigObject(BaseModel):
+    id: str
+    type: int
+    subtype: int
+    name: str
+    description: str
+    definition: Any
+
+
+class Repository(BaseModel):
+    uid: str
+    name: str
+    kind: str
+    path: str
+    description: str
+
+
+class Job(BaseModel):
+    uid: str
+    name: str
+    job_type: str
+    description: str
+    repository_uid: str | None
+    folder_name: str
+    schedule_enabled: bool
+    definition: dict[str, Any]
+
+
+class Record(BaseModel):
+    """One record of the component the path names."""
+
+    seq: int
+    ts: ISO
+    actor: str
+    action: str
+    subject: str
+    status: str
+    details: dict[str, Any]
+
+
+class StoredFile(BaseModel):
+    area: str
+    name: str
+    size: int = Field(ge=0)
+    hash: str
+    modified: ISO
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    offset: int = Field(ge=0)
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["Bearer"]
+    expires_in: int
+    expires_at: ISO
+
+
+class WhoAmI(BaseModel):
+    login: str
+    roles: list[str]
+
+
+class Environment(BaseModel):
+    instance_id: str
+    name: str
+    service_type: str
+    version: str
+    locale: str
+    software: str
+
+
+class Digest(BaseModel):
+    environment: str
+    components: dict[str, str]
+
+
+class Image(BaseModel):
+    hash: str
+    size: int = Field(ge=0)
+    content_type: str
+
+
+class Settings(Environment):
+    maintenance_start_time: str
+    maintenance_time_zone: str
+    email_notifications: bool
+    redwood_experience: bool
+    theme: str
+    business_process_name: str
+    user_fencing: bool
+    logo_image: Image | None
+    background_image: Image | None
+
+
+class StepView(BaseModel):
+    key: str
+    result: Literal["pending", "inProgress", "success", "failed", "NA"]
+    message: str
+    details: Any = None
+    started: ISO | None = None
+    ended: ISO | None = None
+
+
+class OperationError(BaseModel):
+    code: str
+    message: str | None
+
+
+class Operation(BaseModel):
+    id: str
+    number: int
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
+    parameters: dict[str, Any]
+    steps: list[StepView]
+    progress: dict[str, Any]
+    result: dict[str, Any]
+    error: OperationError | None
+    created: ISO
+    started: ISO | None
+    ended: ISO | None
+    created_by: str
+    locale: str
+
+
+class Backup(BaseModel):
+    name: str
+    kind: Literal["environment_backup", "artifact_snapshot"]
+    manifest_id: str
+    created: ISO
+    size: int = Field(ge=0)
+    components: Any
+    digests: dict[str, Any]
+    source: dict[str, Any]
+    verified: ISO | None
+    verify_result: Any
+
+
+class Backups(BaseModel):
+    items: list[Backup]
+
+
+class Verification(BaseModel):
+    name: str
+    verified: ISO | None
+    result: Any
+
+
+class StartTime(BaseModel):
+    start_time: str
+    time_zone: str
+
+
+class ComponentReport(BaseModel):
+    """What a clone changed in one component, row by row."""
+
+    before: int = Field(ge=0)
+    after: int = Field(ge=0)
+    created: int = Field(ge=0)
+    replaced: int = Field(ge=0)
+    removed: int = Field(ge=0)
+    unchanged: int = Field(ge=0)
+    objects: dict[Literal["created", "replaced", "removed"], list[str]] = Field(description="the keys, each list whole")
+
+
+# A finished clone's change report: one entry per component it transferred.
+ChangeReport = dict[str, ComponentReport]
+
+
+# A request body of raw bytes (file and image uploads, chunks, manifests), streamed by the route.
+BYTES_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}

@@ -11,8 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import body_schema, read_model
 from envclone.api.credentials import context
+from envclone.api.native import schemas as s
 from envclone.api.native.auth import authenticated
 from envclone.api.native.operations import render, translator
+from envclone.api.native.responses import ChunkId, ComponentName, OpId, errors, ok
 from envclone.domain import transfer as wire  # the peer protocol, shared with peer/client.py
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidRequest, NotAuthenticated, PayloadTooLarge
@@ -42,13 +44,15 @@ async def _body(request: Request, limit: int) -> bytes:
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/transfer", tags=["transfer"])
 
-    @router.post("/missing", openapi_extra=body_schema(wire.MissingRequest))
+    @router.post("/missing", openapi_extra=body_schema(wire.MissingRequest), responses=errors(400, 401, 403, 413, 422))
     async def missing(request: Request, who: Principal = who_dep) -> wire.MissingResponse:
         body = await read_model(request, wire.MissingRequest, 4 * 1024 * 1024)
         return wire.MissingResponse(missing=await run_in_threadpool(transfer.missing, context(request), who, body.ids))
 
-    @router.put("/chunks/{chunk_id}", status_code=201)
-    async def put_chunk(chunk_id: str, request: Request, who: Principal = who_dep) -> wire.ChunkStored:
+    @router.put(
+        "/chunks/{chunk_id}", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422)
+    )
+    async def put_chunk(chunk_id: ChunkId, request: Request, who: Principal = who_dep) -> wire.ChunkStored:
         size = request.query_params.get("size", "")
         if not (size.isascii() and size.isdigit() and len(size) <= 12):
             raise InvalidRequest("size (the chunk's content length, a plain integer) is required")
@@ -56,7 +60,7 @@ def build_router() -> APIRouter:
         new = await run_in_threadpool(transfer.receive_chunk, context(request), who, chunk_id, int(size), blob)
         return wire.ChunkStored(id=chunk_id, stored=new)
 
-    @router.put("/manifests", status_code=201)
+    @router.put("/manifests", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422))
     async def put_manifest(request: Request, who: Principal = who_dep) -> wire.ManifestStored:
         blob = await _body(request, MAX_MANIFEST_BLOB)
         return await run_in_threadpool(transfer.receive_manifest, context(request), who, blob)
@@ -66,15 +70,15 @@ def build_router() -> APIRouter:
         "/apply",
         status_code=202,
         openapi_extra=body_schema(wire.ApplyRequest),
-        responses={202: {"model": wire.ApplyAccepted}},
+        **ok(wire.ApplyAccepted, 202, 400, 401, 403, 404, 409, 413, 422),
     )
     async def apply(request: Request, who: Principal = who_dep) -> dict[str, Any]:
         body = await read_model(request, wire.ApplyRequest, 1024 * 1024)
         op, receipt = await run_in_threadpool(transfer.start_apply, context(request), who, body)
         return {**render(op, translator(request)), "receipt": receipt}
 
-    @router.get("/apply/{op_id}", responses={200: {"model": wire.ApplyStatus}})
-    async def apply_status(op_id: str, request: Request) -> dict[str, Any]:
+    @router.get("/apply/{op_id}", **ok(wire.ApplyStatus, 200, 401, 404))
+    async def apply_status(op_id: OpId, request: Request) -> dict[str, Any]:
         """Authenticated by the receipt the apply returned, not by a login (see services.transfer)."""
         op = await run_in_threadpool(transfer.apply_status, context(request), op_id, _receipt(request))
         return render(op, translator(request))
@@ -82,20 +86,22 @@ def build_router() -> APIRouter:
     @router.post(
         "/apply/{op_id}/cancel",
         status_code=202,
-        responses={202: {"model": wire.ApplyStatus}, 409: {"description": "not_cancellable: past its point"}},
+        **ok(wire.ApplyStatus, 202, 401, 404, 409, texts={409: "not_cancellable: past its point of no return"}),
     )
-    async def cancel_apply(op_id: str, request: Request) -> dict[str, Any]:
+    async def cancel_apply(op_id: OpId, request: Request) -> dict[str, Any]:
         """The source cancelling its clone, by the receipt; 409 not_cancellable past the point of no return."""
         op = await run_in_threadpool(transfer.cancel_apply, context(request), op_id, _receipt(request))
         return render(op, translator(request))
 
-    @router.get("/apply/{op_id}/report")
-    async def apply_report(op_id: str, request: Request) -> Response:
+    @router.get("/apply/{op_id}/report", **ok(s.ChangeReport, 200, 401, 404))
+    async def apply_report(op_id: OpId, request: Request) -> Response:
         data = await run_in_threadpool(transfer.apply_report, context(request), op_id, _receipt(request))
         return Response(data, media_type="application/json")
 
-    @router.get("/index/{component}")
-    async def component_index(component: str, request: Request, who: Principal = who_dep) -> wire.ComponentIndex:
+    @router.get("/index/{component}", responses=errors(401, 403, 422))
+    async def component_index(
+        component: ComponentName, request: Request, who: Principal = who_dep
+    ) -> wire.ComponentIndex:
         index = await run_in_threadpool(transfer.component_index, context(request), who, component)
         return wire.ComponentIndex(index=index)
 

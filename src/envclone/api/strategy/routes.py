@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from envclone.api.credentials import context
 from envclone.api.strategy import auth, duplications, render, schemas, storage
 from envclone.api.strategy.errors import ProjectNotFound
-from envclone.api.strategy.responses import errors, who_dep
+from envclone.api.strategy.responses import ANY_CLIENT_ERROR, ObjectId, ProjectRef, errors, who_dep
 from envclone.domain.principal import Principal
 from envclone.errors import NotFound
 from envclone.services import authentication, content_resources, resource
@@ -40,7 +40,9 @@ _SESSION_HEADERS = {
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["Strategy"], dependencies=[Depends(auth.project_header)])
+    router = APIRouter(
+        prefix=PREFIX, tags=["Strategy"], dependencies=[Depends(auth.project_header)], responses=ANY_CLIENT_ERROR
+    )
     _auth_routes(router)
     _session_routes(router)
     _project_routes(router)
@@ -123,7 +125,7 @@ def _project_routes(router: APIRouter) -> None:
         return [render.project(row) for row in rows]
 
     @router.get("/projects/{project_id}", response_model=schemas.Project, responses=errors(401, 403, 404))
-    async def get_project(project_id: str, request: Request, who: Principal = who_dep) -> schemas.Project:
+    async def get_project(project_id: ProjectRef, request: Request, who: Principal = who_dep) -> schemas.Project:
         """One project by id (or by name, as the SDK sometimes asks)."""
         return render.project(await run_in_threadpool(_one_project, request, who, project_id))
 
@@ -151,7 +153,7 @@ def _project_routes(router: APIRouter) -> None:
         responses=errors(400, 401, 403, 404, texts={404: "ERR004: no project with this id, or another type"}),
     )
     async def get_object(
-        object_id: str,
+        object_id: ObjectId,
         request: Request,
         object_type: int = Query(alias="type", description="32 (project) is the only type served so far"),
         who: Principal = who_dep,

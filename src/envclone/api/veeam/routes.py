@@ -5,9 +5,9 @@ add to each call."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from envclone.api.body import body_schema, validate
@@ -30,9 +30,22 @@ async def version(v: str | None = Query(None, description="the API version a cli
     """Declares ``v`` on every route (OpenAPI); envclone serves one version of each resource."""
 
 
-def _ok(model: type[schemas.Wire], status: int = 200, description: str = "OK", **extra: Any) -> dict[int | str, Any]:
+def _ok(model: Any, status: int = 200, description: str = "OK", **extra: Any) -> dict[int | str, Any]:
     content = {"application/xml": {"schema": {"type": "string"}}}
     return {status: {"model": model, "description": description, "content": content, **extra}}
+
+
+def _id(description: str, pattern: str) -> Any:
+    """A path id documented by ``pattern``; what lies outside it is looked up as before, not found."""
+    return Path(description=description, json_schema_extra={"pattern": pattern})
+
+
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+JobId = Annotated[str, _id("the job's UUID, or its whole URN", rf"^({render.JOB_URN})?{_UUID}$")]
+RepositoryId = Annotated[str, _id("the repository's UUID, or its URN", rf"^({render.REPOSITORY_URN})?{_UUID}$")]
+RunId = Annotated[str, _id("the backup session's UUID, or its URN", rf"^({render.SESSION_URN})?{_UUID}$")]
+LogonId = Annotated[str, _id("the logon session's UUID", rf"^{_UUID}$")]
+TaskId = Annotated[str, _id("the task's id", rf"^{render.TASK_PREFIX}[0-9]{{1,18}}$")]
 
 
 def _errors(*statuses: int) -> dict[int | str, Any]:
@@ -57,7 +70,12 @@ _SESSION_HEADERS = {
 
 
 def build_router() -> APIRouter:
-    router = APIRouter(prefix=PREFIX, tags=["Veeam"], dependencies=[Depends(version)])
+    # Any other client error is an Error too; declaring the range also keeps FastAPI from documenting
+    # its own validation error, which Veeam never sends (invalid input is a 400).
+    any_error: dict[int | str, Any] = {
+        "4XX": {"model": schemas.Error, "description": "another client error, as an Error"}
+    }
+    router = APIRouter(prefix=PREFIX, tags=["Veeam"], dependencies=[Depends(version)], responses=any_error)
     _session_routes(router)
     _repository_routes(router)
     _job_routes(router)
@@ -97,13 +115,13 @@ def _session_routes(router: APIRouter) -> None:
         response_class=Response,
         responses={**_ok(schemas.LogonSession), **_errors(401, 404)},
     )
-    async def get_logon_session(session_id: str, request: Request, who: Principal = who_dep) -> Response:
+    async def get_logon_session(session_id: LogonId, request: Request, who: Principal = who_dep) -> Response:
         """This logon session (another's id is not found)."""
         _own_session(request, session_id)
         return media.render(request, render.logon_session(base(request), who.login, session_id), "LogonSession")
 
     @router.delete("/logonSessions/{session_id}", status_code=204, response_class=Response, responses=_errors(401, 404))
-    async def log_off(session_id: str, request: Request, who: Principal = who_dep) -> Response:
+    async def log_off(session_id: LogonId, request: Request, who: Principal = who_dep) -> Response:
         """End this logon session; its id is refused from now on."""
         token = _own_session(request, session_id)
         await run_in_threadpool(authentication.revoke_token, context(request), token)
@@ -121,7 +139,9 @@ def _own_session(request: Request, session_id: str) -> str:
 
 def _repository_routes(router: APIRouter) -> None:
     @router.get(
-        "/repositories", response_class=Response, responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)}
+        "/repositories",
+        response_class=Response,
+        responses={**_ok(schemas.EntityReferences | schemas.Repositories), **_errors(400, 401, 403)},
     )
     async def list_repositories(request: Request, format: Format | None = FORMAT, who: Principal = who_dep) -> Response:
         """Every backup repository, as references or (``format=Entity``) with capacity and free space."""
@@ -136,10 +156,10 @@ def _repository_routes(router: APIRouter) -> None:
     @router.get(
         "/repositories/{repository_id}",
         response_class=Response,
-        responses={**_ok(schemas.Ref), **_errors(400, 401, 403, 404)},
+        responses={**_ok(schemas.Ref | schemas.Repository), **_errors(400, 401, 403, 404)},
     )
     async def get_repository(
-        repository_id: str, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
+        repository_id: RepositoryId, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
     ) -> Response:
         """One repository by its UUID, as a reference or (``format=Entity``) the entity."""
         ctx, root = context(request), base(request)
@@ -151,7 +171,11 @@ def _repository_routes(router: APIRouter) -> None:
 
 
 def _job_routes(router: APIRouter) -> None:
-    @router.get("/jobs", response_class=Response, responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)})
+    @router.get(
+        "/jobs",
+        response_class=Response,
+        responses={**_ok(schemas.EntityReferences | schemas.Jobs), **_errors(400, 401, 403)},
+    )
     async def list_jobs(request: Request, format: Format | None = FORMAT, who: Principal = who_dep) -> Response:
         """Every job, as references or (``format=Entity``) entities."""
         rows, root = await run_in_threadpool(jobs.list_jobs, context(request), who), base(request)
@@ -162,10 +186,12 @@ def _job_routes(router: APIRouter) -> None:
         )
 
     @router.get(
-        "/jobs/{job_id}", response_class=Response, responses={**_ok(schemas.Ref), **_errors(400, 401, 403, 404)}
+        "/jobs/{job_id}",
+        response_class=Response,
+        responses={**_ok(schemas.Ref | schemas.Job), **_errors(400, 401, 403, 404)},
     )
     async def get_job(
-        job_id: str, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
+        job_id: JobId, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
     ) -> Response:
         """One job by its UUID, as a reference or (``format=Entity``) the entity."""
         row = await run_in_threadpool(jobs.get_job, context(request), who, urn(JOB_URN, job_id))
@@ -181,7 +207,7 @@ def _job_routes(router: APIRouter) -> None:
         responses={**_ok(schemas.Task, 202, "the task, running"), **_errors(400, 401, 403, 404, 409, 415)},
     )
     async def job_action(
-        job_id: str,
+        job_id: JobId,
         request: Request,
         action: Action = Query(description="clone (a JobCloneSpec in the body), start or stop a run"),
         who: Principal = who_dep,
@@ -201,10 +227,10 @@ def _job_routes(router: APIRouter) -> None:
     @router.get(
         "/jobs/{job_id}/backupSessions",
         response_class=Response,
-        responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403, 404)},
+        responses={**_ok(schemas.EntityReferences | schemas.BackupJobSessions), **_errors(400, 401, 403, 404)},
     )
     async def job_sessions(
-        job_id: str,
+        job_id: JobId,
         request: Request,
         format: Format | None = FORMAT,
         who: Principal = who_dep,
@@ -228,7 +254,7 @@ def _backup_session_routes(router: APIRouter) -> None:
     @router.get(
         "/backupSessions",
         response_class=Response,
-        responses={**_ok(schemas.EntityReferences), **_errors(400, 401, 403)},
+        responses={**_ok(schemas.EntityReferences | schemas.BackupJobSessions), **_errors(400, 401, 403)},
     )
     async def list_backup_sessions(
         request: Request, format: Format | None = FORMAT, who: Principal = who_dep
@@ -239,10 +265,10 @@ def _backup_session_routes(router: APIRouter) -> None:
     @router.get(
         "/backupSessions/{session_id}",
         response_class=Response,
-        responses={**_ok(schemas.BackupJobSession), **_errors(400, 401, 403, 404)},
+        responses={**_ok(schemas.Ref | schemas.BackupJobSession), **_errors(400, 401, 403, 404)},
     )
     async def get_backup_session(
-        session_id: str, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
+        session_id: RunId, request: Request, format: Format | None = FORMAT, who: Principal = who_dep
     ) -> Response:
         """One run, as a reference or (``format=Entity``) with its state, result and progress."""
         op = await run_in_threadpool(job_runs.get_run, context(request), who, render.operation_id(session_id))
@@ -253,13 +279,13 @@ def _backup_session_routes(router: APIRouter) -> None:
 
 def _task_routes(router: APIRouter) -> None:
     @router.get("/tasks/{task_id}", response_class=Response, responses={**_ok(schemas.Task), **_errors(401, 403, 404)})
-    async def get_task(task_id: str, request: Request, who: Principal = who_dep) -> Response:
+    async def get_task(task_id: TaskId, request: Request, who: Principal = who_dep) -> Response:
         """The task: Running, then Finished with its Result (and a Related link to what it made)."""
         op = await run_in_threadpool(tasks.get_task, context(request), who, render.task_number(task_id))
         return media.render(request, render.task(base(request), op), "Task")
 
     @router.delete("/tasks/{task_id}", status_code=204, response_class=Response, responses=_errors(401, 403, 404, 409))
-    async def delete_task(task_id: str, request: Request, who: Principal = who_dep) -> Response:
+    async def delete_task(task_id: TaskId, request: Request, who: Principal = who_dep) -> Response:
         """Stop a running task (its change is not made) or remove a finished task's record."""
         await run_in_threadpool(tasks.end_task, context(request), who, render.task_number(task_id))
         return Response(status_code=204)
