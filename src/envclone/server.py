@@ -34,6 +34,7 @@ from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
 from envclone.services.environment import instance_id
 from envclone.services.job_runs import copy_new_backups
+from envclone.services.job_schedules import JobSchedules
 from envclone.services.maintenance_schedule import MaintenanceSchedule
 from envclone.settings import Settings
 from envclone.store.database import Database
@@ -116,11 +117,16 @@ def create_app(ctx: ServiceContext) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         scheduler = DailyScheduler(ctx.db, MaintenanceSchedule(ctx)) if ctx.settings.scheduler else None
+        job_schedules = JobSchedules(ctx) if ctx.settings.scheduler else None
         if scheduler:
             scheduler.start()
+        if job_schedules:
+            job_schedules.start()
         yield
         if scheduler:
             scheduler.stop()
+        if job_schedules:
+            job_schedules.stop()
         ctx.engine.shutdown(wait=False)
 
     app = FastAPI(
