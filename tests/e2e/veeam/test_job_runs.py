@@ -18,7 +18,7 @@ from envclone.archive import verify_package
 from envclone.blobs.local import LocalBlobStore
 from envclone.domain.components import Component
 from tests.conftest import LiveServer
-from tests.e2e.client import digests, ok, recorded_digests
+from tests.e2e.client import digests, ok, recorded_digests, wait_operation
 from tests.e2e.veeam.em import Q, em, links, log_on, make_job, make_repository, text, veeam_error, wait_task, xml
 
 
@@ -182,3 +182,21 @@ def test_a_repository_that_cannot_be_written_fails_the_run_with_the_reason(env: 
         _, done = run(client, f"/jobs/{job['uid'].rsplit(':', 1)[1]}")
     assert done["Result"]["Success"] is False and "cannot be written" in done["Result"]["Message"], done
     assert str(env.server.data_dir) not in done["Result"]["Message"]
+
+
+def test_a_job_runs_backup_restores_to_its_digests(env: Env) -> None:
+    """The backup a job run wrote is an Environment Backup like any other: restored, the
+    environment's content is the backup's again (digests compared component by component)."""
+    with em(env.server, env.token, json=True) as client:
+        _, done = run(client, env.path)
+    assert done["Result"]["Success"] is True, done
+    number = int(done["TaskId"].removeprefix("task-"))
+    backup = ok(env.http.get(f"/v1/operations/{number}"))["result"]["backupName"]
+    recorded = recorded_digests(env.http, backup)
+    ok(env.http.post("/v1/projects", json={"name": f"after the run {number}"}), 201)
+    assert digests(env.http)["artifacts"] != recorded["artifacts"]
+    op = ok(env.http.post("/v1/restore", json={"backup_name": backup}), 202)
+    assert wait_operation(env.http, op["id"])["status"] == "succeeded"
+    after = digests(env.http)
+    core = [c for c in recorded if c not in ("users", "files", "environment")]
+    assert {c: after[c] for c in core} == {c: recorded[c] for c in core}
