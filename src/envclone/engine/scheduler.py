@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -61,13 +62,15 @@ def latest_slot(now: dt.datetime, start: str, zone: str) -> dt.datetime:
     return slot.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-class DailyScheduler:
-    def __init__(self, db: Database, work: DailyWork, *, interval: float = 30.0) -> None:
-        self.db = db
-        self.work = work
+class Periodic:
+    """Calls ``tick(now)`` every ``interval`` seconds in a daemon thread until stopped; a tick that
+    fails is logged and the next one tries again. The clock of every scheduler here."""
+
+    def __init__(self, name: str, tick: Callable[[dt.datetime], object], *, interval: float = 30.0) -> None:
         self.interval = interval
+        self._tick, self._name = tick, name
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="envclone-scheduler", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=f"envclone-{name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
@@ -78,9 +81,16 @@ class DailyScheduler:
     def _loop(self) -> None:
         while not self._stop.wait(self.interval):
             try:
-                self.tick(dt.datetime.now(dt.UTC))
+                self._tick(dt.datetime.now(dt.UTC))
             except Exception:
-                log.exception("daily scheduling failed; will try again")
+                log.exception("%s failed; will try again", self._name)
+
+
+class DailyScheduler(Periodic):
+    def __init__(self, db: Database, work: DailyWork, *, interval: float = 30.0) -> None:
+        super().__init__("scheduler", self.tick, interval=interval)
+        self.db = db
+        self.work = work
 
     def tick(self, now: dt.datetime) -> str:
         """Handle the current slot once: RAN, SKIPPED, WAITING (environment busy), then VERIFYING

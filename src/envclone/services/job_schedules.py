@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import threading
 from typing import Any
 
 import sqlalchemy as sa
 
-from envclone.engine.scheduler import DailyScheduler
+from envclone.engine.scheduler import DailyScheduler, Periodic
 from envclone.errors import Conflict, EnvcloneError
 from envclone.services import environment, job_runs
 from envclone.services.context import ServiceContext
@@ -74,26 +73,12 @@ class JobRun:
         return False
 
 
-class JobSchedules:
-    """Ticks every scheduled job in one thread."""
+class JobSchedules(Periodic):
+    """Ticks every scheduled job, on the engine's periodic clock."""
 
     def __init__(self, ctx: ServiceContext, *, interval: float = 30.0) -> None:
-        self.ctx, self.interval = ctx, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="envclone-job-scheduler", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.tick(dt.datetime.now(dt.UTC))
-            except Exception:
-                log.exception("job scheduling failed; will try again")
+        super().__init__("job-scheduler", self.tick, interval=interval)
+        self.ctx = ctx
 
     def tick(self, now: dt.datetime) -> dict[str, str]:
         """What each scheduled job's slot did (the scheduler's words: ran, waiting, idle)."""
