@@ -5,11 +5,14 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from envclone.auth.credential_cache import CredentialCache
 from envclone.auth.throttle import LoginThrottle, ThrottleRules
 from envclone.blobs.store import BlobStore
+from envclone.domain.components import Component
 from envclone.engine import Engine
 from envclone.settings import Settings
 from envclone.store.database import Database
+from envclone.store.principals import SESSIONS_ENDED
 
 
 @dataclass
@@ -19,14 +22,15 @@ class ServiceContext:
     blobs: BlobStore
     # Serialises "is this blob still referenced?" checks with new references to the same blob.
     blob_refs: threading.Lock = field(default_factory=threading.Lock)
-    # Recently verified (password hash, password) pairs, keyed by a SHA-256 of both, so that
-    # scripts sending HTTP Basic on every call do not pay for Argon2 each time. A changed password
-    # changes the stored hash and so misses the cache.
-    verified: dict[str, float] = field(default_factory=dict)
+    # Credentials checked a moment ago (services.authentication), so that a client polling with
+    # HTTP Basic or a token pays neither Argon2 nor the database each time; emptied as soon as a
+    # transaction that changes users, roles or sessions commits (_forget_credentials).
+    credentials: CredentialCache = field(default_factory=CredentialCache)
     _engine: Engine | None = None
     logins: LoginThrottle = field(init=False)  # failed password logins (services.authentication)
 
     def __post_init__(self) -> None:
+        self.db.after_commit(self._forget_credentials)
         s = self.settings
         self.logins = LoginThrottle(
             ThrottleRules(
@@ -40,6 +44,11 @@ class ServiceContext:
                 window=s.login_window_seconds,
             )
         )
+
+    def _forget_credentials(self, changed: frozenset[str]) -> None:
+        # Users, groups and role assignments are the users component; tokens are sessions.
+        if Component.USERS in changed or SESSIONS_ENDED in changed:
+            self.credentials.invalidate()
 
     @property
     def engine(self) -> Engine:
