@@ -19,6 +19,15 @@ def get_operation(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
     return for_reader(who, ctx.engine.get(_op_id(ctx, ref)))
 
 
+def peek_operation(ctx: ServiceContext, who: Principal, ref: str) -> Operation | None:
+    """get_operation without I/O, for an API's event loop: the operation if ``ref`` is the id of
+    one running in this process, None when only get_operation can tell (a number, an operation
+    that ended or runs elsewhere, or one that does not exist)."""
+    who.require(Permission.READ_CONTENT)
+    running = ctx.engine.running(ref) if len(ref) == 32 else None
+    return for_reader(who, running) if running is not None else None
+
+
 def get_by_number(ctx: ServiceContext, who: Principal, seq: int) -> Operation:
     who.require(Permission.READ_CONTENT)
     with ctx.db.read() as conn:
