@@ -6,12 +6,13 @@ What an entry may not outlive:
 - ``ttl`` seconds (a few), which also bounds how late another process's change is seen here;
 - a revocation in this process: ``invalidate`` empties the cache at once, and a check that read
   the database before it cannot put its stale answer back (``epoch``);
-- the token's own expiry.
+- the token's own expiry, which the reader compares on the tokens' clock (``TokenEntry.expires``).
 A proof that a password matches a stored hash lives longer (``proof_ttl``): it is bound to that hash,
 so a new password misses it, but it still costs the user's row and roles from the database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -31,7 +32,8 @@ _V = TypeVar("_V")
 class TokenEntry:
     principal: Principal
     kind: str
-    until: float  # monotonic seconds: the cache's TTL or the token's expiry, whichever is first
+    expires: dt.datetime  # the token's own expiry, as stored: the reader compares it (auth.tokens.live)
+    until: float  # monotonic seconds: the cache's TTL
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,8 @@ class CredentialCache:
         entry = self._tokens.get(self._mac("token", token))
         return entry if entry is not None and entry.until > self._clock() else None
 
-    def remember_token(self, token: str, principal: Principal, kind: str, expires_in: float, epoch: int) -> None:
-        now = self._clock()
-        entry = TokenEntry(principal, kind, now + min(self.ttl, expires_in))
+    def remember_token(self, token: str, principal: Principal, kind: str, expires: dt.datetime, epoch: int) -> None:
+        entry = TokenEntry(principal, kind, expires, self._clock() + self.ttl)
         self._put(self._tokens, self._mac("token", token), entry, epoch)
 
     # -- revocation ---------------------------------------------------------------------------------

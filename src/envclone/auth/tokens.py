@@ -53,6 +53,11 @@ def lookup(conn: sa.Connection, token: str, kinds: tuple[str, ...] | None) -> tu
     return (str(row.login), str(row.kind), row.expires) if row is not None else None
 
 
+def live(expires: dt.datetime) -> bool:
+    """Whether a token expiring at ``expires`` (as stored) is still live: the clock lookup uses."""
+    return expires > utcnow()
+
+
 def revoke(conn: sa.Connection, token: str) -> bool:
     note_change(conn, SESSIONS_ENDED)
     return bool(conn.execute(tables.tokens.delete().where(tables.tokens.c.token_hash == _digest(token))).rowcount)

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 
 from envclone.auth import tokens
 from envclone.auth.passwords import verify_password
-from envclone.domain.clock import utcnow
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidCredentials, TooManyAttempts
 from envclone.services.context import ServiceContext
@@ -84,7 +83,7 @@ def cached_token(ctx: ServiceContext, token: str, kinds: tuple[str, ...] | None)
     """The user and kind of a token (of one of ``kinds`` unless None) checked a moment ago; None
     means "ask the database". No I/O: the API may call it on its event loop."""
     entry = ctx.credentials.token(token)
-    if entry is None or (kinds is not None and entry.kind not in kinds):
+    if entry is None or (kinds is not None and entry.kind not in kinds) or not tokens.live(entry.expires):
         return None
     return entry.principal, entry.kind
 
@@ -101,7 +100,7 @@ def _token(ctx: ServiceContext, token: str, kinds: tuple[str, ...] | None) -> tu
             raise InvalidCredentials()
         login, kind, expires = found
         who = Principal.of(login, roles_of(conn, login))
-    ctx.credentials.remember_token(token, who, kind, (expires - utcnow()).total_seconds(), epoch)
+    ctx.credentials.remember_token(token, who, kind, expires, epoch)
     return who, kind
 
 

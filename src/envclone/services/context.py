@@ -10,8 +10,10 @@ from envclone.auth.throttle import LoginThrottle, ThrottleRules
 from envclone.blobs.store import BlobStore
 from envclone.domain.components import Component
 from envclone.engine import Engine
+from envclone.services._finished import FinishedOperations
 from envclone.settings import Settings
 from envclone.store.database import Database
+from envclone.store.operations import OPERATIONS_FORGOTTEN
 from envclone.store.principals import SESSIONS_ENDED
 
 
@@ -24,13 +26,16 @@ class ServiceContext:
     blob_refs: threading.Lock = field(default_factory=threading.Lock)
     # Credentials checked a moment ago (services.authentication), so that a client polling with
     # HTTP Basic or a token pays neither Argon2 nor the database each time; emptied as soon as a
-    # transaction that changes users, roles or sessions commits (_forget_credentials).
+    # transaction that changes users, roles or sessions commits (_forget_cached).
     credentials: CredentialCache = field(default_factory=CredentialCache)
+    # Operations that ended, as read a moment ago (services.operations): status polls of a
+    # finished operation cost no query; emptied when an operation record is forgotten.
+    finished: FinishedOperations = field(default_factory=FinishedOperations)
     _engine: Engine | None = None
     logins: LoginThrottle = field(init=False)  # failed password logins (services.authentication)
 
     def __post_init__(self) -> None:
-        self.db.after_commit(self._forget_credentials)
+        self.db.after_commit(self._forget_cached)
         s = self.settings
         self.logins = LoginThrottle(
             ThrottleRules(
@@ -45,10 +50,12 @@ class ServiceContext:
             )
         )
 
-    def _forget_credentials(self, changed: frozenset[str]) -> None:
+    def _forget_cached(self, changed: frozenset[str]) -> None:
         # Users, groups and role assignments are the users component; tokens are sessions.
         if Component.USERS in changed or SESSIONS_ENDED in changed:
             self.credentials.invalidate()
+        if OPERATIONS_FORGOTTEN in changed:
+            self.finished.forget_all()
 
     @property
     def engine(self) -> Engine:

@@ -16,23 +16,43 @@ from envclone.store import operations as repo
 def get_operation(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
     """By id, or by number (the job id the EPM dialect hands out)."""
     who.require(Permission.READ_CONTENT)
-    return for_reader(who, ctx.engine.get(_op_id(ctx, ref)))
-
-
-def peek_operation(ctx: ServiceContext, who: Principal, ref: str) -> Operation | None:
-    """get_operation without I/O, for an API's event loop: the operation if ``ref`` is the id of
-    one running in this process, None when only get_operation can tell (a number, an operation
-    that ended or runs elsewhere, or one that does not exist)."""
-    who.require(Permission.READ_CONTENT)
-    running = ctx.engine.running(ref) if len(ref) == 32 else None
-    return for_reader(who, running) if running is not None else None
+    return for_reader(who, _read(ctx, _op_id(ctx, ref)))
 
 
 def get_by_number(ctx: ServiceContext, who: Principal, seq: int) -> Operation:
     who.require(Permission.READ_CONTENT)
-    with ctx.db.read() as conn:
-        op_id = repo.load_seq(conn, seq).id
-    return for_reader(who, ctx.engine.get(op_id))  # the engine's live view while it runs here
+    op_id = ctx.finished.id_of(seq)
+    if op_id is None:
+        with ctx.db.read() as conn:
+            op_id = repo.load_seq(conn, seq).id
+    return for_reader(who, _read(ctx, op_id))  # the engine's live view while it runs here
+
+
+def peek_operation(ctx: ServiceContext, who: Principal, ref: str | int) -> Operation | None:
+    """get_operation (or get_by_number) without I/O, for an API's event loop: the operation if it
+    runs in this process or ended a moment ago; None when only get_operation can tell."""
+    who.require(Permission.READ_CONTENT)
+    if isinstance(ref, int):
+        op_id = ctx.finished.id_of(ref)
+    elif ref.isascii() and ref.isdigit():
+        op_id = ctx.finished.id_of(int(ref)) if len(ref) <= 19 else None
+    else:
+        op_id = ref
+    if op_id is None:
+        return None
+    found = ctx.engine.running(op_id) or ctx.finished.get(op_id)
+    return for_reader(who, found) if found is not None else None
+
+
+def _read(ctx: ServiceContext, op_id: str) -> Operation:
+    """The engine's view (live while the operation runs here), or a finished one read lately."""
+    found = ctx.finished.get(op_id)
+    if found is not None:
+        return found
+    epoch = ctx.finished.epoch
+    op = ctx.engine.get(op_id)
+    ctx.finished.put(op, epoch)
+    return op
 
 
 def _op_id(ctx: ServiceContext, ref: str) -> str:
@@ -40,6 +60,9 @@ def _op_id(ctx: ServiceContext, ref: str) -> str:
         return ref
     if len(ref) > 19:  # past 64 bits: no such number (and int() refuses thousands of digits)
         raise NotFound(f"operation {ref[:40]}... not found")
+    op_id = ctx.finished.id_of(int(ref))
+    if op_id is not None:
+        return op_id
     with ctx.db.read() as conn:
         return repo.load_seq(conn, int(ref)).id
 

@@ -5,6 +5,7 @@ login throttle still holds; nothing secret is kept in clear."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from envclone.auth.credential_cache import CredentialCache
+from envclone.domain.clock import utcnow
 from envclone.domain.principal import Principal
 from envclone.errors import InvalidCredentials, TooManyAttempts
 from envclone.services import authentication, resource
@@ -21,6 +23,7 @@ from envclone.services.context import ServiceContext
 from tests.builders import make_context
 
 ADMIN_PASSWORD = "pw-123456"
+HOUR_AHEAD = utcnow() + dt.timedelta(hours=1)
 PASSWORD = "Cache-me-1f-you-can"
 
 
@@ -115,6 +118,18 @@ def test_tokens_are_checked_once_within_the_ttl(ctx: ServiceContext, queries: li
         authentication.check_session(ctx, token, kinds=("strategy-session",))
 
 
+def test_a_cached_token_ends_with_the_token(ctx: ServiceContext, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_user(ctx)
+    token, expires = authentication.issue_token(ctx, "poller", PASSWORD)
+    authentication.check_token(ctx, token, kind="bearer")
+    assert authentication.cached_token(ctx, token, ("bearer",)) is not None
+    later = expires + dt.timedelta(seconds=1)
+    monkeypatch.setattr(authentication.tokens, "utcnow", lambda: later)  # time passes, not the cache's TTL
+    assert authentication.cached_token(ctx, token, ("bearer",)) is None
+    with pytest.raises(InvalidCredentials):
+        authentication.check_token(ctx, token, kind="bearer")
+
+
 Revocation = Callable[[ServiceContext], None]
 
 
@@ -190,18 +205,16 @@ def test_the_throttle_holds_for_cached_credentials(ctx: ServiceContext) -> None:
         authentication.check_password(ctx, "poller", PASSWORD)
 
 
-def test_entries_end_with_the_ttl_or_the_token() -> None:
+def test_entries_end_with_the_ttl() -> None:
     clock = Clock()
     cache = CredentialCache(ttl=5, proof_ttl=60, clock=clock)
     who = Principal.of("u", {"Viewer"})
     cache.remember_password("u", "pw", who, cache.epoch)
-    cache.remember_token("short", who, "bearer", 2, cache.epoch)
-    cache.remember_token("long", who, "bearer", 3600, cache.epoch)
+    cache.remember_token("long", who, "bearer", HOUR_AHEAD, cache.epoch)
     cache.remember_proof("$argon2id$hash", "pw", cache.epoch)
-    clock.now += 2
-    assert cache.token("short") is None  # the token itself expired
+    clock.now += 4
     assert cache.token("long") is not None and cache.password("u", "pw") == who
-    clock.now += 3
+    clock.now += 1
     assert cache.token("long") is None and cache.password("u", "pw") is None
     assert cache.proven("$argon2id$hash", "pw")  # bound to the hash, so it may live longer
     clock.now += 55
@@ -214,7 +227,7 @@ def test_a_check_that_read_before_a_revocation_is_not_kept() -> None:
     epoch = cache.epoch  # a check reads the database...
     cache.invalidate()  # ...a revocation commits meanwhile...
     cache.remember_password("u", "pw", who, epoch)  # ...and its answer, now stale, comes back
-    cache.remember_token("t", who, "bearer", 60, epoch)
+    cache.remember_token("t", who, "bearer", HOUR_AHEAD, epoch)
     assert cache.password("u", "pw") is None and cache.token("t") is None
 
 
@@ -222,7 +235,7 @@ def test_nothing_is_kept_in_clear() -> None:
     cache = CredentialCache()
     who = Principal.of("user", {"Viewer"})
     cache.remember_password("user", "s3cret-password", who, cache.epoch)
-    cache.remember_token("s3cret-token", who, "bearer", 60, cache.epoch)
+    cache.remember_token("s3cret-token", who, "bearer", HOUR_AHEAD, cache.epoch)
     held = repr(vars(cache))
     assert "s3cret" not in held and b"s3cret".hex() not in held
     # Keys cannot be confused across the separator: ("a", "b:c") is not ("a:b", "c").

@@ -87,7 +87,7 @@ def build_router() -> APIRouter:
     @router.get("/{op_id}", **ok(s.Operation, 200, 401, 403, 404))
     async def get_operation(op_id: OpId, request: Request, who: Principal = who_dep) -> dict[str, Any]:
         """By id, or by number (the job id the EPM dialect hands out)."""
-        # A running operation is read from memory here; others cost a worker thread's query.
+        # One running here or ended a moment ago is read from memory; others cost a worker thread.
         op = operations.peek_operation(context(request), who, op_id)
         if op is None:
             op = await run_in_threadpool(operations.get_operation, context(request), who, op_id)
