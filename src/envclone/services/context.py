@@ -10,7 +10,7 @@ from envclone.auth.throttle import LoginThrottle, ThrottleRules
 from envclone.blobs.store import BlobStore
 from envclone.domain.components import Component
 from envclone.engine import Engine
-from envclone.services._finished import FinishedOperations
+from envclone.services._views import OperationViews
 from envclone.settings import Settings
 from envclone.store.database import Database
 from envclone.store.operations import OPERATIONS_FORGOTTEN
@@ -28,9 +28,9 @@ class ServiceContext:
     # HTTP Basic or a token pays neither Argon2 nor the database each time; emptied as soon as a
     # transaction that changes users, roles or sessions commits (_forget_cached).
     credentials: CredentialCache = field(default_factory=CredentialCache)
-    # Operations that ended, as read a moment ago (services.operations): status polls of a
-    # finished operation cost no query; emptied when an operation record is forgotten.
-    finished: FinishedOperations = field(default_factory=FinishedOperations)
+    # Operations as read a moment ago (services.operations): status polls cost no query and no
+    # copy of a running operation each; told when one ends here or is forgotten.
+    views: OperationViews = field(default_factory=OperationViews)
     _engine: Engine | None = None
     logins: LoginThrottle = field(init=False)  # failed password logins (services.authentication)
 
@@ -55,7 +55,7 @@ class ServiceContext:
         if Component.USERS in changed or SESSIONS_ENDED in changed:
             self.credentials.invalidate()
         if OPERATIONS_FORGOTTEN in changed:
-            self.finished.forget_all()
+            self.views.forget_all()
 
     @property
     def engine(self) -> Engine:
@@ -64,3 +64,4 @@ class ServiceContext:
 
     def attach(self, engine: Engine) -> None:
         self._engine = engine
+        engine.when_finished(lambda op: self.views.ended(op.id))

@@ -21,7 +21,7 @@ def get_operation(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
 
 def get_by_number(ctx: ServiceContext, who: Principal, seq: int) -> Operation:
     who.require(Permission.READ_CONTENT)
-    op_id = ctx.finished.id_of(seq)
+    op_id = ctx.views.id_of(seq)
     if op_id is None:
         with ctx.db.read() as conn:
             op_id = repo.load_seq(conn, seq).id
@@ -33,25 +33,31 @@ def peek_operation(ctx: ServiceContext, who: Principal, ref: str | int) -> Opera
     runs in this process or ended a moment ago; None when only get_operation can tell."""
     who.require(Permission.READ_CONTENT)
     if isinstance(ref, int):
-        op_id = ctx.finished.id_of(ref)
+        op_id = ctx.views.id_of(ref)
     elif ref.isascii() and ref.isdigit():
-        op_id = ctx.finished.id_of(int(ref)) if len(ref) <= 19 else None
+        op_id = ctx.views.id_of(int(ref)) if len(ref) <= 19 else None
     else:
         op_id = ref
     if op_id is None:
         return None
-    found = ctx.engine.running(op_id) or ctx.finished.get(op_id)
-    return for_reader(who, found) if found is not None else None
+    found = ctx.views.get(op_id)
+    if found is None:
+        epoch = ctx.views.epoch
+        found = ctx.engine.running(op_id)
+        if found is None:
+            return None
+        ctx.views.put(found, epoch)
+    return for_reader(who, found)
 
 
 def _read(ctx: ServiceContext, op_id: str) -> Operation:
-    """The engine's view (live while the operation runs here), or a finished one read lately."""
-    found = ctx.finished.get(op_id)
+    """The engine's view (live while the operation runs here), or one read a moment ago."""
+    found = ctx.views.get(op_id)
     if found is not None:
         return found
-    epoch = ctx.finished.epoch
+    epoch = ctx.views.epoch
     op = ctx.engine.get(op_id)
-    ctx.finished.put(op, epoch)
+    ctx.views.put(op, epoch)
     return op
 
 
@@ -60,7 +66,7 @@ def _op_id(ctx: ServiceContext, ref: str) -> str:
         return ref
     if len(ref) > 19:  # past 64 bits: no such number (and int() refuses thousands of digits)
         raise NotFound(f"operation {ref[:40]}... not found")
-    op_id = ctx.finished.id_of(int(ref))
+    op_id = ctx.views.id_of(int(ref))
     if op_id is not None:
         return op_id
     with ctx.db.read() as conn:
@@ -90,4 +96,8 @@ def cancel(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
     """Cancel by id or number. Accepted means the operation stops and changes nothing; refused
     (409 not_cancellable) once it has ended or passed its point of no return (engine.cancel)."""
     who.require(Permission.MIGRATE)
-    return for_reader(who, ctx.engine.cancel(_op_id(ctx, ref)))
+    op_id = _op_id(ctx, ref)
+    try:
+        return for_reader(who, ctx.engine.cancel(op_id))
+    finally:
+        ctx.views.ended(op_id)  # the next read shows the cancel

@@ -132,3 +132,19 @@ def test_readers_see_from_memory_what_they_may(ctx: ServiceContext, release: thr
     assert ended is not None and ended.params["target_url"] == HIDDEN
     # The kept record is the administrator's view, unchanged by a viewer's read.
     assert operations.get_operation(ctx, ADMIN, op.id).params["target_url"] == "http://peer.example:8080"
+
+
+def test_a_running_operations_view_goes_when_it_ends_or_is_cancelled(
+    ctx: ServiceContext, release: threading.Event
+) -> None:
+    ctx.views.running_ttl = 600.0  # so that only the end and the cancel can take the view away
+    op = start(ctx)
+    seen = operations.peek_operation(ctx, ADMIN, op.id)
+    assert seen is not None and not seen.cancel_requested
+    operations.cancel(ctx, ADMIN, op.id)
+    seen = operations.peek_operation(ctx, ADMIN, op.id)
+    assert seen is not None and seen.cancel_requested
+    release.set()
+    ctx.engine.wait(op.id, 30)
+    assert operations.peek_operation(ctx, ADMIN, op.id) is None
+    assert operations.get_operation(ctx, ADMIN, op.id).status.is_terminal

@@ -1,7 +1,10 @@
-"""Operations that have ended, as last read from the database, kept a few seconds so that clients
-polling a finished operation's status do not each cost a query; and operation numbers -> ids.
-Only terminal operations are kept: their record no longer changes (store.operations.finish is
-guarded by an open status), except to be forgotten, which empties this at once (ServiceContext)."""
+"""Operations as read a moment ago, so that clients polling a status do not each cost a query or a
+deep copy of the engine's live record; and operation numbers -> ids. What a view may not outlive:
+- a running operation's: ``running_ttl`` (a fraction of a second: progress moves), and the end of
+  that operation here (``ended``, which the engine's when_finished hook calls);
+- a finished operation's: ``ttl`` seconds. Its record no longer changes (store.operations.finish
+  is guarded by an open status) except to be forgotten, which empties this at once.
+A read that started before ``ended`` or ``forget_all`` cannot put its answer back (``epoch``)."""
 
 from __future__ import annotations
 
@@ -11,15 +14,18 @@ from collections.abc import Callable
 
 from envclone.domain.operation import Operation
 
-MAX_ENTRIES = 1024  # full means emptied
+MAX_ENTRIES = 1024  # each map at most; full means emptied
 
 
-class FinishedOperations:
+class OperationViews:
     """Thread-safe: filled from the API's worker threads, read on its event loop. Callers share
     the Operation objects kept here and must not change them (readers render, never edit)."""
 
-    def __init__(self, ttl: float = 2.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = 2.0, running_ttl: float = 0.05, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
+        self.running_ttl = running_ttl
         self._clock = clock
         self._lock = threading.Lock()
         self._ops: dict[str, tuple[Operation, float]] = {}
@@ -28,7 +34,7 @@ class FinishedOperations:
 
     @property
     def epoch(self) -> int:
-        """Read before going to the database, handed back with what was read (see forget_all)."""
+        """Read before reading the operation, handed back with what was read."""
         return self._epoch
 
     def get(self, op_id: str) -> Operation | None:
@@ -39,16 +45,20 @@ class FinishedOperations:
         return self._ids.get(number)
 
     def put(self, op: Operation, epoch: int) -> None:
-        """Keep ``op`` if it has ended, and its number in any case."""
         with self._lock:
-            if epoch != self._epoch:  # forgotten since it was read
+            if epoch != self._epoch:  # ended or forgotten since it was read
                 return
             if len(self._ops) >= MAX_ENTRIES or len(self._ids) >= MAX_ENTRIES:
                 self._ops.clear()
                 self._ids.clear()
             self._ids[op.seq] = op.id
-            if op.status.is_terminal:
-                self._ops[op.id] = (op, self._clock() + self.ttl)
+            self._ops[op.id] = (op, self._clock() + (self.ttl if op.status.is_terminal else self.running_ttl))
+
+    def ended(self, op_id: str) -> None:
+        """The operation ended or was asked to cancel: its next read must see it."""
+        with self._lock:
+            self._epoch += 1
+            self._ops.pop(op_id, None)
 
     def forget_all(self) -> None:
         with self._lock:
