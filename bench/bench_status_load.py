@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import os
 import shutil
 import statistics
 import subprocess
@@ -78,6 +79,12 @@ async def _poll(
     return latencies, errors
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def load(
     url: str,
     path: str,
@@ -87,9 +94,11 @@ def load(
     bearer: str | None,
     stop: threading.Event | None = None,
     rate: float = 0.0,
+    server_pid: int | None = None,
 ) -> dict[str, float]:
     """Poll until ``seconds`` pass or ``stop`` is set (the clone under load ended); ``rate`` > 0
-    spreads that many requests a second over the clients."""
+    spreads that many requests a second over the clients. With ``server_pid``, also the server's
+    CPU time per request (everything that process did meanwhile, a clone included)."""
     stop = stop or threading.Event()
     host, port = url.removeprefix("http://").split(":")
     credentials = f"Bearer {bearer}" if bearer else "Basic " + base64.b64encode(f"admin:{PASSWORD}".encode()).decode()
@@ -100,11 +109,15 @@ def load(
         until = time.monotonic() + seconds
         return await asyncio.gather(*(_poll(host, int(port), request, until, stop, interval) for _ in range(clients)))
 
-    started = time.monotonic()
+    started, server_cpu, client_cpu = time.monotonic(), cpu_seconds(server_pid or os.getpid()), time.process_time()
     results = asyncio.run(run())
     elapsed = time.monotonic() - started
     latencies = sorted(v for r, _ in results for v in r)
+    server_cpu = cpu_seconds(server_pid or os.getpid()) - server_cpu
+    client_cpu = time.process_time() - client_cpu
     return {
+        "server_cpu_ms": server_cpu / len(latencies) * 1000 if server_pid else float("nan"),
+        "client_cpu_ms": client_cpu / len(latencies) * 1000,
         "requests": len(latencies),
         "per_second": len(latencies) / elapsed,
         "p50_ms": statistics.median(latencies) * 1000,
@@ -251,13 +264,15 @@ def main() -> None:
         with httpx.Client(base_url=source.url, auth=("admin", PASSWORD)) as http:
             op_id = http.get("/v1/operations", params={"limit": 1}).json()["items"][0]["id"]
         path = f"/v1/operations/{op_id}"
-        rows.append(("idle, finished op, bearer", load(source.url, path, args.clients, args.seconds, bearer=bearer)))
-        rows.append(("idle, finished op, HTTP Basic", load(source.url, path, args.clients, args.seconds, bearer=None)))
+        pid = source.process.pid if source.process else None
+        for name, credential in (("bearer", bearer), ("HTTP Basic", None)):
+            figures = load(source.url, path, args.clients, args.seconds, bearer=credential, server_pid=pid)
+            rows.append((f"idle, finished op, {name}", figures))
         paced = (("as fast as answered", targets[1], 0.0), (f"at {args.rate:.0f}/s", targets[2], args.rate))
         for name, target, rate in paced:
 
             def polling(path: str, ended: threading.Event, rate: float = rate) -> dict[str, float]:
-                return load(source.url, path, args.clients, 600.0, bearer=bearer, stop=ended, rate=rate)
+                return load(source.url, path, args.clients, 600.0, bearer=bearer, stop=ended, rate=rate, server_pid=pid)
 
             figures, seconds = clone_under_load(source, target, polling)
             rows.append((f"during a clone, its own op, bearer, {name}", figures))
@@ -272,9 +287,13 @@ def main() -> None:
     for name, ms in cost:
         print(f"| {name} | {ms:.3f} ms |")
     print(f"\n{args.clients} clients on loopback, {args.seconds:.0f} s idle; clone of scale {args.scale}\n")
-    print("| load | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|")
+    print("| load | requests/s | p50 | p99 | errors | server CPU / request | client CPU / request |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in rows:
-        print(f"| {name} | {r['per_second']:.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['errors']:.0f} |")
+        print(
+            f"| {name} | {r['per_second']:.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['errors']:.0f} "
+            f"| {r['server_cpu_ms']:.2f} ms | {r['client_cpu_ms']:.2f} ms |"
+        )
     alone = clones[0][1]
     print("\n| clone | time | vs alone |\n|---|---|---|")
     for name, seconds in clones:

@@ -143,15 +143,19 @@ def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
 
 def touch_session(ctx: ServiceContext, token: str, *, kind: str, ttl_seconds: int) -> Principal:
     """A live session's user, its time restarted to ``ttl_seconds`` from now (for sessions that end
-    after a time idle). InvalidCredentials when it has ended. The restart is best-effort: while a
-    long writer holds the database (a restore, on SQLite), the session keeps the expiry it has
-    rather than the request waiting for the lock."""
+    after a time idle). InvalidCredentials when it has ended, which the restart also finds out
+    (a session ended elsewhere than in this process, after the check was cached). The restart is
+    best-effort: while a long writer holds the database (a restore, on SQLite), the session keeps
+    the expiry it has rather than the request waiting for the lock."""
     who = check_token(ctx, token, kind=kind)
     try:
         with ctx.db.begin_nowait() as conn:
-            tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds)
+            extended = tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds)
     except sa.exc.OperationalError:
-        pass
+        return who
+    if extended is None:
+        ctx.credentials.invalidate()
+        raise InvalidCredentials()
     return who
 
 

@@ -40,19 +40,13 @@ def peek_operation(ctx: ServiceContext, who: Principal, ref: str | int) -> Opera
         op_id = ref
     if op_id is None:
         return None
-    found = ctx.views.get(op_id)
-    if found is None:
-        epoch = ctx.views.epoch
-        found = ctx.engine.running(op_id)
-        if found is None:
-            return None
-        ctx.views.put(found, epoch)
-    return for_reader(who, found)
+    found = ctx.views.running(op_id, ctx.engine.running)
+    return for_reader(who, found) if found is not None else None
 
 
 def _read(ctx: ServiceContext, op_id: str) -> Operation:
     """The engine's view (live while the operation runs here), or one read a moment ago."""
-    found = ctx.views.get(op_id)
+    found = ctx.views.running(op_id, ctx.engine.running)
     if found is not None:
         return found
     epoch = ctx.views.epoch
@@ -88,8 +82,8 @@ def list_operations(
     with ctx.db.snapshot() as conn:
         listed = repo.listing(conn, kind=kind, status=status, limit=limit, offset=offset)
         total = repo.count(conn, kind=kind, status=status)
-    # Running ones as the engine sees them, as get does.
-    return [for_reader(who, ctx.engine.live(op)) for op in listed], total
+    # Running ones as the engine sees them, through the views that get reads: the same progress.
+    return [for_reader(who, ctx.views.running(op.id, ctx.engine.running) or op) for op in listed], total
 
 
 def cancel(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
