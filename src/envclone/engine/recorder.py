@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -162,11 +162,15 @@ class Recorder:
         if not self.mark_point_of_no_return():
             raise Cancelled()
 
-    def mark_committed(self, conn: sa.Connection) -> None:
+    def mark_committed(self, conn: sa.Connection, result: Mapping[str, object] | None = None) -> None:
         """Inside the transaction that makes the operation's change (after its last check): the
         change and the knowledge that it was made commit together, so a crash before the final
-        status is written recovers as succeeded instead of reporting a made change as failed."""
-        repo.mark_committed(conn, self.snapshot())
+        status is written recovers as succeeded instead of reporting a made change as failed.
+        ``result``: what the operation will report once committed (a clone's target: its digests,
+        which its source reads), recorded with it so that the recovered operation reports it too."""
+        view = self.snapshot()
+        view.result.update(result or {})
+        repo.mark_committed(conn, view)
 
     def mark_point_of_no_return(self) -> bool:
         """Record the point of no return unless a cancel was recorded first (then False). For a

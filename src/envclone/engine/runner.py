@@ -226,6 +226,7 @@ class Engine:
                         for s in committed
                     ]
                     op.progress.percent = 100.0
+                    op.result.update(repo.committed_result(conn, op.id))
                     repo.finish(conn, op, OperationStatus.SUCCEEDED, None, None)
                     repo.clear_committed(conn, op.id)
                     continue

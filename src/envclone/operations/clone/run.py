@@ -30,15 +30,16 @@ from envclone.domain.clone import (
 from envclone.domain.components import Component
 from envclone.domain.operation import Operation, OperationStatus
 from envclone.domain.transfer import ApplyAccepted, ApplyRequest, ApplyStatus
-from envclone.engine import Cancelled, Recorder
+from envclone.engine import Cancelled, Recorder, faults
 from envclone.errors import Conflict, EnvcloneError, NotCancellable
-from envclone.operations.clone.errors import peer_failure
+from envclone.operations.clone.errors import TargetApplyFailed, TargetLost, peer_failure
 from envclone.operations.clone.plan import ClonePlan, snapshot_report
 from envclone.operations.clone.send import send_archive
 from envclone.operations.context import OperationContext
 from envclone.peer import PeerClient, PeerError
 
 POLL_SECONDS = 0.5
+LOST_SECONDS = 120.0  # how long a target that stopped answering mid-apply is waited for
 
 
 def run_clone(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
@@ -115,18 +116,21 @@ def _send_and_apply(
         source={"environment": ctx.settings.environment_name, "version": ctx.settings.version},
     )
     target = TargetApply(peer)
+    faults.point(faults.BEFORE_APPLY, rec.op.kind)
     with rec.cancel_forwarded_to(target.cancel):
         accepted = target.start(request, rec.check_cancelled)
+        faults.point(faults.APPLYING, rec.op.kind)
         rec.phase(APPLY)
         final = _wait_for(peer, accepted.id, accepted.receipt, rec)
         if final.status is OperationStatus.SUCCEEDED:
+            faults.point(faults.TARGET_COMMITTED, rec.op.kind)
             # The target has its new content: the clone itself can no longer be undone.
             rec.mark_point_of_no_return()
     if final.status is OperationStatus.CANCELLED:
         raise Cancelled("the target's apply was cancelled; the target was left unchanged")
     if final.status is not OperationStatus.SUCCEEDED:
         message = final.error.message if final.error else None
-        raise EnvcloneError(f"the target could not apply the clone and was left unchanged: {message}")
+        raise TargetApplyFailed(f"the target could not apply the clone and was left unchanged: {message}")
     rec.set_result(targetDigests=final.result.digests, changes=final.result.changes)
     try:
         ctx.blobs.put(report_key(rec.op.id), peer.apply_report(accepted.id, accepted.receipt))
@@ -184,8 +188,27 @@ class TargetApply:
 
 
 def _wait_for(peer: PeerClient, op_id: str, receipt: str, rec: Recorder) -> ApplyStatus:
+    """The target's apply until it ends. A target that stops answering meanwhile is waited for up
+    to LOST_SECONDS: the apply may have committed before it went away, and a target that comes
+    back reports what it did (its own recovery decides), which only it can know. Giving up at
+    once would report a clone failed whose target holds the new content."""
+    lost_since: float | None = None
     while True:
-        remote = peer.apply_status(op_id, receipt)
+        try:
+            remote = peer.apply_status(op_id, receipt)
+        except PeerError as exc:
+            if exc.status != 0:
+                raise
+            lost_since = lost_since or time.monotonic()
+            if time.monotonic() - lost_since > LOST_SECONDS:
+                raise TargetLost(
+                    f"the target at {peer.url} stopped answering while it applied the clone (its apply "
+                    f"{op_id}) and did not come back within {LOST_SECONDS:.0f} seconds: whether it holds the "
+                    "new content is unknown; its apply's status there says"
+                ) from None
+            time.sleep(POLL_SECONDS)
+            continue
+        lost_since = None
         rec.measured(remote.progress.percent / 100)  # the target's progress is this clone's apply phase
         if remote.status.is_terminal:
             return remote
