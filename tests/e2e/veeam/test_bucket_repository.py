@@ -4,7 +4,8 @@ environment variables: a backup job started the Veeam way writes its package fil
 its restore point into the bucket, and the package verifies to the environment's digests; backup
 copies go from a local repository into a bucket repository and from there into another local
 one, each verified chunk by chunk; a missing bucket is the reason a job does not start (400 in
-Veeam's Error); the key is never in a response, the log or the database."""
+Veeam's Error); a URL holding a key is refused before it is stored; the key is never in a
+response, the log or the database."""
 
 from __future__ import annotations
 
@@ -146,6 +147,14 @@ def test_a_missing_bucket_is_why_a_job_does_not_start_and_the_key_never_shows(en
     with em(env.server, log_on(env.server)) as client:
         message = veeam_error(client.post(f"/jobs/{job['uid'].rsplit(':', 1)[1]}", params={"action": "start"}), 400)
     assert "does not exist" in message, message
+    # A key written into the URL is refused before anything is stored.
+    for secret in ("plain-secret-0123456789", SECRET_ACCESS_KEY):  # the second holds a "/"
+        keyed = {"name": f"keyed-{tag()}", "path": f"s3://{ACCESS_KEY_ID}:{secret}@{env.s3.bucket}/p"}
+        refused = env.http.post("/v1/repositories", json=keyed)
+        assert refused.status_code == 422 and secret not in refused.text, refused.text
+        assert ok(env.http.get("/v1/repositories", params={"name": keyed["name"]}))["items"] == []
+    assert "credentials do not belong" in env.http.post("/v1/repositories", json={
+        "name": f"keyed-{tag()}", "path": f"s3://id:plain-secret-0123456789@{env.s3.bucket}/p"}).text  # fmt: skip
     with em(env.server, log_on(env.server), json=True) as client:
         listed = client.get("/repositories", params={"format": "Entity"}).text
     for secret in (SECRET_ACCESS_KEY, ACCESS_KEY_ID):
