@@ -3,7 +3,8 @@ server (moto on loopback, real HTTP) that checks signatures against an IAM acces
 The Storage Service is configured with the fields mstrio-py sends (type S3, location, s3Region,
 awsAccessId, awsSecretKey); the document's sample bodies duplicate a project through the bucket,
 and so does mstrio-py's duplicate_to_other_environment. Wrong keys and a missing bucket are refused
-in Strategy's error shape, and the secret key is never in a response, a log or the database."""
+in Strategy's error shape, and the secret key is never in a response, a log (the source logs at
+debug level, botocore's signed requests included) or the database."""
 
 from __future__ import annotations
 
@@ -109,9 +110,17 @@ def s3_body(bucket: Bucket, prefix: str, **changed: str) -> dict[str, Any]:
                                 "awsSecretKey": bucket.secret, **changed}}  # fmt: skip
 
 
+def debug_server(servers: Servers) -> LiveServer:
+    """A server logging at debug level: botocore then logs every signed request's headers."""
+    tmp = servers.factory.mktemp("debug-log")
+    server = LiveServer(tmp / "data", f"sqlite:///{tmp / 'envclone.db'}", args=("--log-level", "debug"))
+    servers.started.append(server)
+    return server.start()
+
+
 @pytest.fixture(scope="module")
 def pair(servers: Servers, bucket: Bucket) -> Iterator[Pair]:
-    source, target = servers.start(), servers.start()
+    source, target = debug_server(servers), servers.start()
     src = session(source, login(source, application_type=None))
     tgt = session(target, login(target, application_type=None))
     prefix = f"shared-{uuid.uuid4().hex[:8]}"
@@ -214,3 +223,5 @@ def test_the_secret_key_is_never_in_a_response_a_log_or_the_database(pair: Pair,
             data = file.read_bytes()
             assert bucket.secret.encode() not in data and bucket.access_id.encode() not in data, file.name
         assert ok(admin.get("/v1/operations", params={"limit": 1000}))["items"]  # there was something to look at
+    # The source logs at debug level: its S3 requests were logged, signed, with the key id redacted.
+    assert "Credential=[redacted]" in pair.source.log()
