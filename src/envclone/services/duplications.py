@@ -5,6 +5,7 @@ whole before anything is recorded; authorization and user fencing are decided he
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from envclone.domain.duplication import (
 )
 from envclone.domain.operation import Operation, OperationStatus
 from envclone.domain.principal import Permission, Principal
-from envclone.errors import Conflict, Forbidden, InvalidRequest, NotCancellable, NotFound
+from envclone.errors import Conflict, EnvcloneError, Forbidden, InvalidRequest, NotCancellable, NotFound
 from envclone.operations.duplicate import storage
 from envclone.operations.duplicate.errors import IncompatibleVersions, StorageNotConfigured
 from envclone.operations.duplicate.importing import check_free
@@ -64,6 +65,7 @@ from envclone.services.context import ServiceContext
 from envclone.store import duplications, tables
 from envclone.store.repository import TableRepository
 
+log = logging.getLogger("envclone.duplications")
 _HEX32 = re.compile(r"^[0-9A-Fa-f]{32}$")
 _settings = TableRepository(tables.settings, label="setting")
 MAX_PAGE = 1000
@@ -272,9 +274,14 @@ def cancel(ctx: ServiceContext, who: Principal, dup_id: str) -> None:
         raise NotCancellable(f"project duplication {row['id']} is {current.status.value} and cannot be cancelled")
     ctx.engine.cancel(row["operation_id"])
     if current.role is Role.SOURCE:
-        folder = _params(ctx, row).storage
-        if folder:
-            storage.mark_cancelled(storage_service.open_place(ctx, folder), row["id"])
+        place = _params(ctx, row).storage
+        if place:
+            try:
+                storage.mark_cancelled(storage_service.open_place(ctx, place), row["id"])
+            except EnvcloneError as exc:
+                # The cancel itself holds: the export marks the storage service too as it stops.
+                # A bucket that refuses now only leaves that to the export.
+                log.warning("duplication %s: the cancel marker was not written: %s", row["id"], exc.message)
 
 
 def _params(ctx: ServiceContext, row: dict[str, Any]) -> DuplicationParams:

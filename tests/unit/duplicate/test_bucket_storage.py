@@ -2,17 +2,21 @@
 validation writes to the bucket and reports a missing one; the secret key is kept only sealed
 (bound to its endpoint) and never shown; a PATCH without the key keeps it; two in-process
 environments duplicate a project through the bucket, the key reaching the operations sealed with
-them and never in their parameters."""
+them and never in their parameters; a source cancelled while syncing cancels the target through
+the bucket."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from envclone.domain.duplication import DuplicationStatus
 from envclone.errors import EnvcloneError
+from envclone.operations.duplicate import run, storage
 from envclone.services import duplications, storage_service
 from envclone.services.context import ServiceContext
 from envclone.store import server_state, tables
@@ -111,3 +115,39 @@ def test_two_environments_duplicate_through_the_bucket(s3: S3Server, tmp_path: P
     assert f"{prefix}/duplications/{started.id}.json" in keys
     duplications.delete(source, ADMIN, started.id)  # its package leaves the bucket
     assert not s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=f"{prefix}/duplications/").get("Contents")
+
+
+def test_cancelling_the_source_cancels_the_target_through_the_bucket(
+    s3: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source's sync is held (the pattern of test_cancel.py) so that the cancel lands while
+    both sides are syncing; the marker the source leaves in the bucket ends the target."""
+    release, entered, real = threading.Event(), threading.Event(), storage.push
+
+    def held(*args: Any, **kwargs: Any) -> int:
+        entered.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run.storage, "push", held)
+    config = s3_config(s3, f"dup-{uuid.uuid4().hex[:8]}")
+    source, target = environment(tmp_path / "a"), environment(tmp_path / "b")
+    for ctx in (source, target):
+        storage_service.update(ctx, ADMIN, config)
+    seed(source)
+    body = request("Cancelled", target_env=ENV_B)
+    started = duplications.start(source, ADMIN, body)
+    duplications.start_target(target, ADMIN, started.id, body)
+    try:
+        assert entered.wait(30)
+        duplications.cancel(source, ADMIN, started.id)
+    finally:
+        release.set()
+    prefix = config["location"].split("/")[3].split("?")[0]
+    assert f"{prefix}/duplications/{started.id}.cancelled" in [
+        o["Key"] for o in s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=prefix).get("Contents", [])
+    ]
+    for ctx in (target, source):
+        ctx.engine.wait(duplications.get(ctx, ADMIN, started.id).operation_id, timeout=60)
+        assert duplications.get(ctx, ADMIN, started.id).status is DuplicationStatus.CANCELLED
+    assert rows(target, tables.projects) == []
