@@ -1,10 +1,11 @@
 """Project duplication across two real servers through a Storage Service of type S3: a real S3 API
 server (moto on loopback, real HTTP) that checks signatures against an IAM access key, as AWS does.
-The Storage Service is configured with the fields mstrio-py sends (type S3, location, s3Region,
-awsAccessId, awsSecretKey); the document's sample bodies duplicate a project through the bucket,
-and so does mstrio-py's duplicate_to_other_environment. Wrong keys and a missing bucket are refused
-in Strategy's error shape, and the secret key is never in a response, a log (the source logs at
-debug level, botocore's signed requests included) or the database."""
+The source runs on SQLite, the target on PostgreSQL. The Storage Service is configured with the
+fields mstrio-py sends (type S3, location, s3Region, awsAccessId, awsSecretKey); the document's
+sample bodies duplicate a project through the bucket, and so does mstrio-py's
+duplicate_to_other_environment. Wrong keys and a missing bucket are refused in Strategy's error
+shape, and the secret key is never in a response, a log (the source logs at debug level,
+botocore's signed requests included) or the database (SQLite's files, PostgreSQL's dump)."""
 
 from __future__ import annotations
 
@@ -120,7 +121,7 @@ def debug_server(servers: Servers) -> LiveServer:
 
 @pytest.fixture(scope="module")
 def pair(servers: Servers, bucket: Bucket) -> Iterator[Pair]:
-    source, target = debug_server(servers), servers.start()
+    source, target = debug_server(servers), servers.start("postgresql")  # the production store
     src = session(source, login(source, application_type=None))
     tgt = session(target, login(target, application_type=None))
     prefix = f"shared-{uuid.uuid4().hex[:8]}"
@@ -213,15 +214,27 @@ def test_wrong_keys_and_a_missing_bucket_are_refused_and_change_nothing(pair: Pa
     strategy_error(pair.src.patch(STORAGE, json={"sharedFileStore": {"awsSecretKey": 7}}), 400, "INVALID_REQUEST")
 
 
+def database_contents(url: str) -> Iterator[tuple[str, bytes]]:
+    """The database's bytes: SQLite's files (the WAL too), or PostgreSQL's whole dump."""
+    if url.startswith("sqlite:///"):
+        database = Path(url.removeprefix("sqlite:///"))
+        for file in database.parent.glob(database.name + "*"):
+            yield file.name, file.read_bytes()
+        return
+    dump = subprocess.run(["pg_dump", "--data-only", url.replace("+psycopg", "")], capture_output=True, timeout=60)
+    assert dump.returncode == 0 and b"server_state" in dump.stdout, dump.stderr
+    yield "pg_dump", dump.stdout
+
+
 def test_the_secret_key_is_never_in_a_response_a_log_or_the_database(pair: Pair, bucket: Bucket) -> None:
     for server, admin in ((pair.source, pair.src_admin), (pair.target, pair.tgt_admin)):
         operations = admin.get("/v1/operations", params={"limit": 1000}).text
         assert bucket.secret not in operations and bucket.access_id not in operations
         assert bucket.secret not in server.log() and bucket.access_id not in server.log()
-        database = Path(server.database_url.removeprefix("sqlite:///"))
-        for file in database.parent.glob(database.name + "*"):  # the WAL too
-            data = file.read_bytes()
-            assert bucket.secret.encode() not in data and bucket.access_id.encode() not in data, file.name
+        contents = dict(database_contents(server.database_url))
+        assert any(b"sealedCredentials" in data for data in contents.values())  # the key is there, sealed
+        for name, data in contents.items():
+            assert bucket.secret.encode() not in data and bucket.access_id.encode() not in data, name
         assert ok(admin.get("/v1/operations", params={"limit": 1000}))["items"]  # there was something to look at
     # The source logs at debug level: its S3 requests were logged, signed, with the key id redacted.
     assert "Credential=[redacted]" in pair.source.log()
