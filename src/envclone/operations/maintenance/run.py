@@ -38,8 +38,9 @@ def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -
         orphaned = {row["manifest_id"] for row in dropped} - set(kept)  # unchanged days share one archive
         # A pack store still holding chunks one blob each (written before packs were the default),
         # or many index blobs, is compacted by gc's pass too, pruned or not.
-        collect = orphaned or compaction_due(ctx.blobs)
-        deleted = len(gc(ctx.blobs, kept).deleted_chunks) if collect else 0
+        collected = gc(ctx.blobs, kept) if orphaned or compaction_due(ctx.blobs) else None
+        deleted = len(collected.deleted_chunks) if collected else 0
+        migrated = collected.packs.migrated_chunks if collected and collected.packs else 0
         # What gc skipped (a session was active) moves now: moving chunks needs no gc rule.
-        migrated = migrate_chunks(ctx.blobs)
+        migrated += migrate_chunks(ctx.blobs)
         rec.set_result(pruned=[row["name"] for row in dropped], chunksDeleted=deleted, chunksMigrated=migrated)
