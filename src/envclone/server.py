@@ -15,7 +15,7 @@ from envclone import __version__
 from envclone.api import epm, native, strategy, veeam
 from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import Renderer, install_error_handlers
-from envclone.archive import use_layout
+from envclone.archive import set_default_layout, use_layout
 from envclone.auth.sealing import Sealer
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
@@ -107,6 +107,9 @@ def build_context(settings: Settings, registry: Registry | None = None) -> tuple
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     blobs = open_blob_store(settings.blob_url, credentials=settings.blob_credentials())
     ctx = ServiceContext(settings=settings, db=Database(settings.database_url), blobs=blobs)
+    # Every store this process opens (the environment's, job repositories, storage folders) takes
+    # the setting when it holds no chunks yet; a store already of packs stays so.
+    set_default_layout(settings.chunk_layout)
     use_layout(ctx.blobs, settings.chunk_layout)
     admin = bootstrap(ctx)
     # One server runs one environment's operations, so the runner is the environment's database
