@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from envclone.auth.sealing import SealBroken, Sealer
-from envclone.blobs.s3_location import S3Credentials, parse_s3_url
+from envclone.blobs.s3_location import S3Credentials, S3Location, parse_s3_url
 from envclone.blobs.store import open_blob_store
 from envclone.errors import EnvcloneError, InvalidRequest
 
@@ -47,7 +47,7 @@ def bucket_url(location: str, region: str) -> str:
     return url
 
 
-def _parsed(url: str) -> Any:
+def _parsed(url: str) -> S3Location:
     try:
         return parse_s3_url(url)
     except ValueError as exc:  # the message never repeats the URL's authority

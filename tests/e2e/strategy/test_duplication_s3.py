@@ -159,7 +159,9 @@ def test_the_documents_samples_duplicate_through_the_bucket(pair: Pair, bucket: 
     assert done["status"] == "completed", done["message"]
     check_copied(pair.src_admin, pair.tgt_admin, project, name)
     assert f"{pair.prefix}/duplications/{dup_id}.json" in bucket.keys(f"{pair.prefix}/duplications/")
-    assert any(k.startswith(f"{pair.prefix}/chunks/") for k in bucket.keys(f"{pair.prefix}/chunks/"))
+    stored = bucket.keys(f"{pair.prefix}/")
+    assert any(k.startswith((f"{pair.prefix}/chunks/", f"{pair.prefix}/packs/")) for k in stored), stored
+    assert any(k.startswith(f"{pair.prefix}/manifests/") for k in stored), stored
 
 
 def test_mstrio_duplicates_to_the_other_environment_through_the_bucket(pair: Pair, bucket: Bucket) -> None:

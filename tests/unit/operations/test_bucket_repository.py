@@ -5,6 +5,7 @@ a package file invisible until committed, numbered when its name is taken, gone 
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 
@@ -59,3 +60,20 @@ def test_points_and_package_files_on_a_bucket(s3: S3Server) -> None:
         "Tier_201/notes.point.json", f"Tier_201/{point(1, 'a' * 12).file_name}",
         f"Tier_201/{point(2, 'b' * 12).file_name}",
     ])  # fmt: skip
+
+
+def test_a_package_file_past_one_part_goes_up_in_parts(s3: S3Server) -> None:
+    """Larger than the store's part (5 MiB here): a multipart upload, staged, published whole."""
+    store = s3.store()
+    repository = BucketRepository(store, "s3://test/")
+    data = os.urandom(store.part_size + 1024 * 1024 + 7)
+    file = repository.package_file("Nightly", "big.zip", "op")
+    for start in range(0, len(data), 256 * 1024):
+        file.write(data[start : start + 256 * 1024])
+    assert list(store.list("Nightly/")) == []  # only the hidden staged upload exists yet
+    assert file.commit() == "big.zip"
+    assert store.get("Nightly/big.zip") == data
+    raw = s3.client().list_objects_v2(Bucket=s3.bucket, Prefix=store.prefix).get("Contents", [])
+    assert [o["Key"] for o in raw] == [f"{store.prefix}Nightly/big.zip"]  # the staged upload is gone
+    uploads = s3.client().list_multipart_uploads(Bucket=s3.bucket, Prefix=store.prefix).get("Uploads", [])
+    assert uploads == []
