@@ -27,9 +27,16 @@ class Cancelled(EnvcloneError, code="cancelled", status=409):
 
 
 class Recorder:
-    def __init__(self, db: Database, op: Operation, phases: Sequence[Phase] = ()) -> None:
+    def __init__(
+        self,
+        db: Database,
+        op: Operation,
+        phases: Sequence[Phase] = (),
+        keep_secrets: Callable[[dict[str, str]], None] | None = None,
+    ) -> None:
         self._db = db
         self.op = op
+        self._keep_secrets = keep_secrets
         self._lock = threading.Lock()
         self._tracker = Tracker(phases or phases_of_steps([s.key for s in op.steps]), op.progress, op.started)
         self._last_flush = 0.0
@@ -111,6 +118,16 @@ class Recorder:
         with self._lock:
             self.op.result.update(values)
         self.flush(force=True)
+
+    def keep_secret(self, name: str, value: str) -> None:
+        """A secret learnt while running (a clone's receipt from its target) that this operation
+        needs again if the server restarts: sealed beside the record with those it was given, and
+        in ``op.secrets`` from now on. Kept in memory only where the engine keeps none (tests)."""
+        with self._lock:
+            self.op.secrets[name] = value
+            secrets = dict(self.op.secrets)
+        if self._keep_secrets is not None:
+            self._keep_secrets(secrets)
 
     def flush(self, *, force: bool = False) -> None:
         """Persist progress. Skipped, not waited for, while a lock is held, such as SQLite's write
