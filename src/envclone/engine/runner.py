@@ -185,6 +185,13 @@ class Engine:
         with self.db.read() as conn:
             return repo.load(conn, op_id)
 
+    def running(self, op_id: str) -> Operation | None:
+        """The live view of ``op_id`` if it runs in this process, else None; never touches the
+        database, so an API may call it on its event loop (status polls)."""
+        with self._guard:
+            live = self._live.get(op_id)
+        return live.snapshot() if live is not None else None
+
     def live(self, op: Operation) -> Operation:
         """``op`` as read from the database, or the live record if it runs here: a listing then
         shows the same progress as a single read (the database lags, and skips writes while a

@@ -15,6 +15,7 @@ from envclone.domain.limits import INT64_MAX
 from envclone.domain.operation import Operation, OperationStatus, Progress, Step
 from envclone.errors import Conflict, NotFound
 from envclone.store import server_state, tables
+from envclone.store.database import note_change
 
 T = tables.operations
 CONTENT_LOCK = "content"
@@ -247,8 +248,13 @@ def clear_committed(conn: sa.Connection, op_id: str) -> None:
     server_state.delete(conn, _COMMITTED + op_id)
 
 
+# What forget notes (store.database.note_change): caches of finished operations must let go.
+OPERATIONS_FORGOTTEN = "operations forgotten"
+
+
 def forget(conn: sa.Connection, op_id: str) -> bool:
     """Remove a finished operation's record (a client dismissing a task it has read); False if the
     operation is unknown or still open: an open one is cancelled, never forgotten."""
+    note_change(conn, OPERATIONS_FORGOTTEN)
     terminal = [s.value for s in OperationStatus if s.is_terminal]
     return bool(conn.execute(T.delete().where(T.c.id == op_id, T.c.status.in_(terminal))).rowcount)
