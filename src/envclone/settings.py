@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     locale: str = "en"
     admin_user: str = Field("admin", min_length=1, max_length=255)
     admin_password: SecretStr | None = None
+    # The key that seals secrets kept at rest (auth.sealing): every process of one deployment must
+    # share it. Unset, a random key is made once in secret_key_file (default <data_dir>/sealing.key).
+    secret_key: SecretStr | None = Field(None, min_length=32)
+    secret_key_file: Path | None = None
     token_ttl_seconds: int = Field(3600, ge=60, le=86400 * 7)
     # Dialect sessions (a vendor's login/logout): from login or the last renewal, not sliding.
     session_ttl_seconds: int = Field(1800, ge=1, le=86400)
@@ -66,10 +70,10 @@ class Settings(BaseSettings):
     login_user_free_failures: int = Field(20, ge=0, le=100_000)  # per user from every address
     login_address_free_failures: int = Field(50, ge=0, le=100_000)  # per address for every user
     login_window_seconds: float = Field(900.0, ge=1, le=7 * 86400)  # counts fade after this calm
-    # How the blob store keeps chunks: "packs" moves a store to pack files (for good: its older
-    # one-blob-per-chunk chunks stay readable and move into packs at the next gc); "blobs" leaves
-    # a store as it is.
-    chunk_layout: Literal["blobs", "packs"] = "blobs"
+    # How the blob store keeps chunks: "packs" (the default) moves a store to pack files for good
+    # (its older one-blob-per-chunk chunks stay readable and move into packs at the next daily
+    # maintenance); "blobs" leaves a store without packs as it is.
+    chunk_layout: Literal["blobs", "packs"] = "packs"
 
     @classmethod
     def settings_customise_sources(
@@ -155,6 +159,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'envclone.db'}"
         if not self.blob_url:
             self.blob_url = f"file://{self.data_dir / 'blobs'}"
+        if self.secret_key_file is None:
+            self.secret_key_file = self.data_dir / "sealing.key"
         return self
 
 

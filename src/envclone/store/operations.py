@@ -223,8 +223,10 @@ _COMMITTED = "committed:"
 
 
 def mark_committed(conn: sa.Connection, op: Operation) -> None:
-    """Inside the content transaction: the operation's change is made when this commits."""
-    server_state.put(conn, _COMMITTED + op.id, {"steps": [s.to_json() for s in op.steps], "at": utcnow().isoformat()})
+    """Inside the content transaction: the operation's change is made when this commits, with
+    ``op``'s steps and result as they will be reported if the process stops before finishing."""
+    value = {"steps": [s.to_json() for s in op.steps], "result": op.result, "at": utcnow().isoformat()}
+    server_state.put(conn, _COMMITTED + op.id, value)
 
 
 def committed_steps(conn: sa.Connection, op_id: str) -> list[Step] | None:
@@ -233,6 +235,13 @@ def committed_steps(conn: sa.Connection, op_id: str) -> list[Step] | None:
     if not isinstance(value, dict):
         return None
     return [Step.from_json(s) for s in value.get("steps", [])]
+
+
+def committed_result(conn: sa.Connection, op_id: str) -> dict[str, Any]:
+    """The result recorded with the commit marker (empty without one)."""
+    value = server_state.get(conn, _COMMITTED + op_id)
+    result = value.get("result") if isinstance(value, dict) else None
+    return dict(result) if isinstance(result, dict) else {}
 
 
 def clear_committed(conn: sa.Connection, op_id: str) -> None:
