@@ -2,14 +2,10 @@
 read: without a session (401 ERR009), by a Viewer (403 FORBIDDEN), or declaring more than
 ENVCLONE_MAX_PACKAGE_BYTES (413), the refusal arrives while the client has sent only the first
 64 KiB of a body that declares 1 GiB (or more): nothing more was there to spool. Before, a Viewer's
-upload was read and spooled to disk whole and only then refused.
-
-A raw socket is the client: it sends the head and the start of the body, then waits for the
-answer without sending the rest, which no HTTP client library does."""
+upload was read and spooled to disk whole and only then refused."""
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 
@@ -19,13 +15,13 @@ import pytest
 from envclone.settings import Settings
 from tests.builders import make_user
 from tests.e2e.conftest import Servers
+from tests.e2e.partial_body import partial_request
 from tests.e2e.strategy.duplication import Library, start_library
 from tests.e2e.strategy.library import API, login, strategy_error
 
 BOUNDARY = "envclone-upload-boundary"
 SENT = 64 * 1024  # what the client sends of the package before it waits
 DECLARED = 1024**3  # what it says it will send
-ANSWER_SECONDS = 10.0  # a refusal that needs the rest of the body never comes
 
 
 @pytest.fixture(scope="module")
@@ -44,34 +40,11 @@ def body_start() -> bytes:
 
 
 def partial_upload(lib: Library, method: str, path: str, token: str | None, declared: int = DECLARED) -> httpx.Response:
-    """Send the head and ``body_start`` of a body declaring ``declared`` bytes, then read the answer
-    (a socket timeout fails the test: the server was waiting for the rest)."""
-    lines = [
-        f"{method} {API}{path} HTTP/1.1",
-        f"Host: 127.0.0.1:{lib.target.port}",
-        f"Content-Type: multipart/form-data; boundary={BOUNDARY}",
-        f"Content-Length: {declared}",
-        *([f"X-MSTR-AuthToken: {token}"] if token else []),
-    ]
-    url = f"{lib.target.url}{API}{path}"
-    with socket.create_connection(("127.0.0.1", lib.target.port), timeout=ANSWER_SECONDS) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body_start())
-        received = b""
-        while b"\r\n\r\n" not in received:
-            piece = sock.recv(65536)
-            assert piece, f"the server closed {url} without an answer"
-            received += piece
-        head, _, rest = received.partition(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        headers = dict(line.split(": ", 1) for line in header_lines)
-        length = int(headers.get("content-length", "0"))
-        while len(rest) < length:
-            piece = sock.recv(65536)
-            assert piece, f"the server closed {url} mid-answer"
-            rest += piece
-    return httpx.Response(
-        int(status_line.split()[1]), headers=headers, content=rest[:length], request=httpx.Request(method, url)
-    )
+    """The head and ``body_start`` of a body declaring ``declared`` bytes; the answer."""
+    headers = {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"}
+    if token:
+        headers["X-MSTR-AuthToken"] = token
+    return partial_request(lib.target, method, API + path, headers, declared, body_start())
 
 
 PATHS = [("POST", "/projectDuplications/restoration"), ("PUT", f"/projectDuplications/{uuid.uuid4().hex}")]
