@@ -31,9 +31,12 @@ from tests.e2e.strategy.duplication import (
 ORDER = ["import_syncing", "importing", "completed"]
 
 
-@pytest.fixture(scope="module")
-def lib(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
-    yield from start_library(servers, tmp_path_factory.mktemp("storage-service"))
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def lib(
+    request: pytest.FixtureRequest, servers: Servers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Library]:
+    """A SQLite source and a target on each backend (the lock is taken by a guarded update there)."""
+    yield from start_library(servers, tmp_path_factory.mktemp("storage-service"), request.param)
 
 
 def statuses_until_stable(lib: Library, dup_id: str) -> list[str]:
