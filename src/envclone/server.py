@@ -24,6 +24,7 @@ from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.replica import run_replica_job
 from envclone.operations.clone.run import run_clone
+from envclone.operations.clone.target_apply import reattaches
 from envclone.operations.copy import run_copy_backup
 from envclone.operations.duplicate import run_duplicate, run_export, run_import
 from envclone.operations.job_clone import run_job_clone
@@ -64,7 +65,9 @@ def build_registry() -> Registry:
     registry.register(OperationKind(verify.STORE_KIND, run_verify_store, verify.STORE_STEPS))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
-    registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
+    registry.register(
+        OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES, reattach=reattaches)
+    )
     registry.register(
         OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
     )
