@@ -71,15 +71,16 @@ def build_registry() -> Registry:
     registry.register(
         OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
     )
-    # Project duplication: the kinds that import change content and hold the lock (the target's
-    # wait for the source's package included); the export only reads one snapshot.
+    # Project duplication: the local kind exports then imports and holds the lock; the target
+    # side takes it itself once its package is here (operations.content_lock), so its wait for the
+    # source (up to an hour) refuses nothing; the export only reads one snapshot.
     d = duplication
     registry.register(
         OperationKind(d.DUPLICATE_KIND, run_duplicate, d.DUPLICATE_STEPS, exclusive=True, phases=d.duplicate_phases())
     )
     registry.register(OperationKind(d.EXPORT_KIND, run_export, d.EXPORT_STEPS, phases=d.export_phases()))
     registry.register(
-        OperationKind(d.IMPORT_KIND, run_import, d.IMPORT_STEPS, exclusive=True, phases=d.import_phases())
+        OperationKind(d.IMPORT_KIND, run_import, d.IMPORT_STEPS, phases=d.import_phases())
     )
     # A job clone changes one row of the jobs component in one transaction: not exclusive.
     registry.register(OperationKind(job_clone.KIND, run_job_clone, job_clone.STEPS))

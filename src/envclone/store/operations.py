@@ -69,11 +69,36 @@ def create(
     return load(conn, op_id)
 
 
+def lock_holder(conn: sa.Connection) -> tuple[str, str] | None:
+    """(kind, id) of the operation holding the content lock, or None."""
+    holder = conn.execute(sa.select(T.c.kind, T.c.id).where(T.c.lock_key == CONTENT_LOCK)).first()
+    return (holder.kind, holder.id) if holder is not None else None
+
+
 def check_lock_free(conn: sa.Connection) -> None:
     """Raise Conflict if an exclusive operation holds the content lock."""
-    holder = conn.execute(sa.select(T.c.kind, T.c.id).where(T.c.lock_key == CONTENT_LOCK)).first()
+    holder = lock_holder(conn)
     if holder is not None:
-        raise Conflict(_busy(f"the {holder.kind} operation {holder.id}"))
+        raise Conflict(_busy(f"the {holder[0]} operation {holder[1]}"))
+
+
+def take_lock(conn: sa.Connection, op_id: str) -> str | None:
+    """Give the open operation ``op_id`` the content lock late (one that first waits for something
+    without changing content); None once it holds it (again: idempotent), else what holds it. The
+    unique ``lock_key`` decides a race with an exclusive operation's insert, as in ``create``."""
+    holder = lock_holder(conn)
+    if holder is not None:
+        return None if holder[1] == op_id else f"the {holder[0]} operation {holder[1]}"
+    try:
+        with conn.begin_nested():
+            taken = conn.execute(
+                T.update().where(T.c.id == op_id, T.c.status.in_(OPEN)).values(lock_key=CONTENT_LOCK)
+            ).rowcount
+    except sa.exc.IntegrityError:
+        return "another operation"
+    if taken != 1:
+        raise Conflict(f"operation {op_id} has ended; it cannot take the content lock")
+    return None
 
 
 def _busy(what: str | None) -> str:
