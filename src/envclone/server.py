@@ -16,6 +16,7 @@ from envclone.api import epm, native, strategy, veeam
 from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import Renderer, install_error_handlers
 from envclone.archive import set_default_layout, use_layout
+from envclone.auth.sealing import Sealer
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
 from envclone.engine import Engine, OperationKind, Registry
@@ -23,6 +24,7 @@ from envclone.engine.scheduler import DailyScheduler
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.replica import run_replica_job
 from envclone.operations.clone.run import run_clone
+from envclone.operations.clone.target_apply import reattaches
 from envclone.operations.copy import run_copy_backup
 from envclone.operations.duplicate import run_duplicate, run_export, run_import
 from envclone.operations.job_clone import run_job_clone
@@ -63,7 +65,9 @@ def build_registry() -> Registry:
     registry.register(OperationKind(verify.STORE_KIND, run_verify_store, verify.STORE_STEPS))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
-    registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
+    registry.register(
+        OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES, reattach=reattaches)
+    )
     registry.register(
         OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
     )
@@ -94,6 +98,14 @@ def build_registry() -> Registry:
     return registry
 
 
+def sealer_for(settings: Settings) -> Sealer:
+    """The sealer of this deployment's secrets at rest: the configured key, else the key file."""
+    if settings.secret_key is not None:
+        return Sealer(settings.secret_key.get_secret_value().encode())
+    assert settings.secret_key_file is not None  # set by the settings' defaults
+    return Sealer.from_key_file(settings.secret_key_file)
+
+
 def build_context(settings: Settings, registry: Registry | None = None) -> tuple[ServiceContext, FirstAdmin | None]:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     blobs = open_blob_store(settings.blob_url, credentials=settings.blob_credentials())
@@ -107,7 +119,7 @@ def build_context(settings: Settings, registry: Registry | None = None) -> tuple
     # itself: stable across restarts on another port, host or config path, so that recovery
     # always finds what the previous run left open.
     runner_id = f"environment:{instance_id(ctx)}"
-    ctx.attach(Engine(ctx.db, registry or build_registry(), ctx, runner_id=runner_id))
+    ctx.attach(Engine(ctx.db, registry or build_registry(), ctx, runner_id=runner_id, sealer=sealer_for(settings)))
     # Immediate backup copy jobs copy each new backup as soon as its run has written it.
     ctx.engine.when_finished(partial(copy_new_backups, ctx))
     recovered = ctx.engine.recover()

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     locale: str = "en"
     admin_user: str = Field("admin", min_length=1, max_length=255)
     admin_password: SecretStr | None = None
+    # The key that seals secrets kept at rest (auth.sealing): every process of one deployment must
+    # share it. Unset, a random key is made once in secret_key_file (default <data_dir>/sealing.key).
+    secret_key: SecretStr | None = Field(None, min_length=32)
+    secret_key_file: Path | None = None
     token_ttl_seconds: int = Field(3600, ge=60, le=86400 * 7)
     # Dialect sessions (a vendor's login/logout): from login or the last renewal, not sliding.
     session_ttl_seconds: int = Field(1800, ge=1, le=86400)
@@ -155,6 +159,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'envclone.db'}"
         if not self.blob_url:
             self.blob_url = f"file://{self.data_dir / 'blobs'}"
+        if self.secret_key_file is None:
+            self.secret_key_file = self.data_dir / "sealing.key"
         return self
 
 

@@ -14,11 +14,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from envclone.auth.sealing import Sealer
 from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus, Step, StepResult
 from envclone.engine.recorder import Cancelled, Recorder
 from envclone.engine.registry import OperationKind, Registry
 from envclone.errors import Conflict, EnvcloneError, NotCancellable
+from envclone.store import operation_secrets
 from envclone.store import operations as repo
 from envclone.store.database import Database
 
@@ -29,15 +31,26 @@ CANCEL_WAIT_SECONDS = 30.0
 
 
 class Engine:
-    def __init__(self, db: Database, registry: Registry, context: Any, *, runner_id: str, workers: int = 4) -> None:
+    def __init__(
+        self,
+        db: Database,
+        registry: Registry,
+        context: Any,
+        *,
+        runner_id: str,
+        workers: int = 4,
+        sealer: Sealer | None = None,
+    ) -> None:
         self.db = db
+        # Secrets are sealed with the operation record: any process that claims it (this one after a
+        # restart, or another worker) opens them. Without a server key they die with this process.
+        self.sealer = sealer or Sealer.ephemeral()
         self.registry = registry
         self.context = context
         self.runner_id = runner_id
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envclone-op")
         self._running: dict[str, Future[None]] = {}
         self._live: dict[str, Recorder] = {}  # what runs here, fresher than the database
-        self._secrets: dict[str, dict[str, str]] = {}
         self._finished: list[Callable[[Operation], object]] = []
         self._guard = threading.Lock()
 
@@ -57,9 +70,9 @@ class Engine:
         also: Callable[[sa.Connection, Operation], None] | None = None,
     ) -> Operation:
         """Record the operation (raising Conflict if an exclusive one is open), then start it.
-        ``params`` are persisted and shown: redact first; ``secrets`` stay in memory only.
-        ``also`` runs in the same transaction as the record (a receipt that must exist exactly
-        when the operation does)."""
+        ``params`` are persisted and shown: redact first; ``secrets`` are kept sealed beside the
+        record until it ends, and reach the handler as ``op.secrets``. ``also`` runs in the same
+        transaction as the record (a receipt that must exist exactly when the operation does)."""
         kind = self.registry.get(kind_name)
         if kind.exclusive:
             # A read first: on SQLite an exclusive operation (a restore) may hold the write lock for
@@ -68,11 +81,10 @@ class Engine:
                 repo.check_lock_free(conn)
         with self.db.begin() as conn:
             op = repo.create(conn, kind.name, params, [Step(k) for k in kind.steps], created_by, kind.exclusive)
+            if secrets:
+                operation_secrets.put(conn, op.id, self.sealer.seal_json(dict(secrets), context=_context(op.id)))
             if also is not None:
                 also(conn, op)
-        if secrets:
-            with self._guard:
-                self._secrets[op.id] = dict(secrets)
         self._dispatch(op.id)
         return op
 
@@ -95,10 +107,10 @@ class Engine:
                 if not repo.claim(conn, op_id, self.runner_id):
                     return
                 op = repo.load(conn, op_id)
+                sealed = operation_secrets.get(conn, op_id)
             kind = self.registry.get(op.kind)
-            with self._guard:
-                op.secrets = self._secrets.pop(op_id, {})
-            rec = Recorder(self.db, op, kind.phases)
+            op.secrets = self.secrets_of(op_id, sealed)
+            rec = Recorder(self.db, op, kind.phases, keep_secrets=lambda secrets: self._seal(op_id, secrets))
             with self._guard:
                 self._live[op_id] = rec
             self._execute(kind, op, rec)
@@ -145,6 +157,24 @@ class Engine:
                     )
             repo.finish(conn, op, status, code, message)
             repo.clear_committed(conn, op.id)
+            operation_secrets.delete(conn, op.id)
+
+    def _seal(self, op_id: str, secrets: dict[str, str]) -> None:
+        """Replace a running operation's sealed secrets (it learnt one: Recorder.keep_secret)."""
+        with self.db.begin() as conn:
+            operation_secrets.put(conn, op_id, self.sealer.seal_json(secrets, context=_context(op_id)))
+
+    def secrets_of(self, op_id: str, sealed: bytes | None) -> dict[str, str]:
+        """The operation's secrets opened, or none: sealed by a process whose key is gone (an
+        ephemeral key), they are lost, and the handler reports the secret it misses."""
+        if sealed is None:
+            return {}
+        try:
+            opened = self.sealer.unseal_json(sealed, context=_context(op_id))
+        except EnvcloneError as exc:
+            log.warning("operation %s: its secrets cannot be opened: %s", op_id, exc.message)
+            return {}
+        return {str(k): str(v) for k, v in opened.items()} if isinstance(opened, dict) else {}
 
     # -- reading and cancelling -------------------------------------------------------------------
     def get(self, op_id: str) -> Operation:
@@ -154,6 +184,13 @@ class Engine:
             return live.snapshot()
         with self.db.read() as conn:
             return repo.load(conn, op_id)
+
+    def running(self, op_id: str) -> Operation | None:
+        """The live view of ``op_id`` if it runs in this process, else None; never touches the
+        database, so an API may call it on its event loop (status polls)."""
+        with self._guard:
+            live = self._live.get(op_id)
+        return live.snapshot() if live is not None else None
 
     def live(self, op: Operation) -> Operation:
         """``op`` as read from the database, or the live record if it runs here: a listing then
@@ -226,10 +263,17 @@ class Engine:
                         for s in committed
                     ]
                     op.progress.percent = 100.0
+                    op.result.update(repo.committed_result(conn, op.id))
                     repo.finish(conn, op, OperationStatus.SUCCEEDED, None, None)
                     repo.clear_committed(conn, op.id)
+                    operation_secrets.delete(conn, op.id)
                     continue
                 kind = self.registry.get(op.kind) if op.kind in self.registry else None
+                if kind is not None and kind.reattach is not None and kind.reattach(op):
+                    # Its work went on elsewhere: run it again as it stood; it asks how that ended.
+                    repo.requeue(conn, op)
+                    recovered.append(op.id)
+                    continue
                 if kind is not None and kind.resumable:
                     for step in op.steps:
                         step.result, step.details, step.started, step.ended = StepResult.PENDING, None, None, None
@@ -240,9 +284,14 @@ class Engine:
                     if step.result == StepResult.IN_PROGRESS:
                         step.result, step.details = StepResult.FAILED, INTERRUPTED
                 repo.finish(conn, op, OperationStatus.FAILED, "interrupted", INTERRUPTED)
+                operation_secrets.delete(conn, op.id)
         for op_id in recovered:
             self._dispatch(op_id)
         return recovered
 
     def shutdown(self, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
+def _context(op_id: str) -> str:
+    return f"operation:{op_id}"

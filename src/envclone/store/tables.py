@@ -256,6 +256,17 @@ operations = sa.Table(
     sa.Index("ix_operations_status", "status"),
 )
 
+# An operation's secrets (a clone's target password), sealed by auth.sealing with the operation's
+# id as context: whichever process claims the operation opens them, a restart included; removed
+# with the operation's final status. Never in clear: the database may be copied or backed up.
+operation_secrets = sa.Table(
+    "operation_secrets",
+    metadata,
+    sa.Column("operation_id", sa.String(HEX32), primary_key=True),
+    sa.Column("sealed", sa.LargeBinary, nullable=False),
+    sa.Column("created", sa.DateTime, nullable=False),
+)
+
 # Archives this server keeps (daily Artifact Snapshots and Environment Backups): the server's own
 # backup catalogue, not environment content, so a restore never rewrites the list it restores from.
 archives = sa.Table(
