@@ -27,9 +27,10 @@ class Cancelled(EnvcloneError, code="cancelled", status=409):
 
 
 class Recorder:
-    def __init__(self, db: Database, op: Operation, phases: Sequence[Phase] = ()) -> None:
+    def __init__(self, db: Database, op: Operation, phases: Sequence[Phase] = (), *, fence: str | None = None) -> None:
         self._db = db
         self.op = op
+        self._fence = fence  # the runner whose claim every write needs (several runners share the database)
         self._lock = threading.Lock()
         self._tracker = Tracker(phases or phases_of_steps([s.key for s in op.steps]), op.progress, op.started)
         self._last_flush = 0.0
@@ -123,7 +124,7 @@ class Recorder:
             self._last_flush = now
             try:
                 with self._db.begin_nowait() as conn:
-                    self._cancel_seen = repo.save_progress(conn, self.op) or self._cancel_seen
+                    self._cancel_seen = repo.save_progress(conn, self.op, runner=self._fence) or self._cancel_seen
             except sa.exc.OperationalError:
                 # SQLite's write lock, or a PostgreSQL row lock (a cancel being recorded): the next
                 # flush catches up, and finishing writes the whole record in its own transaction.
@@ -140,6 +141,11 @@ class Recorder:
         self.flush()
         if self._cancel_seen:
             raise Cancelled()
+
+    def revoke(self) -> None:
+        """This runner lost its claim (taken over after its heartbeats stopped): stop at the next
+        check, as a cancel would; the fence keeps every later write off the record."""
+        self._cancel_seen = True
 
     def cancel(self, record: Callable[[], None]) -> None:
         """The engine's side of a cancel: pass it on first while a part of the operation runs
