@@ -68,8 +68,10 @@ def build_registry() -> Registry:
     # A restore and a clone's apply may be cancelled until their point of no return, where the one
     # transaction that replaces content begins (operations.apply_archive).
     registry.register(OperationKind(restore.KIND, run_restore, restore.STEPS, exclusive=True, phases=restore.PHASES))
-    registry.register(OperationKind(verify.KIND, run_verify, verify.STEPS))
-    registry.register(OperationKind(verify.STORE_KIND, run_verify_store, verify.STORE_STEPS))
+    # A verification only reads: one interrupted (a server restarted, a worker killed) runs again
+    # from the start instead of failing.
+    registry.register(OperationKind(verify.KIND, run_verify, verify.STEPS, resumable=True))
+    registry.register(OperationKind(verify.STORE_KIND, run_verify_store, verify.STORE_STEPS, resumable=True))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
     registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
