@@ -185,3 +185,31 @@ def test_beats_keep_a_long_operation_from_being_taken_over(db: Database) -> None
     held.release.set()
     runner.join(5)
     assert other.get(op.id).status is OperationStatus.SUCCEEDED
+
+
+def test_a_cancel_recorded_by_another_process_is_passed_on_to_the_part_running_elsewhere(db: Database) -> None:
+    queue = ProcrastinateQueue(db.url)
+    forwarded = threading.Event()
+    inside = threading.Event()
+
+    def remote_part(_ctx: Any, op: Operation, rec: Recorder) -> None:
+        # A clone's apply on its target: the forward stands for asking the target to stop.
+        with rec.step("Working"), rec.cancel_forwarded_to(forwarded.set):
+            rec.check_cancelled()
+            inside.set()
+            while not forwarded.wait(0.02):
+                rec.flush()
+            raise Cancelled("the other party stopped")
+
+    registry = Registry()
+    registry.register(OperationKind("remote", remote_part, ("Working",)))
+    api = Engine(db, registry, {}, runner_id="api:1", workers=0, queue=queue)
+    worker = Engine(db, registry, {}, runner_id="worker:1", workers=0, queue=queue)
+    op = api.submit("remote", {}, created_by="admin")
+    runner = threading.Thread(target=worker.run, args=(op.id,), daemon=True)
+    runner.start()
+    assert inside.wait(5)
+    api.cancel(op.id)  # recorded in the database only: the API process runs nothing
+    runner.join(5)
+    assert forwarded.is_set()
+    assert api.get(op.id).status is OperationStatus.CANCELLED
