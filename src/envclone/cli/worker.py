@@ -19,7 +19,9 @@ console = Console(stderr=True)
 
 
 def worker(
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where local files live (the key file)")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Where local files live (local job repositories, the key file)")
+    ] = None,
     concurrency: Annotated[
         int | None, typer.Option("--concurrency", min=1, help="Operations this worker runs at once (default 4)")
     ] = None,
