@@ -80,5 +80,9 @@ class NotCancellable(Conflict, code="not_cancellable"):
     """The operation can no longer be cancelled."""
 
 
+class DiskFull(EnvcloneError, code="disk_full", status=507):
+    """No space is left on the disk that holds the data directory; free some and try again."""
+
+
 class ConfigError(EnvcloneError, code="invalid_config", status=500, exit_code=2):
     """The configuration is not valid."""

@@ -19,7 +19,7 @@ from envclone import __version__
 from envclone.api import epm, native, strategy, veeam
 from envclone.api.client_address import ClientAddressMiddleware
 from envclone.api.errors import Renderer, install_error_handlers
-from envclone.archive import use_layout
+from envclone.archive import set_default_layout, use_layout
 from envclone.auth.sealing import Sealer
 from envclone.blobs.store import open_blob_store
 from envclone.domain import clone, copy, duplication, job_clone, job_run, maintenance, restore, verify
@@ -29,6 +29,7 @@ from envclone.errors import ConfigError
 from envclone.operations.clone.apply import run_apply
 from envclone.operations.clone.replica import run_replica_job
 from envclone.operations.clone.run import run_clone
+from envclone.operations.clone.target_apply import reattaches
 from envclone.operations.copy import run_copy_backup
 from envclone.operations.duplicate import run_duplicate, run_export, run_import
 from envclone.operations.job_clone import run_job_clone
@@ -74,7 +75,9 @@ def build_registry() -> Registry:
     registry.register(OperationKind(verify.STORE_KIND, run_verify_store, verify.STORE_STEPS, resumable=True))
     registry.register(OperationKind(copy.KIND, run_copy_backup, copy.STEPS))
     # A clone holds the source too: a restore or maintenance must not change it mid-transfer.
-    registry.register(OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES))
+    registry.register(
+        OperationKind(clone.KIND, run_clone, clone.STEPS, exclusive=True, phases=clone.PHASES, reattach=reattaches)
+    )
     registry.register(
         OperationKind(clone.APPLY_KIND, run_apply, clone.APPLY_STEPS, exclusive=True, phases=clone.APPLY_PHASES)
     )
@@ -125,6 +128,9 @@ def build_context(
         _check_scale_out(settings, worker=worker)
     blobs = open_blob_store(settings.blob_url, credentials=settings.blob_credentials())
     ctx = ServiceContext(settings=settings, db=Database(settings.database_url), blobs=blobs)
+    # Every store this process opens (the environment's, job repositories, storage folders) takes
+    # the setting when it holds no chunks yet; a store already of packs stays so.
+    set_default_layout(settings.chunk_layout)
     use_layout(ctx.blobs, settings.chunk_layout)
     if distributed:
         return _build_distributed(ctx, registry or build_registry(), worker=worker)

@@ -70,10 +70,10 @@ class Settings(BaseSettings):
     login_user_free_failures: int = Field(20, ge=0, le=100_000)  # per user from every address
     login_address_free_failures: int = Field(50, ge=0, le=100_000)  # per address for every user
     login_window_seconds: float = Field(900.0, ge=1, le=7 * 86400)  # counts fade after this calm
-    # How the blob store keeps chunks: "packs" moves a store to pack files (for good: its older
-    # one-blob-per-chunk chunks stay readable and move into packs at the next gc); "blobs" leaves
-    # a store as it is.
-    chunk_layout: Literal["blobs", "packs"] = "blobs"
+    # How the blob store keeps chunks: "packs" (the default) moves a store to pack files for good
+    # (its older one-blob-per-chunk chunks stay readable and move into packs at the next daily
+    # maintenance); "blobs" leaves a store without packs as it is.
+    chunk_layout: Literal["blobs", "packs"] = "packs"
     # Operations this server process runs at once. 0: none; it records each operation and enqueues
     # it for `envclone worker` processes (scale-out, PostgreSQL only: docs/scale-out.md).
     workers: int = Field(4, ge=0, le=256)

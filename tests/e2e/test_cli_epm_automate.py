@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.chunk_damage import damage_every_chunk
 from tests.conftest import ADMIN, ADMIN_PASSWORD, LiveServer
 
 FILES = "/interop/rest/11.1.2.3.600/applicationsnapshots"
@@ -111,10 +112,7 @@ def test_verify_of_a_damaged_backup_fails(make_server: Callable[..., LiveServer]
         http.put("/v1/files/inbox/data.csv", content=os.urandom(200_000)).raise_for_status()
     expect(run_cli(server, "verify"), 4, "no Environment Backup")
     expect(run_cli(server, "runDailyMaintenance", "-f"), 0, "completed successfully")
-    chunks = sorted(Path(server.data_dir, "blobs").rglob("chunks/*/*"))
-    assert chunks, "the backup has chunks on disk"
-    for chunk in chunks:
-        chunk.write_bytes(b"damaged")
+    assert damage_every_chunk(Path(server.data_dir, "blobs")), "the backup has chunks on disk"
     output = expect(run_cli(server, "verify"), 1, "failed", "is damaged")
     assert "completed successfully" not in output
     with httpx.Client(base_url=server.url, auth=(ADMIN, ADMIN_PASSWORD)) as http:

@@ -31,6 +31,10 @@ EXCLUDED = {
     ("POST", "/v1/clone"),
     ("POST", "/v1/clone/preview"),
     ("POST", "/interop/rest/v1/services/clone"),
+    # An S3 Storage Service is checked by writing to its bucket: a fuzzed bucket name would be
+    # looked for on AWS itself (tests/e2e/strategy/test_duplication_s3.py checks these calls).
+    ("POST", f"{STRATEGY}/mstrServices/library/storage/validation"),
+    ("PATCH", f"{STRATEGY}/mstrServices/library/storage"),
     # Daily maintenance writes two whole archives per call and holds the environment meanwhile:
     # a few runs would use the whole time budget and turn every other write into a 409.
     ("POST", "/v1/maintenance/run"),

@@ -10,15 +10,15 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from envclone.archive import BlobChunkStore, load_manifest
+from envclone.archive import load_manifest
 from envclone.blobs.local import LocalBlobStore
 from tests.builders import COMPONENTS, RECORD_KINDS, seed_directly, tag
+from tests.chunk_damage import damaged as damaged_chunk
 from tests.conftest import BACKENDS, LiveServer, database_url
 from tests.e2e.client import (
     RESTORE,
@@ -38,10 +38,6 @@ from tests.e2e.conftest import seeded_server
 BULK_RECORDS = 40_000
 
 
-def chunk_path(server: LiveServer, chunk_id: str) -> Path:
-    return server.data_dir / "blobs" / BlobChunkStore.key(chunk_id)
-
-
 def chunks_of(
     server: LiveServer, manifest_id: str, component: str | None = None, entry: str | None = None
 ) -> list[str]:
@@ -57,16 +53,10 @@ def chunks_of(
 
 @contextmanager
 def damaged(server: LiveServer, chunk_id: str) -> Iterator[None]:
-    """One byte of one stored chunk flipped for the block; put back afterwards."""
-    path = chunk_path(server, chunk_id)
-    original = path.read_bytes()
-    spoiled = bytearray(original)
-    spoiled[len(spoiled) // 2] ^= 0xFF
-    path.write_bytes(bytes(spoiled))
-    try:
+    """One byte of one stored chunk flipped for the block (inside its pack, the others sound); put
+    back afterwards."""
+    with damaged_chunk(server.data_dir / "blobs", chunk_id):
         yield
-    finally:
-        path.write_bytes(original)
 
 
 def verify(http: httpx.Client, backup: str) -> dict[str, Any]:

@@ -67,7 +67,7 @@ class PackStoreModel(RuleBasedStateMachine):
 
     @rule(ratio=st.sampled_from([0.0, 0.3, 0.9]))
     def compact(self, ratio: float) -> None:
-        compact_packs(self.chunks, repack_ratio=ratio)
+        compact_packs(self.chunks, repack_ratio=ratio, grace_seconds=0)
         self._all_durable()
 
     @rule()

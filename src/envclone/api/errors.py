@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from envclone.errors import EnvcloneError, InvalidRequest, MalformedJson, NotFound, TooManyAttempts
 
@@ -65,6 +66,12 @@ def install_error_handlers(app: FastAPI, renderers: dict[str, Renderer]) -> None
         assert isinstance(exc, StarletteHTTPException)
         return render(request, _from_http(exc))
 
+    async def on_disconnect(request: Request, exc: Exception) -> Response:
+        # The client went away mid-request (a dropped link, a killed process): nobody reads this
+        # answer, and it is no fault of the server's, so no traceback and no 500.
+        log.info("client went away during %s %s", request.method, request.url.path)
+        return render(request, InvalidRequest("the client disconnected before the request was complete"))
+
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return render(request, EnvcloneError())
@@ -72,4 +79,5 @@ def install_error_handlers(app: FastAPI, renderers: dict[str, Renderer]) -> None
     app.add_exception_handler(EnvcloneError, on_envclone)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(ClientDisconnect, on_disconnect)
     app.add_exception_handler(Exception, on_unexpected)

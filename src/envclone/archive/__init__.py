@@ -16,7 +16,7 @@ from envclone.archive.errors import (
     PackageCorrupt,
     UnknownAlgorithm,
 )
-from envclone.archive.gc import GcResult, gc
+from envclone.archive.gc import GcResult, compaction_due, gc, migrate_chunks
 from envclone.archive.ids import HASHES, chunk_id, manifest_key, new_archive_id
 from envclone.archive.layout import ChunkLayout, chunks_of, layout_of, set_default_layout, use_layout
 from envclone.archive.manifest import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest
@@ -78,6 +78,7 @@ __all__ = [
     "chunker_spec",
     "chunks_of",
     "compact_packs",
+    "compaction_due",
     "compression",
     "export_archive",
     "gc",
@@ -87,6 +88,7 @@ __all__ = [
     "list_archives",
     "load_manifest",
     "manifest_key",
+    "migrate_chunks",
     "missing_chunks",
     "missing_for",
     "new_archive_id",

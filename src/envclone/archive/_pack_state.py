@@ -46,7 +46,8 @@ class PackState:
     buffers: dict[int, PackBuilder] = field(default_factory=dict)  # packs not yet stored, by number
     sealer: ThreadPoolExecutor | None = None  # stores filled packs while puts go on
     sealing: list[Future[None]] = field(default_factory=list)  # its work, whose errors sync() raises
-    deleted: set[bytes] = field(default_factory=set)  # deletions not yet in an index blob
+    # Deletions not yet in an index blob, with the time (ns) each was decided at (pack_store.delete)
+    deleted: dict[bytes, int] = field(default_factory=dict)
     index_keys: set[str] = field(default_factory=set)  # index blobs applied or written
     damaged: list[str] = field(default_factory=list)  # packs and index blobs that could not be read
     loaded: bool = False

@@ -37,6 +37,9 @@ class ChunkStore(Protocol):
     - ``age`` is seconds since the chunk was last put; None if the store cannot tell or the chunk is
       gone (gc never deletes a chunk it cannot date).
     - Safe to call from several threads at once: writers and readers run on thread pools.
+    - Several processes may share the medium. ``get`` and ``size`` find a chunk another process
+      stored and made durable (``sync``); ``exists`` may answer False for one for a few seconds,
+      until ``refresh()``, which whoever declares a chunk missing calls first.
     """
 
     def put(self, cid: str, blob: bytes, *, sync: bool = True) -> None: ...
@@ -57,6 +60,9 @@ class ChunkStore(Protocol):
 
     def sync(self) -> None:
         """Make every chunk put so far durable."""
+
+    def refresh(self) -> bool:
+        """Look again for chunks other processes stored since; whether anything new was seen."""
 
 
 def _chunk_key(cid: str) -> str:
@@ -117,3 +123,6 @@ class BlobChunkStore:
 
     def sync(self) -> None:
         self.blobs.sync()
+
+    def refresh(self) -> bool:
+        return False  # every call asks the BlobStore: nothing is cached

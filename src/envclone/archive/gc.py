@@ -12,8 +12,11 @@ Safety rule with concurrent writers, in three parts:
    ``session_timeout`` (default one day) exists. Whichever comes second sees the other: gc skips
    the sweep, or the writer rewrites every chunk instead of reusing it (making them young again).
 3. Age is read again just before each delete, keeping the window with a writer's rewrite minimal.
-With pack files (pack_store.py) a deleted chunk is only marked so; ``pack_gc.compact_packs`` then
-works at pack granularity: it drops packs left with no live chunk, rewrites those mostly garbage,
+With pack files (pack_store.py) a deleted chunk is only marked so, dated with gc's start: the
+deletion covers no copy stored since (by a writer that began after gc read the sessions, and so
+rewrote what it reused), in this process or any other that loads the index. ``pack_gc.compact_packs``
+then works at pack granularity: it drops packs left with no live chunk, rewrites those mostly
+garbage (packs younger than the grace period excepted: another process may have just stored one),
 moves chunks still stored one blob per chunk into packs, and writes one full index.
 Chunk age comes from the ChunkStore (for one blob per chunk: the BlobStore's ``mtime(key)`` if it
 has one, else the file under ``path(key)``); a chunk or manifest whose age cannot be known is never
@@ -32,7 +35,7 @@ from envclone.archive.errors import ArchiveError
 from envclone.archive.ids import manifest_key
 from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import Manifest
-from envclone.archive.pack_gc import CompactResult, compact_packs
+from envclone.archive.pack_gc import CompactResult, compact_packs, migrate_legacy, needs_compaction
 from envclone.archive.pack_store import PackChunkStore
 from envclone.archive.reader import list_archives, load_manifest
 from envclone.archive.writer import DEFAULT_GRACE_SECONDS
@@ -62,6 +65,7 @@ def gc(
     archive whose manifest is missing or damaged aborts the run: its chunks cannot be known.
     Session markers older than ``session_timeout`` are taken for crashed writers and ignored."""
     result = GcResult()
+    started = time.time()  # before the marker: a writer gc does not see as a session began later
     put_marker(store, GC_MARKER)
     try:
         live = [
@@ -90,6 +94,8 @@ def gc(
                 referenced.update(ref.id for _, entry in manifest.entries() for ref in entry.chunks)
         result.referenced_chunks = len(referenced)
         chunks = chunks_of(store)
+        if isinstance(chunks, PackChunkStore):
+            chunks.refresh()  # chunks other processes stored count, and their ages
         for cid in list(chunks.ids()):
             if cid in referenced:
                 continue
@@ -98,13 +104,32 @@ def gc(
                 result.young_chunks += 1
                 continue
             result.deleted_chunks.append(cid)
-            if not dry_run:
+            if dry_run:
+                continue
+            if isinstance(chunks, PackChunkStore):
+                chunks.delete(cid, before=started)
+            else:
                 chunks.delete(cid)
         if isinstance(chunks, PackChunkStore):
-            result.packs = compact_packs(chunks, dry_run=dry_run)
+            result.packs = compact_packs(chunks, grace_seconds=grace_seconds, dry_run=dry_run)
         return result
     finally:
         store.delete(GC_MARKER)
+
+
+def compaction_due(store: BlobStore) -> bool:
+    """Whether a pack store wants gc's compaction though nothing was pruned: it still holds chunks
+    one blob per chunk, or many index blobs. Always False for a store of one blob per chunk."""
+    chunks = chunks_of(store)
+    return isinstance(chunks, PackChunkStore) and needs_compaction(chunks)
+
+
+def migrate_chunks(store: BlobStore) -> int:
+    """Move a pack store's remaining one-blob-per-chunk chunks into packs (``pack_gc.migrate_legacy``:
+    safe to interrupt, resumed by the next call); how many moved. Needs none of gc's rules, so
+    daily maintenance runs it even when active sessions make gc skip its sweep."""
+    chunks = chunks_of(store)
+    return migrate_legacy(chunks) if isinstance(chunks, PackChunkStore) else 0
 
 
 def _try_load(store: BlobStore, archive_id: str) -> Manifest | None:

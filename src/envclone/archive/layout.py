@@ -1,11 +1,12 @@
 """Which ChunkStore holds a BlobStore's chunks: one blob per chunk (every store so far) or pack
 files. A store that holds packs says so in a marker blob, written before its first pack, and is
-read as packs from then on; a store without one takes the process default (blobs unless the
-server's settings ask for packs). Chooses only: reads and writes no chunk."""
+read as packs from then on; a store without one takes the process default (packs unless the
+server's settings ask for blobs). Chooses only: reads and writes no chunk."""
 
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from enum import StrEnum
 
@@ -22,9 +23,13 @@ class ChunkLayout(StrEnum):
     PACKS = "packs"
 
 
-_default = ChunkLayout.BLOBS
-_known: weakref.WeakKeyDictionary[BlobStore, ChunkLayout] = weakref.WeakKeyDictionary()
+_default = ChunkLayout.PACKS
+# Layout per store, and when it was read. Packs are for good, so that answer is kept; "blobs" is
+# read again after a while, because another process sharing the store may move it to packs (and
+# its next maintenance moves the chunks out of their blobs, where this one would look for them).
+_known: weakref.WeakKeyDictionary[BlobStore, tuple[ChunkLayout, float]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+_RECHECK_BLOBS_SECONDS = 10.0
 
 
 def set_default_layout(layout: ChunkLayout | str) -> None:
@@ -55,15 +60,19 @@ def layout_of(blobs: BlobStore) -> ChunkLayout:
             known = _known.get(blobs)
     except TypeError:  # not weakly referenceable: asked every time
         known = None
-    if known is not None:
-        return known
+    if known is not None and (known[0] is ChunkLayout.PACKS or time.monotonic() - known[1] < _RECHECK_BLOBS_SECONDS):
+        return known[0]
     layout = _marked(blobs) or _default
+    _remember(blobs, layout)
+    return layout
+
+
+def _remember(blobs: BlobStore, layout: ChunkLayout) -> None:
     try:
         with _lock:
-            _known[blobs] = layout
+            _known[blobs] = (layout, time.monotonic())
     except TypeError:
         pass
-    return layout
 
 
 def use_layout(blobs: BlobStore, layout: ChunkLayout | str) -> ChunkLayout:
@@ -74,11 +83,7 @@ def use_layout(blobs: BlobStore, layout: ChunkLayout | str) -> ChunkLayout:
         blobs.put(LAYOUT_KEY, LAYOUT_PACKS)
         current = ChunkLayout.PACKS
     result = current or ChunkLayout.BLOBS
-    try:
-        with _lock:
-            _known[blobs] = result
-    except TypeError:
-        pass
+    _remember(blobs, result)
     return result
 
 

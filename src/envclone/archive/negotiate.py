@@ -30,7 +30,10 @@ def missing_chunks(store: BlobStore, ids: Iterable[str], *, workers: int = 8) ->
     chunks = chunks_of(store)
     with ThreadPoolExecutor(max(1, workers)) as pool:
         present = list(pool.map(chunks.exists, unique))
-    return [cid for cid, have in zip(unique, present, strict=True) if not have]
+    missing = [cid for cid, have in zip(unique, present, strict=True) if not have]
+    if missing and chunks.refresh():  # another process sharing the store may hold some by now
+        missing = [cid for cid in missing if not chunks.exists(cid)]
+    return missing
 
 
 def missing_for(store: BlobStore, manifest: Manifest) -> list[str]:

@@ -3,8 +3,11 @@
 ``index/<time>-<random>``, each self-hashed. Knows nothing of blob stores beyond those bytes.
 
 An index blob is a delta (packs sealed and chunks deleted since the previous one) or full (the
-whole state, written by gc, which makes every older index blob obsolete). Loading applies the
-blobs in name order from the last readable full one; a later blob wins over an earlier one."""
+whole state, written by gc's compaction, which then deletes the blobs it replaces). Loading applies
+every blob in name order; a later blob wins over an earlier one. A deletion row (pack ``DELETED``)
+carries in its offset and length fields the time it was decided (ns since the epoch, high and low
+32 bits; 0 in blobs written before deletions were dated): it covers only copies in packs created
+by then."""
 
 from __future__ import annotations
 
@@ -46,6 +49,15 @@ class IndexBlob:
     full: bool
     packs: list[PackInfo]
     entries: list[tuple[bytes, int, int, int]]  # (raw id, pack index or DELETED, offset, length)
+
+
+def split_cutoff(cutoff_ns: int) -> tuple[int, int]:
+    """A deletion's time as the (offset, length) fields of its row."""
+    return (cutoff_ns >> 32) & 0xFFFFFFFF, cutoff_ns & 0xFFFFFFFF
+
+
+def join_cutoff(high: int, low: int) -> int:
+    return (high << 32) | low
 
 
 def new_index_key() -> str:

@@ -6,7 +6,17 @@ Order of writes, so that no index entry ever names an incomplete pack: a pack is
 (and durable) through the BlobStore's writer, then an index blob naming it is put. A crash between
 the two leaves a pack no index names; loading reads its table and indexes it, and gc collects its
 chunks like any other. Puts go to the open pack in memory; ``sync()`` or the size target seals it.
-Deletions are recorded in the next index blob; gc (pack_gc.py) drops or repacks whole packs."""
+Deletions are recorded in the next index blob; gc (pack_gc.py) drops or repacks whole packs.
+
+Several processes (machines) may share one BlobStore, as restic's clients share a repository:
+- each writes packs and index blobs of its own, under names no other can pick (a pack is named by
+  its content, an index blob by time and 32 random bits), and never deletes another's; only gc's
+  compaction replaces index blobs, under gc's rules (gc.py);
+- loading applies every index blob in name order, so one written while gc compacted is not lost;
+- a reader that does not find a chunk, or finds its pack gone, reads the index blobs written since
+  it last looked before it declares the chunk missing (``refresh``);
+- a deletion covers the copies stored before it was decided, never a copy another process stored
+  afterwards (a writer that began after gc's session check rewrites the chunks it reuses)."""
 
 from __future__ import annotations
 
@@ -27,7 +37,9 @@ from envclone.archive.pack_index import (
     decode_index,
     encode_index,
     is_index_key,
+    join_cutoff,
     new_index_key,
+    split_cutoff,
 )
 from envclone.archive.packs import (
     LAYOUT_KEY,
@@ -43,8 +55,6 @@ from envclone.blobs.store import read_range
 from envclone.errors import NotFound
 
 DEFAULT_PACK_SIZE = 16 * 1024 * 1024
-# A sync that finds more index blobs than this replaces them by one full index (gc does too).
-MAX_INDEX_BLOBS = 256
 # How often an ``exists`` that finds nothing looks for index blobs another process wrote.
 _REFRESH_SECONDS = 2.0
 # Filled packs that may wait, in memory, for the background sealer before a put stores one itself.
@@ -110,7 +120,7 @@ class PackChunkStore:
             self._place(raw, op.number, offset, len(blob))
             st.packs[op.number].created = time.time()
             st.packs[op.number].body = op.builder.body
-            st.deleted.discard(raw)
+            st.deleted.pop(raw, None)
             full = op.builder.body >= self.target_size
             if full:
                 st.full.append(op)
@@ -144,11 +154,19 @@ class PackChunkStore:
         raise ChunkMissing(cid)
 
     def exists(self, cid: str) -> bool:
+        """Looks for other processes' index blobs at most every few seconds (a writer asks this of
+        every new chunk): call ``refresh()`` before taking an absence for certain."""
         raw = _raw(cid)
         self._ensure_loaded()
         if self._where(raw) is not None or (self._st.has_legacy and self._legacy.exists(cid)):
             return True
         return self._refresh(force=False) and self._where(raw) is not None
+
+    def refresh(self) -> bool:
+        """Apply the index blobs other processes wrote since this one last looked; whether there
+        were any."""
+        self._ensure_loaded()
+        return self._refresh(force=True)
 
     def size(self, cid: str) -> int:
         raw = _raw(cid)
@@ -162,16 +180,26 @@ class PackChunkStore:
             raise ChunkMissing(cid)
         return where[2]
 
-    def delete(self, cid: str) -> None:
+    def delete(self, cid: str, *, before: float | None = None) -> None:
+        """Delete the copies of the chunk stored before ``before`` (seconds since the epoch; now if
+        None): gc passes its start, so a copy another process stored since is kept, wherever the
+        deletion is applied (here, and by every process that loads the index blob recording it)."""
         raw = _raw(cid)
         self._ensure_loaded()
         st = self._st
+        cutoff = time.time_ns() if before is None else max(int(before * 1e9), 1)
         with st.lock:
-            if st.table.get(raw) is not None:
+            where = st.table.get(raw)
+            if where is not None and self._covers(where[0], cutoff):
                 self._place(raw, DELETED, 0, 0)
-                st.deleted.add(raw)
-        if st.has_legacy:
+                st.deleted[raw] = min(cutoff, st.deleted.get(raw, cutoff))
+        if st.has_legacy and (before is None or ((age := self._legacy.age(cid, before)) is not None and age >= 0)):
             self._legacy.delete(cid)
+
+    def _covers(self, number: int, cutoff: int) -> bool:
+        """Whether a deletion decided at ``cutoff`` (ns; 0: always) covers a copy in pack
+        ``number``. Lock held. An open pack's time is its last put: a rewrite after the decision."""
+        return cutoff == 0 or self._st.packs[number].created * 1e9 <= cutoff
 
     def ids(self) -> Iterator[str]:
         self._ensure_loaded()
@@ -220,9 +248,19 @@ class PackChunkStore:
                 deletions = self._take_deletions()
             if deletions:
                 self._write_index(IndexBlob(False, [], deletions))
-        if len(st.index_keys) > MAX_INDEX_BLOBS:
-            self._write_full(set())  # one blob instead of many small ones, so loading stays quick
         self.blobs.sync()
+
+    @property
+    def holds_blob_chunks(self) -> bool:
+        """Whether chunks of the one-blob-per-chunk layout remain (``pack_gc.migrate_legacy``)."""
+        self._ensure_loaded()
+        return self._st.has_legacy
+
+    @property
+    def index_blobs(self) -> int:
+        """How many index blobs this store has read or written (compaction makes them one)."""
+        self._ensure_loaded()
+        return len(self._st.index_keys)
 
     # --- reading -------------------------------------------------------------------------------
     def _where(self, raw: bytes) -> tuple[int, int, int] | None:
@@ -233,6 +271,7 @@ class PackChunkStore:
         """The chunk from its pack (or the pack still in memory); None if the index has no such
         chunk. A pack gone under a reader is retried once the index says where the chunk moved."""
         st = self._st
+        refreshed = False
         while True:
             with st.lock:
                 where = st.table.get(raw)
@@ -248,8 +287,13 @@ class PackChunkStore:
                     raise NotFound("pack dropped")
                 return read_range(self.blobs, key, offset, length)
             except NotFound:
-                if self._where(raw) == where:
-                    raise ChunkMissing(raw.hex(), reason=f"its pack {key} is gone") from None
+                if self._where(raw) != where:
+                    continue  # moved meanwhile (a repack in this process): read it there
+                if not refreshed:  # perhaps another process's gc moved it: its index says where
+                    refreshed = True
+                    self._refresh(force=True)
+                    continue
+                raise ChunkMissing(raw.hex(), reason=f"its pack {key} is gone") from None
 
     # --- writing -------------------------------------------------------------------------------
     def _place(self, raw: bytes, number: int, offset: int, length: int) -> None:
@@ -263,7 +307,9 @@ class PackChunkStore:
 
     def _take_deletions(self) -> list[tuple[bytes, int, int, int]]:
         st = self._st
-        deletions = [(raw, DELETED, 0, 0) for raw in st.deleted if st.table.get(raw) is None]
+        deletions = [
+            (raw, DELETED, *split_cutoff(cutoff)) for raw, cutoff in st.deleted.items() if st.table.get(raw) is None
+        ]
         st.deleted.clear()
         return deletions
 
@@ -322,7 +368,9 @@ class PackChunkStore:
             self.blobs.put(key, encode_index(blob), sync=sync)
         except BaseException:
             with self._st.lock:
-                self._st.deleted.update(raw for raw, pack, _, _ in blob.entries if pack == DELETED)
+                self._st.deleted.update(
+                    (raw, join_cutoff(high, low)) for raw, pack, high, low in blob.entries if pack == DELETED
+                )
             raise
         self._st.index_keys.add(key)
         return key
@@ -341,28 +389,29 @@ class PackChunkStore:
         return {pid for key in self.blobs.list(PACK_PREFIX) if (pid := pack_id_of(key)) is not None}
 
     def _load(self) -> None:
-        """Apply the index blobs from the last readable full one, dropping entries whose pack is
-        gone; then index every stored pack that no index blob names (a crash between a pack and its
-        index, or a lost or damaged index) from the pack's own table."""
+        """Apply every readable index blob in name order, dropping entries whose pack is gone (a
+        full index's compaction deletes the blobs it replaces; one another process wrote meanwhile
+        survives it and still counts); then index every stored pack that no index blob names (a
+        crash between a pack and its index, or a lost or damaged index) from the pack's own table."""
         st = self._st
         stored = self._stored_packs()
         keys = sorted(key for key in self.blobs.list(INDEX_PREFIX) if is_index_key(key))
-        blobs: list[IndexBlob] = []
+        with st.lock:
+            st.refreshed = time.monotonic()
         for key in keys:
             try:
-                blobs.append(decode_index(self.blobs.get(key)))
+                blob = decode_index(self.blobs.get(key))
             except (IndexDamaged, NotFound):
                 st.damaged.append(key)
-        start = max((n for n, blob in enumerate(blobs) if blob.full), default=0)
-        with st.lock:
-            for blob in blobs[start:]:
+                continue
+            with st.lock:
                 self._apply(blob, stored)
+        with st.lock:
             st.index_keys.update(keys)
         for pack_id in sorted(stored - set(st.numbers)):
             self._index_orphan(pack_id)
         st.has_legacy = next(iter(self._legacy.ids()), None) is not None
         st.marked = self.blobs.exists(LAYOUT_KEY)
-        st.refreshed = time.monotonic()
 
     def _apply(self, blob: IndexBlob, stored: set[str]) -> None:
         st = self._st
@@ -375,7 +424,9 @@ class PackChunkStore:
             numbers.append(number)
         for raw, pack, offset, length in blob.entries:
             if pack == DELETED:
-                self._place(raw, DELETED, 0, 0)
+                where = st.table.get(raw)
+                if where is not None and self._covers(where[0], join_cutoff(offset, length)):
+                    self._place(raw, DELETED, 0, 0)
             elif (number := numbers[pack]) is not None:
                 self._place(raw, number, offset, length)
 

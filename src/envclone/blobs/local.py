@@ -4,6 +4,7 @@ into place so readers never see a partial blob."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -13,7 +14,21 @@ from pathlib import Path
 from typing import BinaryIO
 
 from envclone.blobs._keys import check_key as _check_key
-from envclone.errors import NotFound
+from envclone.errors import DiskFull, NotFound
+
+# A full disk (or quota) is the operator's to fix, not an internal error: it is reported as such.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+@contextlib.contextmanager
+def _space_checked(root: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _NO_SPACE:
+            raise DiskFull(f"no space left on the device that holds {root}: free some space and try again") from exc
+        raise
+
 
 # The name ``put`` writes beside its target before the rename: ``.<name>.<pid>.<thread>.tmp``.
 _PUT_TEMP = re.compile(r"^\..+\.\d+\.\d+\.tmp$")
@@ -29,16 +44,18 @@ class _LocalWriter:
         self._done = False
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        with _space_checked(self._store.root):
+            self._file.write(data)
 
     def commit(self, key: str) -> None:
         target = self._store.path(key)
-        self._file.flush()
-        if self._sync:
-            os.fsync(self._file.fileno())
-        self._file.close()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._path, target)
+        with _space_checked(self._store.root):
+            self._file.flush()
+            if self._sync:
+                os.fsync(self._file.fileno())
+            self._file.close()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._path, target)
         self._done = True
 
     def abort(self) -> None:
@@ -71,7 +88,7 @@ class LocalBlobStore:
             self._folders.add(folder)
         temp = f"{folder}/.{os.path.basename(target)}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
-            with open(temp, "wb") as handle:
+            with _space_checked(self.root), open(temp, "wb") as handle:
                 handle.write(data)
                 if sync:
                     handle.flush()

@@ -2,14 +2,12 @@
 Keys live below the URL's prefix; nothing here knows what the bytes mean, and no credential ever
 reaches a log line, an error message or a repr.
 
-Why boto3 rather than obstore (measured on the 2-core machine, client CPU only, against moto on
-loopback, 8 threads): obstore spends about a quarter of boto3's CPU per small request (0.5-0.8 ms
-against 1.7-2.7 ms for a 64 KiB put or get) and the same per MiB moved in large ones (1.4 against
-1.6 ms). envclone's chunks average about 1 MiB (fastcdc2020-1m) and packs will be larger, so the
-per-request cost is about a second of CPU for a whole backup of the benchmark's 443 MB; boto3 then
-wins on what matters here: the reference client S3-compatible servers test against, its bounded
-retry modes, multipart and managed copy maintained upstream, and typed stubs. The client is
-private to this module, so changing it later touches nothing else.
+Why boto3 rather than obstore (docs/object-store.md, measured by bench/bench_object_store.py
+against moto on loopback): obstore spends less client CPU (about two thirds of boto3's per MB
+moved, a twentieth per key listed), but a backup waits on chunking and on the server, not on that;
+boto3 gives what this module relies on: the reference client S3-compatible servers test against,
+its bounded retry modes, multipart and managed copy maintained upstream, and typed stubs. The
+client is private to this module, so changing it later touches nothing else.
 
 - ``put`` is one PutObject: S3 publishes an object whole or not at all.
 - A writer does not know its key until ``commit`` (content-addressed blobs are named by their

@@ -76,6 +76,11 @@ def folder_part(name: str, what: str) -> str:
     return name
 
 
+def is_bucket(path: str) -> bool:
+    """A repository on an S3 bucket: its path is an ``s3://bucket/prefix?endpoint=...`` URL."""
+    return path.startswith("s3://")
+
+
 def repository_folder(data_dir: Path, path: str, name: str) -> Path:
     """A repository's folder: its path (a relative one under ``<data dir>/repositories``), or its
     name when it has no path."""

@@ -8,7 +8,7 @@ import copy
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -29,9 +29,18 @@ class Cancelled(EnvcloneError, code="cancelled", status=409):
 
 
 class Recorder:
-    def __init__(self, db: Database, op: Operation, phases: Sequence[Phase] = (), *, fence: str | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        op: Operation,
+        phases: Sequence[Phase] = (),
+        keep_secrets: Callable[[dict[str, str]], None] | None = None,
+        *,
+        fence: str | None = None,
+    ) -> None:
         self._db = db
         self.op = op
+        self._keep_secrets = keep_secrets
         self._fence = fence  # the runner whose claim every write needs (several runners share the database)
         self._lock = threading.Lock()
         self._tracker = Tracker(phases or phases_of_steps([s.key for s in op.steps]), op.progress, op.started)
@@ -116,6 +125,16 @@ class Recorder:
             self.op.result.update(values)
         self.flush(force=True)
 
+    def keep_secret(self, name: str, value: str) -> None:
+        """A secret learnt while running (a clone's receipt from its target) that this operation
+        needs again if the server restarts: sealed beside the record with those it was given, and
+        in ``op.secrets`` from now on. Kept in memory only where the engine keeps none (tests)."""
+        with self._lock:
+            self.op.secrets[name] = value
+            secrets = dict(self.op.secrets)
+        if self._keep_secrets is not None:
+            self._keep_secrets(secrets)
+
     def flush(self, *, force: bool = False) -> None:
         """Persist progress. Skipped, not waited for, while a lock is held, such as SQLite's write
         lock during the operation's own long transaction (a restore); readers in this process see the live record
@@ -194,11 +213,15 @@ class Recorder:
         if not self.mark_point_of_no_return():
             raise Cancelled()
 
-    def mark_committed(self, conn: sa.Connection) -> None:
+    def mark_committed(self, conn: sa.Connection, result: Mapping[str, object] | None = None) -> None:
         """Inside the transaction that makes the operation's change (after its last check): the
         change and the knowledge that it was made commit together, so a crash before the final
-        status is written recovers as succeeded instead of reporting a made change as failed."""
-        repo.mark_committed(conn, self.snapshot())
+        status is written recovers as succeeded instead of reporting a made change as failed.
+        ``result``: what the operation will report once committed (a clone's target: its digests,
+        which its source reads), recorded with it so that the recovered operation reports it too."""
+        view = self.snapshot()
+        view.result.update(result or {})
+        repo.mark_committed(conn, view)
 
     def mark_point_of_no_return(self) -> bool:
         """Record the point of no return unless a cancel was recorded first (then False). For a

@@ -3,6 +3,7 @@ do with it (one-at-a-time, cancel, resume after a restart)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -31,6 +32,10 @@ class OperationKind:
     cancellable: bool = True
     resumable: bool = False  # re-run from the start after a restart instead of failing
     phases: tuple[Phase, ...] = ()  # what takes time, weighted (domain.progress); default: one per step
+    # For an operation interrupted by a restart while its work went on elsewhere (a clone whose
+    # target was asked to apply): True runs it again as it stood, steps and result kept, and its
+    # handler asks how that work ended instead of failing it as interrupted.
+    reattach: Callable[[Operation], bool] | None = None
 
 
 class Registry:

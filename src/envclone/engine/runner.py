@@ -153,7 +153,9 @@ class Engine:
                 sealed = operation_secrets.get(conn, op_id)
             kind = self.registry.get(op.kind)
             op.secrets = self.secrets_of(op_id, sealed)
-            rec = Recorder(self.db, op, kind.phases, fence=self._fence)
+            rec = Recorder(
+                self.db, op, kind.phases, keep_secrets=lambda secrets: self._seal(op_id, secrets), fence=self._fence
+            )
             with self._guard:
                 self._live[op_id] = rec
             self._execute(kind, op, rec)
@@ -205,6 +207,11 @@ class Engine:
             repo.clear_committed(conn, op.id)
             operation_secrets.delete(conn, op.id)
 
+    def _seal(self, op_id: str, secrets: dict[str, str]) -> None:
+        """Replace a running operation's sealed secrets (it learnt one: Recorder.keep_secret)."""
+        with self.db.begin() as conn:
+            operation_secrets.put(conn, op_id, self.sealer.seal_json(secrets, context=_context(op_id)))
+
     def secrets_of(self, op_id: str, sealed: bytes | None) -> dict[str, str]:
         """The operation's secrets opened, or none: sealed by a process whose key is gone (an
         ephemeral key), they are lost, and the handler reports the secret it misses."""
@@ -225,6 +232,13 @@ class Engine:
             return live.snapshot()
         with self.db.read() as conn:
             return repo.load(conn, op_id)
+
+    def running(self, op_id: str) -> Operation | None:
+        """The live view of ``op_id`` if it runs in this process, else None; never touches the
+        database, so an API may call it on its event loop (status polls)."""
+        with self._guard:
+            live = self._live.get(op_id)
+        return live.snapshot() if live is not None else None
 
     def live(self, op: Operation) -> Operation:
         """``op`` as read from the database, or the live record if it runs here: a listing then
@@ -297,11 +311,17 @@ class Engine:
                         for s in committed
                     ]
                     op.progress.percent = 100.0
+                    op.result.update(repo.committed_result(conn, op.id))
                     repo.finish(conn, op, OperationStatus.SUCCEEDED, None, None)
                     repo.clear_committed(conn, op.id)
                     operation_secrets.delete(conn, op.id)
                     continue
                 kind = self.registry.get(op.kind) if op.kind in self.registry else None
+                if kind is not None and kind.reattach is not None and kind.reattach(op):
+                    # Its work went on elsewhere: run it again as it stood; it asks how that ended.
+                    repo.requeue(conn, op)
+                    recovered.append(op.id)
+                    continue
                 if kind is not None and kind.resumable:
                     for step in op.steps:
                         step.result, step.details, step.started, step.ended = StepResult.PENDING, None, None, None

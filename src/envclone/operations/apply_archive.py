@@ -19,7 +19,7 @@ from envclone.content.export import BLOB_PREFIX
 from envclone.content.replace import drop_unreferenced_blobs
 from envclone.domain.apply import CLEANUP, COMPARE, RECHECK, REPLACE, STAGE, VERIFY
 from envclone.domain.components import Component
-from envclone.engine import Cancelled, Recorder
+from envclone.engine import Cancelled, Recorder, faults
 from envclone.errors import Conflict
 from envclone.operations.context import OperationContext
 
@@ -50,6 +50,9 @@ class Applying:
     ) -> None:
         self.conn, self.changing = conn, changing
         self._reader, self._keep, self._on_bytes = reader, keep, on_bytes
+        # What the operation reports if this transaction commits: recorded with the commit, so
+        # that an operation stopped right after it still reports it once recovered.
+        self.result: dict[str, object] = {}
 
     @property
     def reader(self) -> ArchiveReader:
@@ -111,6 +114,7 @@ def apply_archive(
                 # nothing replaced; from here it is refused, and the transaction commits whole or
                 # rolls back.
                 rec.pass_point_of_no_return()
+                faults.point(faults.BEFORE_TRANSACTION, rec.op.kind)
                 with ctx.db.begin() as conn:
                     rec.phase(RECHECK)  # before the hook: nothing is replaced if content changed meanwhile
                     rec.plan(bytes_total=sum(sizes[c] for c in same))
@@ -122,7 +126,8 @@ def apply_archive(
                         rec.advance(nbytes=sizes[component])
                     rec.phase(REPLACE)
                     rec.plan(bytes_total=_bytes(manifest, changing, blobs=False))
-                    in_transaction(Applying(conn, reader, changing, request.keep_settings, _advancing(rec)))
+                    tx = Applying(conn, reader, changing, request.keep_settings, _advancing(rec))
+                    in_transaction(tx)
                     # The unchanged ones were re-checked above in this transaction; settings
                     # deliberately differ from the archive when keys were kept.
                     kept = request.keep_settings
@@ -132,7 +137,9 @@ def apply_archive(
                     for component in checked:
                         apply.check_digests(conn, request.digests, [component])
                         rec.advance(nbytes=sizes[component])
-                    rec.mark_committed(conn)  # the final status commits with the content
+                    rec.mark_committed(conn, tx.result)  # the final status commits with the content
+                    faults.point(faults.BEFORE_COMMIT, rec.op.kind)
+                faults.point(faults.AFTER_COMMIT, rec.op.kind)
             rec.phase(CLEANUP)
             with ctx.blob_refs, ctx.db.read() as conn:
                 drop_unreferenced_blobs(conn, ctx.blobs)

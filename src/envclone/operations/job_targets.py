@@ -9,13 +9,14 @@ import os
 import stat
 from pathlib import Path
 
+from envclone.blobs.store import open_blob_store
 from envclone.domain.job_clone import JobType
-from envclone.domain.job_run import folder_part, kind_of, repository_folder
+from envclone.domain.job_run import folder_part, is_bucket, kind_of, repository_folder
 from envclone.domain.page import Row
 from envclone.domain.replication import SECRETS_DIR, ReplicaTarget, replica_target
-from envclone.errors import InvalidRequest, NotFound
+from envclone.errors import EnvcloneError, InvalidRequest, NotFound
 from envclone.operations.context import OperationContext
-from envclone.operations.repository import Repository
+from envclone.operations.repository import BucketRepository, FolderRepository, Repository
 from envclone.store import jobs
 
 SECRET_LIMIT = 64 * 1024  # bytes: a password file, not anything larger
@@ -36,8 +37,25 @@ def job_repository(ctx: OperationContext, job: Row) -> tuple[Repository, str]:
         repository = jobs.find_repository(conn, job["repository_uid"]) if job["repository_uid"] else None
     if repository is None:
         raise InvalidRequest(f"job {job['name']!r} has no repository to write its backups to")
+    job_folder = folder_part(job["folder_name"] or job["name"], "job's folder name")
+    if is_bucket(repository["path"]):
+        return _bucket(ctx, repository), job_folder
     base = repository_folder(ctx.settings.data_dir, repository["path"], repository["name"])
-    return Repository(base), folder_part(job["folder_name"] or job["name"], "job's folder name")
+    return FolderRepository(base), job_folder
+
+
+def _bucket(ctx: OperationContext, repository: Row) -> Repository:
+    """A repository whose path is an s3:// URL, opened (its bucket checked) with the key of
+    envclone's own object store if set, else the AWS environment variables and files. A bad URL
+    or a bucket that refuses is the reason the job cannot run, not a server error."""
+    what = f"repository {repository['name']!r}"
+    try:
+        store = open_blob_store(repository["path"], credentials=ctx.settings.blob_credentials())
+    except ValueError as exc:
+        raise InvalidRequest(f"{what}: {exc}") from None
+    except EnvcloneError as exc:
+        raise InvalidRequest(f"{what}: {exc.message}") from None
+    return BucketRepository(store, repository["path"].split("?")[0])
 
 
 def source_jobs(ctx: OperationContext, job: Row) -> list[Row]:

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from envclone.auth import tokens
 from envclone.auth.passwords import hash_password
+from envclone.blobs.s3_location import parse_s3_url
+from envclone.domain.job_run import is_bucket
 from envclone.domain.page import Row
 from envclone.domain.principal import Permission
 from envclone.errors import Conflict, InvalidRequest, NotFound
@@ -179,10 +181,26 @@ CONFIG_OBJECTS = Resource(
     filters=frozenset({"type", "subtype", "name", "name__prefix"}),
     prepare=_with_id("id", new_object_id),
 )
+_repository_uid = _with_id("uid", lambda: f"urn:veeam:Repository:{uuid.uuid4()}")
+
+
+def _prepare_repository(conn: sa.Connection, values: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """A bucket repository's URL is checked before it is stored: one holding a key (user:secret@)
+    never reaches the database, and a mistyped one is refused now rather than at its first run."""
+    path = values.get("path")
+    if isinstance(path, str) and is_bucket(path):
+        try:
+            parse_s3_url(path)
+        except ValueError as exc:
+            raise InvalidRequest(f"repository path: {exc}") from None
+    prepared: dict[str, Any] = _repository_uid(conn, values, creating)
+    return prepared
+
+
 REPOSITORIES = Resource(
     TableRepository(tables.repositories, label="repository"),
     filters=frozenset({"name", "kind"}),
-    prepare=_with_id("uid", lambda: f"urn:veeam:Repository:{uuid.uuid4()}"),
+    prepare=_prepare_repository,
 )
 JOBS = Resource(
     TableRepository(tables.jobs),

@@ -5,6 +5,7 @@ whole before anything is recorded; authorization and user fencing are decided he
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ from envclone.domain.duplication import (
 )
 from envclone.domain.operation import Operation, OperationStatus
 from envclone.domain.principal import Permission, Principal
-from envclone.errors import Conflict, Forbidden, InvalidRequest, NotCancellable, NotFound
+from envclone.errors import Conflict, EnvcloneError, Forbidden, InvalidRequest, NotCancellable, NotFound
 from envclone.operations.duplicate import storage
 from envclone.operations.duplicate.errors import IncompatibleVersions, StorageNotConfigured
 from envclone.operations.duplicate.importing import check_free
@@ -64,6 +65,7 @@ from envclone.services.context import ServiceContext
 from envclone.store import duplications, tables
 from envclone.store.repository import TableRepository
 
+log = logging.getLogger("envclone.duplications")
 _HEX32 = re.compile(r"^[0-9A-Fa-f]{32}$")
 _settings = TableRepository(tables.settings, label="setting")
 MAX_PAGE = 1000
@@ -93,11 +95,11 @@ def _guard(ctx: ServiceContext, who: Principal, permission: Permission) -> None:
         raise UserFencing()
 
 
-def _storage_folder(ctx: ServiceContext) -> str:
-    folder = storage_service.folder(ctx)
-    if folder is None:
+def _storage_place(ctx: ServiceContext) -> storage_service.Place:
+    place = storage_service.place(ctx)
+    if place is None:
         raise StorageNotConfigured()
-    return folder
+    return place
 
 
 def _side(side: Any, project_id: str | None, creator: str) -> dict[str, Any]:
@@ -110,7 +112,7 @@ def _side(side: Any, project_id: str | None, creator: str) -> dict[str, Any]:
 
 def _submit(
     ctx: ServiceContext, who: Principal, kind: str, params: DuplicationParams, source: dict[str, Any],
-    target: dict[str, Any],
+    target: dict[str, Any], secrets: dict[str, str] | None = None,
 ) -> DuplicationRecord:  # fmt: skip
     """Record the operation and the side in one transaction; the record's id is the duplication's
     (the operation's own when the params name none)."""
@@ -128,7 +130,7 @@ def _submit(
         )  # fmt: skip
         ids.append(dup_id)
 
-    ctx.engine.submit(kind, params.model_dump(mode="json"), created_by=who.login, also=record)
+    ctx.engine.submit(kind, params.model_dump(mode="json"), created_by=who.login, secrets=secrets, also=record)
     return get(ctx, who, ids[0])
 
 
@@ -148,9 +150,10 @@ def start(ctx: ServiceContext, who: Principal, request: DuplicationRequest) -> D
         params = DuplicationParams(dup_id=None, role=Role.LOCAL, source=source, target=target, settings=settings,
                                    target_project_id=asked)  # fmt: skip
         return _submit(ctx, who, DUPLICATE_KIND, params, source, target)
+    place = _storage_place(ctx)
     params = DuplicationParams(dup_id=None, role=Role.SOURCE, source=source, target=target, settings=settings,
-                               target_project_id=asked, storage=_storage_folder(ctx))  # fmt: skip
-    return _submit(ctx, who, EXPORT_KIND, params, source, target)
+                               target_project_id=asked, storage=place.location)  # fmt: skip
+    return _submit(ctx, who, EXPORT_KIND, params, source, target, place.secrets)
 
 
 def _checked_id(dup_id: str) -> str:
@@ -163,7 +166,7 @@ def start_target(ctx: ServiceContext, who: Principal, dup_id: str, request: Dupl
     """PUT {id} on the target: import the package the source publishes under ``dup_id``."""
     _guard(ctx, who, Permission.MIGRATE)
     dup_id = _checked_id(dup_id)
-    folder = _storage_folder(ctx)
+    place = _storage_place(ctx)
     asked = request.target.project.id.upper() if request.target.project.id else None
     with ctx.db.read() as conn:
         if duplications.find(conn, dup_id) is not None:
@@ -172,9 +175,10 @@ def start_target(ctx: ServiceContext, who: Principal, dup_id: str, request: Dupl
     source = _side(request.source, request.source.project.id, who.login)
     target = _side(request.target, asked, who.login)
     settings = request.settings.model_dump(mode="json", by_alias=True)
+    project_id = asked or derived_project_id(dup_id)
     params = DuplicationParams(dup_id=dup_id, role=Role.TARGET, source=source, target=target, settings=settings,
-                               target_project_id=asked or derived_project_id(dup_id), storage=folder)  # fmt: skip
-    return _submit(ctx, who, IMPORT_KIND, params, source, target)
+                               target_project_id=project_id, storage=place.location)  # fmt: skip
+    return _submit(ctx, who, IMPORT_KIND, params, source, target, place.secrets)
 
 
 def restore(ctx: ServiceContext, who: Principal, package: BinaryIO, metadata: RestorationRequest) -> DuplicationRecord:
@@ -270,9 +274,14 @@ def cancel(ctx: ServiceContext, who: Principal, dup_id: str) -> None:
         raise NotCancellable(f"project duplication {row['id']} is {current.status.value} and cannot be cancelled")
     ctx.engine.cancel(row["operation_id"])
     if current.role is Role.SOURCE:
-        folder = _params(ctx, row).storage
-        if folder:
-            storage.mark_cancelled(storage.open_storage(folder), row["id"])
+        place = _params(ctx, row).storage
+        if place:
+            try:
+                storage.mark_cancelled(storage_service.open_place(ctx, place), row["id"])
+            except EnvcloneError as exc:
+                # The cancel itself holds: the export marks the storage service too as it stops.
+                # A bucket that refuses now only leaves that to the export.
+                log.warning("duplication %s: the cancel marker was not written: %s", row["id"], exc.message)
 
 
 def _params(ctx: ServiceContext, row: dict[str, Any]) -> DuplicationParams:
@@ -290,7 +299,7 @@ def delete(ctx: ServiceContext, who: Principal, dup_id: str) -> None:
         )
     params = _params(ctx, row)
     if current.role is Role.SOURCE and params.storage and current.status is DuplicationStatus.EXPORTED:
-        storage.remove(storage.open_storage(params.storage), row["id"])
+        storage.remove(storage_service.open_place(ctx, params.storage), row["id"])
     with ctx.db.begin() as conn:
         duplications.delete(conn, row["id"])
         still_used = set(duplications.manifest_ids(conn))

@@ -1,11 +1,12 @@
 """Reading job definitions and backup repositories, with a repository's capacity and free space
-measured on the file system that holds its folder. Starting or cloning jobs is elsewhere."""
+measured on the file system that holds its folder (a bucket has none to measure). Starting or
+cloning jobs is elsewhere."""
 
 from __future__ import annotations
 
 import shutil
 
-from envclone.domain.job_run import repository_folder
+from envclone.domain.job_run import is_bucket, repository_folder
 from envclone.domain.page import Row
 from envclone.domain.principal import Permission, Principal
 from envclone.errors import InvalidRequest, NotFound
@@ -45,7 +46,10 @@ def get_repository(ctx: ServiceContext, who: Principal, uid: str) -> Row:
 
 def repository_space(ctx: ServiceContext, row: Row) -> tuple[int, int]:
     """(capacity, free bytes) of the file system the folder is on, or will be once created: the
-    nearest folder on its path that exists is measured."""
+    nearest folder on its path that exists is measured. A bucket has no capacity an S3 API tells,
+    and reading this must not call out to it: (0, 0)."""
+    if is_bucket(row["path"]):
+        return 0, 0
     try:
         folder = repository_folder(ctx.settings.data_dir, row["path"], row["name"])
     except InvalidRequest:  # no path and a name that is no folder name: it cannot run, measure the data

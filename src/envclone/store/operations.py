@@ -15,6 +15,7 @@ from envclone.domain.limits import INT64_MAX
 from envclone.domain.operation import Operation, OperationStatus, Progress, Step
 from envclone.errors import Conflict, NotFound
 from envclone.store import server_state, tables
+from envclone.store.database import note_change
 
 T = tables.operations
 CONTENT_LOCK = "content"
@@ -267,8 +268,10 @@ _COMMITTED = "committed:"
 
 
 def mark_committed(conn: sa.Connection, op: Operation) -> None:
-    """Inside the content transaction: the operation's change is made when this commits."""
-    server_state.put(conn, _COMMITTED + op.id, {"steps": [s.to_json() for s in op.steps], "at": utcnow().isoformat()})
+    """Inside the content transaction: the operation's change is made when this commits, with
+    ``op``'s steps and result as they will be reported if the process stops before finishing."""
+    value = {"steps": [s.to_json() for s in op.steps], "result": op.result, "at": utcnow().isoformat()}
+    server_state.put(conn, _COMMITTED + op.id, value)
 
 
 def committed_steps(conn: sa.Connection, op_id: str) -> list[Step] | None:
@@ -279,12 +282,24 @@ def committed_steps(conn: sa.Connection, op_id: str) -> list[Step] | None:
     return [Step.from_json(s) for s in value.get("steps", [])]
 
 
+def committed_result(conn: sa.Connection, op_id: str) -> dict[str, Any]:
+    """The result recorded with the commit marker (empty without one)."""
+    value = server_state.get(conn, _COMMITTED + op_id)
+    result = value.get("result") if isinstance(value, dict) else None
+    return dict(result) if isinstance(result, dict) else {}
+
+
 def clear_committed(conn: sa.Connection, op_id: str) -> None:
     server_state.delete(conn, _COMMITTED + op_id)
+
+
+# What forget notes (store.database.note_change): caches of finished operations must let go.
+OPERATIONS_FORGOTTEN = "operations forgotten"
 
 
 def forget(conn: sa.Connection, op_id: str) -> bool:
     """Remove a finished operation's record (a client dismissing a task it has read); False if the
     operation is unknown or still open: an open one is cancelled, never forgotten."""
+    note_change(conn, OPERATIONS_FORGOTTEN)
     terminal = [s.value for s in OperationStatus if s.is_terminal]
     return bool(conn.execute(T.delete().where(T.c.id == op_id, T.c.status.in_(terminal))).rowcount)

@@ -45,8 +45,10 @@ MAINTENANCE_DONE: dict[str, Any] = {
 
 
 def chunk_bytes(server: LiveServer) -> int:
-    root = server.data_dir / "blobs" / "chunks"
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
+    """Bytes the chunk store holds, in either layout: pack files and their index, or one file per
+    chunk."""
+    roots = [server.data_dir / "blobs" / folder for folder in ("chunks", "packs", "index")]
+    return sum(p.stat().st_size for root in roots if root.exists() for p in root.rglob("*") if p.is_file())
 
 
 def listed(http: httpx.Client) -> list[str]:

@@ -173,7 +173,7 @@ def test_storage_is_shown_validated_and_changed_only_when_valid(lib: Library, tm
         ({"type": "file_system", "location": str(tmp_path / "missing")}, "STORAGE_SERVICE_INVALID"),
         ({"type": "file_system", "location": "relative/folder"}, "STORAGE_SERVICE_INVALID"),
         (
-            {"type": "S3", "location": "bucket", "awsAccessId": "AKIA", "awsSecretKey": "s3cr3t"},
+            {"type": "Azure", "location": "account", "azureStorageAccountName": "a", "azureSecretKey": "s3cr3t"},
             "STORAGE_SERVICE_UNSUPPORTED",
         ),
         ({"type": "floppy", "location": str(tmp_path)}, "INVALID_REQUEST"),

@@ -8,8 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from envclone.archive import ArchiveReader, ChunkCorrupt, chunk_ids, list_archives
+from envclone.archive import (
+    ArchiveReader,
+    ChunkCorrupt,
+    ChunkLayout,
+    PackChunkStore,
+    chunk_ids,
+    chunks_of,
+    list_archives,
+    set_default_layout,
+)
 from envclone.archive.copy import copy_archive
+from envclone.archive.layout import default_layout
+from envclone.archive.packs import PACK_PREFIX
 from envclone.blobs import LocalBlobStore
 
 from ._helpers import flip_byte, sample, write_archive
@@ -63,3 +74,36 @@ def test_a_damaged_source_chunk_is_not_copied(store: LocalBlobStore, tmp_path: P
     with pytest.raises(ChunkCorrupt):
         copy_archive(store, other, manifest.archive_id)
     assert list_archives(other) == []
+
+
+@pytest.mark.parametrize("source_layout", [ChunkLayout.BLOBS, ChunkLayout.PACKS])
+def test_chunks_cross_not_packs_and_the_destination_packs_them_its_own_way(
+    tmp_path: Path, source_layout: ChunkLayout
+) -> None:
+    before = default_layout()
+    set_default_layout(source_layout)
+    try:
+        source = LocalBlobStore(tmp_path / "source")
+        base = pseudo_random(150_000, b"base")
+        first = write_archive(source, {"big": base})
+        second = write_archive(source, {"big": base[:70_000] + b"changed" + base[70_000:], "c": b"c" * 9000})
+    finally:
+        set_default_layout(ChunkLayout.PACKS)
+    try:
+        destination = LocalBlobStore(tmp_path / "destination")
+        stats = copy_archive(source, destination, second.archive_id)
+    finally:
+        set_default_layout(before)
+    wanted = chunk_ids(second)
+    source_chunks = chunks_of(LocalBlobStore(source.root))
+    # What crossed is each chunk's stored form, as the source holds it: never a pack.
+    assert stats.chunks_sent == len(wanted) and stats.bytes_sent == sum(map(source_chunks.size, wanted))
+    copied = chunks_of(LocalBlobStore(destination.root))
+    assert isinstance(copied, PackChunkStore) and not list(destination.list("chunks/"))
+    (pack,) = destination.list(PACK_PREFIX)  # one pack of its own, holding exactly this archive's chunks
+    assert {cid for cid in wanted if (where := copied.location(cid)) and where[0] == pack} == set(wanted)
+    assert set(copied.ids()) == set(wanted) and set(wanted) != set(chunk_ids(first))
+    if source_layout is ChunkLayout.PACKS:  # the source's two packs, one per archive, are not copied
+        assert len(list(source.list(PACK_PREFIX))) == 2 and pack not in set(source.list(PACK_PREFIX))
+    with ArchiveReader.open(LocalBlobStore(destination.root), second.archive_id) as reader:
+        assert reader.check() == []

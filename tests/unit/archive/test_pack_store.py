@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from envclone.archive import BlobChunkStore, ChunkMissing, PackChunkStore, chunk_id, compact_packs, pack_store
+from envclone.archive import BlobChunkStore, ChunkMissing, PackChunkStore, chunk_id, compact_packs, pack_gc, pack_store
 from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
+from envclone.archive.pack_gc import needs_compaction
 from envclone.archive.pack_index import INDEX_PREFIX, decode_index
 from envclone.archive.packs import LAYOUT_KEY, PACK_PREFIX
 from envclone.blobs import BlobStore, BlobWriter, LocalBlobStore
@@ -77,7 +78,7 @@ def test_a_pack_stored_without_its_index_is_collected_as_garbage(tmp_path: Path)
         PackChunkStore(crashing).put(cid, blob)
     again = reopen(crashing)
     again.delete(cid)  # what gc does to an unreferenced chunk
-    result = compact_packs(again)
+    result = compact_packs(again, grace_seconds=0)
     assert result.dropped_packs and not keys(crashing, PACK_PREFIX)
     assert not reopen(crashing).exists(cid)
 
@@ -110,7 +111,7 @@ def test_lost_index_is_rebuilt_from_the_packs(store: LocalBlobStore) -> None:
     again = reopen(store)
     assert sorted(again.ids()) == sorted(made)
     assert all(again.get(cid) == blob for cid, blob in made.items())
-    compact_packs(again)  # persists the rebuilt index
+    compact_packs(again, grace_seconds=0)  # persists the rebuilt index
     assert len(keys(store, INDEX_PREFIX)) == 1
     assert decode_index(store.get(keys(store, INDEX_PREFIX)[0])).full
 
@@ -128,7 +129,7 @@ def test_a_damaged_index_blob_is_ignored_and_its_packs_read_again(store: LocalBl
     again = reopen(store)
     assert again.damaged == [first]
     assert sorted(again.ids()) == sorted(made)
-    compact_packs(again)
+    compact_packs(again, grace_seconds=0)
     assert first not in keys(store, INDEX_PREFIX)
 
 
@@ -158,10 +159,10 @@ def test_repack_rewrites_mostly_garbage_packs_and_drops_empty_ones(store: LocalB
     for cid in ids:
         if cid not in kept:
             chunks.delete(cid)
-    dry = compact_packs(chunks, dry_run=True)
+    dry = compact_packs(chunks, grace_seconds=0, dry_run=True)
     assert dry.dropped_packs and dry.repacked_packs
     assert keys(store, PACK_PREFIX) == before
-    result = compact_packs(chunks)
+    result = compact_packs(chunks, grace_seconds=0)
     assert set(result.dropped_packs) | set(result.repacked_packs) == set(before)
     assert result.reclaimed_bytes > 0
     after = keys(store, PACK_PREFIX)
@@ -201,7 +202,7 @@ def test_old_one_blob_per_chunk_stores_stay_readable_and_move_into_packs(store: 
     gone = next(iter(old))
     chunks.delete(gone)
     assert not chunks.exists(gone) and not legacy.exists(gone)
-    result = compact_packs(chunks)
+    result = compact_packs(chunks, grace_seconds=0)
     assert result.migrated_chunks == 4
     assert list(store.list("chunks/")) == []
     survivors = {cid: blob for cid, blob in {**old, **new}.items() if cid != gone}
@@ -260,7 +261,7 @@ def test_a_pack_removed_under_a_reader_is_read_where_the_chunk_moved(
     def read_racing_repack(blobs: BlobStore, key: str, offset: int, length: int) -> bytes:
         if not raced:  # between the reader's lookup and its read, a gc repacks the pack
             raced.append(key)
-            assert compact_packs(chunks, repack_ratio=0.25).repacked_packs == [old_pack]
+            assert compact_packs(chunks, repack_ratio=0.25, grace_seconds=0).repacked_packs == [old_pack]
         return real(blobs, key, offset, length)
 
     monkeypatch.setattr(pack_store, "read_range", read_racing_repack)
@@ -283,13 +284,18 @@ def test_another_process_writes_are_seen_on_a_miss(store: LocalBlobStore) -> Non
     assert reader.get(cid) == blob
 
 
-def test_many_small_index_blobs_are_merged_into_one(store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pack_store, "MAX_INDEX_BLOBS", 4)
+def test_many_small_index_blobs_are_merged_by_compaction_only(
+    store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pack_gc, "MAX_INDEX_BLOBS", 4)
     chunks = PackChunkStore(store)
     made = dict(stored(n) for n in range(7))
     for n, (cid, blob) in enumerate(made.items()):
-        chunks.put(cid, blob)  # a pack and an index blob each
-        assert len(keys(store, INDEX_PREFIX)) == (n % 4) + 1  # the fifth makes one full index
+        chunks.put(cid, blob)  # a pack and an index blob each, never merged by a writer's sync
+        assert len(keys(store, INDEX_PREFIX)) == n + 1
+    assert needs_compaction(chunks)
+    compact_packs(chunks, grace_seconds=0)
+    assert len(keys(store, INDEX_PREFIX)) == 1 and not needs_compaction(reopen(store))
     assert sorted(reopen(store).ids()) == sorted(made)
 
 

@@ -1,5 +1,6 @@
 """The storage service settings: a file_system folder must be absolute, existing and writable;
-object stores are refused for now; PATCH merges; secrets are never kept nor shown; only a settings
+an S3 location must name a bucket (S3 against a real S3 server: test_bucket_storage.py); other
+object stores are refused; PATCH merges; secrets are never kept nor shown; only a settings
 administrator changes it. User fencing makes every duplication function refuse."""
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ def test_bad_folders_and_object_stores_are_refused_clearly(ctx: ServiceContext, 
     missing = str(tmp_path / "missing")
     assert "not an existing folder" in refused(ctx, {"type": "file_system", "location": missing}, "storage_invalid")
     assert "required" in refused(ctx, {"type": "file_system"}, "storage_invalid")
-    assert "S3" in refused(ctx, {"type": "S3", "location": "bucket", "awsSecretKey": "x"}, "storage_unsupported")
+    azure = {"type": "Azure", "location": "account", "azureSecretKey": "x"}
+    assert "Azure" in refused(ctx, azure, "storage_unsupported")
+    assert "required" in refused(ctx, {"type": "S3", "awsAccessId": "id", "awsSecretKey": "x"}, "storage_invalid")
+    assert "bucket name" in refused(ctx, {"type": "S3", "location": "No_Such!"}, "storage_invalid")
     refused(ctx, {"type": "ftp"}, "storage_invalid")
     if os.geteuid() != 0:  # root writes anywhere
         locked = tmp_path / "locked"

@@ -31,13 +31,14 @@ JSON_LIMIT = 16 * 1024 * 1024
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1", responses=ANY_CLIENT_ERROR)
+    # First: routes are matched in order, and status polls are the most frequent request by far.
+    router.include_router(operations.build_router())
     for crud in CRUDS:
         mount(router, crud)
     _auth_routes(router)
     _record_routes(router)
     _file_routes(router)
     _environment_routes(router)
-    router.include_router(operations.build_router())
     router.include_router(backups.build_router())
     router.include_router(transfer.build_router())
     router.include_router(clone.build_router())

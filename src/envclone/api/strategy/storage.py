@@ -16,7 +16,10 @@ from envclone.services import storage_service
 
 BASE = "/mstrServices/library/storage"
 FIELDS = Query(None, max_length=1000, description="accepted; every field is returned")
-_INVALID = {400: "INVALID_REQUEST; STORAGE_SERVICE_INVALID (unreachable or unwritable); STORAGE_SERVICE_UNSUPPORTED"}
+_INVALID = {
+    400: "INVALID_REQUEST; STORAGE_SERVICE_INVALID (a folder or bucket missing, unreachable, refusing the key or "
+    "unwritable); STORAGE_SERVICE_UNSUPPORTED (Azure, GCS)"
+}
 
 
 async def _change(request: Request) -> schemas.StorageChange:
@@ -28,7 +31,7 @@ def add_routes(router: APIRouter) -> None:
     async def get_storage(
         request: Request, fields: str | None = FIELDS, who: Principal = who_dep
     ) -> schemas.StorageConfig:
-        """The Storage Service's type, alias, location and whether it is configured; no secret."""
+        """The Storage Service's type, alias, location, S3 region and whether it is configured; never a key."""
         return render.storage(await run_in_threadpool(storage_service.get_config, context(request), who))
 
     @router.post(
@@ -38,7 +41,7 @@ def add_routes(router: APIRouter) -> None:
         responses={204: {"description": "usable"}, **errors(400, 401, 403, texts=_INVALID)},
     )
     async def validate_storage(request: Request, who: Principal = who_dep) -> Response:
-        """Check a configuration (the place exists and this environment can write there); changes nothing."""
+        """Check a configuration by writing there (a folder, or an S3 bucket over the network); changes nothing."""
         change = await _change(request)
         await run_in_threadpool(storage_service.validate, context(request), who, change.shared_file_store.to_service())
         return Response(status_code=204)
@@ -50,7 +53,7 @@ def add_routes(router: APIRouter) -> None:
         responses={204: {"description": "configured"}, **errors(400, 401, 403, texts=_INVALID)},
     )
     async def update_storage(request: Request, who: Principal = who_dep) -> Response:
-        """Validate and save a configuration; refused as a whole when it does not validate."""
+        """Validate and save a configuration (an S3 secret key kept sealed); refused whole when it does not validate."""
         change = await _change(request)
         await run_in_threadpool(storage_service.update, context(request), who, change.shared_file_store.to_service())
         return Response(status_code=204)

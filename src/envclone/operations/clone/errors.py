@@ -22,8 +22,20 @@ class ServiceTypeMismatch(EnvcloneError, code="service_type_mismatch", status=40
     """The target environment's service type differs from the source's."""
 
 
+class TargetApplyFailed(EnvcloneError, code="target_apply_failed", status=502):
+    """The target could not apply the clone and was left unchanged."""
+
+
+class TargetLost(EnvcloneError, code="unreachable", status=502):
+    """The target stopped answering while it applied the clone: whether it changed is unknown."""
+
+
 def peer_failure(exc: PeerError, url: str) -> EnvcloneError:
     """What to report when the target fails past login: unreachable, or what it answered."""
     if exc.status == 0:
         return TargetUnreachable(f"lost the connection to the target environment at {url}")
-    return EnvcloneError(f"the target environment answered {exc.status}: {exc.message}")
+    return TargetFailed(f"the target environment answered {exc.status}: {exc.message}")
+
+
+class TargetFailed(EnvcloneError, code="target_error", status=502):
+    """The target environment answered with an error."""

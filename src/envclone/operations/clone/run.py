@@ -7,14 +7,10 @@ equality by digests."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 from envclone.archive import Manifest, load_manifest
 from envclone.domain.clone import (
-    APPLY,
     COMPOSE,
     LOGIN,
     MIGRATION,
@@ -25,25 +21,34 @@ from envclone.domain.clone import (
     VALIDATE,
     VERSION,
     CloneRequest,
-    report_key,
 )
 from envclone.domain.components import Component
-from envclone.domain.operation import Operation, OperationStatus
-from envclone.domain.transfer import ApplyAccepted, ApplyRequest, ApplyStatus
-from envclone.engine import Cancelled, Recorder
-from envclone.errors import Conflict, EnvcloneError, NotCancellable
-from envclone.operations.clone.errors import peer_failure
+from envclone.domain.operation import Operation
+from envclone.domain.transfer import ApplyRequest
+from envclone.engine import Recorder, faults
+from envclone.errors import EnvcloneError
+from envclone.operations.clone.errors import TargetLost, peer_failure
 from envclone.operations.clone.plan import ClonePlan, snapshot_report
 from envclone.operations.clone.send import send_archive
+from envclone.operations.clone.target_apply import (
+    APPLY_ID,
+    RECEIPT,
+    SENT_DIGESTS,
+    TargetApply,
+    ask,
+    follow,
+    reattaches,
+)
 from envclone.operations.context import OperationContext
 from envclone.peer import PeerClient, PeerError
-
-POLL_SECONDS = 0.5
 
 
 def run_clone(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     request = CloneRequest.model_validate(op.params)
     password = op.secrets.get("target_password")
+    if reattaches(op):
+        _reattach(ctx, rec, request, password)
+        return
     if not password:
         raise EnvcloneError("the target password is no longer available (the server restarted); start the clone again")
     clone_environment(ctx, rec, request, password)
@@ -84,6 +89,10 @@ def _clone_to(
         plan.require(SERVICE, target, row)
     with rec.step(RECREATE):
         digests = _send_and_apply(ctx, peer, rec, plan, row, base)
+    _after_apply(rec, plan, digests)
+
+
+def _after_apply(rec: Recorder, plan: ClonePlan, digests: dict[str, str]) -> None:
     for option in OPTIONS:
         if plan.options[option.name]:
             with rec.step(option.step):
@@ -93,6 +102,31 @@ def _clone_to(
             rec.not_applicable(option.step, reason)
     with rec.step(MIGRATION):
         _compare(rec.op.result.get("targetDigests", {}), digests, plan.components, plan.keep_settings)
+
+
+def _reattach(ctx: OperationContext, rec: Recorder, request: CloneRequest, password: str | None) -> None:
+    """A restarted source whose target had accepted the apply: the target alone knows how it
+    ended, so the clone follows it there (through its receipt) and ends as it did."""
+    apply_id, receipt = str(rec.op.result[APPLY_ID]), rec.op.secrets.get(RECEIPT)
+    if not receipt:
+        raise TargetLost(
+            f"the server restarted after the target at {request.target_url} was asked to apply the clone (its "
+            f"apply {apply_id}), and the receipt to ask it how that ended is lost: whether the target holds the "
+            "new content is unknown; its apply's status there says"
+        )
+    plan = ClonePlan(ctx, request)
+    try:
+        # The receipt is the credential; the login may no longer exist there (migrateUsers).
+        with PeerClient(request.target_url, request.target_user, password or "") as peer:
+            with rec.step(RECREATE):
+                target = TargetApply.asked_before(peer, apply_id, receipt)
+                with rec.cancel_forwarded_to(target.cancel):
+                    rec.check_cancelled()
+                    follow(ctx, peer, rec, apply_id, receipt)
+            _after_apply(rec, plan, dict(rec.op.result.get(SENT_DIGESTS, {})))
+    except PeerError as exc:
+        raise peer_failure(exc, request.target_url) from None
+    rec.set_result(cloneCompletedTime=dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds"))
 
 
 def _send_and_apply(
@@ -115,82 +149,11 @@ def _send_and_apply(
         source={"environment": ctx.settings.environment_name, "version": ctx.settings.version},
     )
     target = TargetApply(peer)
+    faults.point(faults.BEFORE_APPLY, rec.op.kind)
     with rec.cancel_forwarded_to(target.cancel):
-        accepted = target.start(request, rec.check_cancelled)
-        rec.phase(APPLY)
-        final = _wait_for(peer, accepted.id, accepted.receipt, rec)
-        if final.status is OperationStatus.SUCCEEDED:
-            # The target has its new content: the clone itself can no longer be undone.
-            rec.mark_point_of_no_return()
-    if final.status is OperationStatus.CANCELLED:
-        raise Cancelled("the target's apply was cancelled; the target was left unchanged")
-    if final.status is not OperationStatus.SUCCEEDED:
-        message = final.error.message if final.error else None
-        raise EnvcloneError(f"the target could not apply the clone and was left unchanged: {message}")
-    rec.set_result(targetDigests=final.result.digests, changes=final.result.changes)
-    try:
-        ctx.blobs.put(report_key(rec.op.id), peer.apply_report(accepted.id, accepted.receipt))
-        rec.set_result(report=f"/v1/clone/{rec.op.id}/report")
-    except PeerError:  # the clone itself succeeded; only its detailed report is missing
-        rec.set_result(report=None)
+        accepted = ask(target, rec, request, digests)
+        follow(ctx, peer, rec, accepted.id, accepted.receipt)
     return digests
-
-
-class TargetApply:
-    """The target's apply as the clone's cancel sees it. A user who cancels a clone expects the
-    target left as it was whenever that is still possible, and only the target knows whether it
-    is: so while the target applies, a cancel of the clone is passed on to the target's apply at
-    once (the engine calls ``cancel`` before recording its own), accepted if the target has not
-    reached its point of no return, and refused with the target's reason if it has. Refusing
-    every cancel once the target had been asked would be simpler, but would refuse while the
-    target is still only putting file contents, which can take most of the apply's time. The
-    forward happens in the process that runs the clone: one server runs its own operations."""
-
-    ANSWER_SECONDS = 60.0  # how long a cancel waits for the target to answer the apply request
-
-    def __init__(self, peer: PeerClient) -> None:
-        self._peer = peer  # httpx clients may be shared between threads
-        self._asked = threading.Event()
-        self._accepted: ApplyAccepted | None = None
-
-    def start(self, request: ApplyRequest, check_cancelled: Callable[[], None]) -> ApplyAccepted:
-        """Ask the target to apply, unless a cancel came first (one recorded before the forward
-        was in place): then the clone stops here, the target never asked."""
-        try:
-            check_cancelled()
-            self._accepted = self._peer.apply(request)
-        except PeerError as exc:
-            if exc.status == 409:
-                raise Conflict(f"the target environment is busy: {exc.message}") from None
-            raise EnvcloneError(f"the target refused the clone: {exc.message}") from None
-        finally:
-            self._asked.set()
-        return self._accepted
-
-    def cancel(self) -> None:
-        """Called in the thread that asks for the cancel: raises NotCancellable to refuse it."""
-        if not self._asked.wait(self.ANSWER_SECONDS):
-            raise NotCancellable("the target has not yet answered the request to apply the clone; try again")
-        if self._accepted is None:
-            return  # the target was never asked, or refused: the clone stops here anyway
-        try:
-            self._peer.cancel_apply(self._accepted.id, self._accepted.receipt)
-        except PeerError as exc:
-            if exc.status == 409:
-                raise NotCancellable(f"the clone can no longer be cancelled: on the target, {exc.message}") from None
-            raise NotCancellable(
-                f"the target could not be asked to stop applying the clone ({exc.message}); try again"
-            ) from None
-
-
-def _wait_for(peer: PeerClient, op_id: str, receipt: str, rec: Recorder) -> ApplyStatus:
-    while True:
-        remote = peer.apply_status(op_id, receipt)
-        rec.measured(remote.progress.percent / 100)  # the target's progress is this clone's apply phase
-        if remote.status.is_terminal:
-            return remote
-        time.sleep(POLL_SECONDS)
-        rec.flush()
 
 
 def _compare(actual: dict[str, str], expected: dict[str, str], components: list[Component], kept: list[str]) -> None:

@@ -15,8 +15,8 @@ class ProjectNameExists(Conflict, code="project_name_exists"):
 
 class StorageNotConfigured(InvalidRequest, code="storage_not_configured", status=400):
     """No storage service is configured: cross-environment duplication moves its package through one.
-    Configure it with PATCH /api/mstrServices/library/storage, type file_system and a location
-    folder that both environments reach."""
+    Configure it with PATCH /api/mstrServices/library/storage: type file_system and a location
+    folder that both environments reach, or type S3 and a bucket both reach."""
 
 
 class NotADuplicationPackage(EnvcloneError, code="package_corrupt", status=422, exit_code=2):

@@ -19,7 +19,7 @@ class DuplicationParams(BaseModel):
     target: dict[str, Any]
     settings: dict[str, Any]  # DuplicationSettings as JSON (camelCase), defaults filled
     target_project_id: Hex32 | None = None  # the id the new project gets (LOCAL and TARGET)
-    storage: str | None = None  # the storage service folder, for the cross-environment sides
+    storage: str | None = None  # the storage service folder or s3:// URL (never a key), across environments
     manifest_id: str | None = None  # a restoration: the uploaded package's archive, already here
 
     def resolved(self, op_id: str) -> DuplicationParams:

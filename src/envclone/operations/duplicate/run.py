@@ -31,7 +31,7 @@ def run_duplicate(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
 
 def run_export(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     params = DuplicationParams.model_validate(op.params).resolved(op.id)
-    shared = _storage(params)
+    shared = _storage(ctx, op, params)
     try:
         manifest = _export(ctx, rec, params)
         with rec.step(SYNC_OUT_STEP):
@@ -55,14 +55,13 @@ def run_import(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
         if params.manifest_id is not None:  # a restoration: the package was imported on upload
             manifest = load_manifest(ctx.blobs, params.manifest_id)
         else:
-            manifest = _sync_in(ctx, rec, params)
+            manifest = _sync_in(ctx, rec, params, _storage(ctx, op, params))
         with ArchiveReader(ctx.blobs, manifest) as reader:
             read_info(reader)  # a package this server reads, before anything is changed
     _import(ctx, rec, params, manifest)
 
 
-def _sync_in(ctx: OperationContext, rec: Recorder, params: DuplicationParams) -> Manifest:
-    shared = _storage(params)
+def _sync_in(ctx: OperationContext, rec: Recorder, params: DuplicationParams, shared: BlobStore) -> Manifest:
 
     def source_cancelled() -> None:
         raise Cancelled("the duplication was cancelled on the source environment")
@@ -82,10 +81,13 @@ def _sync_in(ctx: OperationContext, rec: Recorder, params: DuplicationParams) ->
     return pulled
 
 
-def _storage(params: DuplicationParams) -> BlobStore:
+def _storage(ctx: OperationContext, op: Operation, params: DuplicationParams) -> BlobStore:
+    """The storage service the side was started with: a bucket opens with the access key given to
+    the operation (sealed with it), else with the server's own object store key."""
     if not params.storage:
         raise StorageNotConfigured()
-    return storage.open_storage(params.storage)
+    credentials = storage.credentials_of(op.secrets) or ctx.settings.blob_credentials()
+    return storage.open_storage(params.storage, credentials)
 
 
 def _export(ctx: OperationContext, rec: Recorder, params: DuplicationParams) -> Manifest:

@@ -1,5 +1,6 @@
 """The storage service as the two sides of a cross-environment duplication use it: a folder both
-servers reach, opened as a blob store holding archive chunks (shared by every duplication, so a
+servers reach or an S3 bucket (the same blob store code as envclone's own object store), opened as
+a blob store holding archive chunks (shared by every duplication, so a
 re-duplication after a small change moves only the changed chunks), manifests, and per duplication
 id a small record the source publishes last (``duplications/<id>.json``) or a cancel marker
 (``duplications/<id>.cancelled``). Every chunk is verified as it arrives, on either side."""
@@ -15,7 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from envclone.archive import Manifest, accept_chunk, accept_manifest, chunks_of, gc, load_manifest, missing_for
 from envclone.archive.ids import manifest_key
 from envclone.blobs.local import LocalBlobStore
-from envclone.blobs.store import BlobStore
+from envclone.blobs.s3_location import S3Credentials
+from envclone.blobs.store import BlobStore, open_blob_store
 from envclone.errors import NotFound
 from envclone.operations.duplicate.package import PackageInfo
 
@@ -32,8 +34,25 @@ class Published(BaseModel):
     info: PackageInfo
 
 
-def open_storage(folder: str) -> BlobStore:
-    return LocalBlobStore(Path(folder))
+# The operation secrets (sealed with the operation record, never in its parameters) that carry
+# the Storage Service's access key to a side that opens a bucket; the names are mstrio-py's fields.
+ACCESS_ID, SECRET_KEY = "awsAccessId", "awsSecretKey"
+
+
+def open_storage(place: str, credentials: S3Credentials | None = None) -> BlobStore:
+    """``place`` is a folder, or an ``s3://`` URL (the bucket is checked as it opens: a refusal is
+    an ObjectStoreError naming the S3 error, never a credential). ``credentials`` None: the AWS
+    environment variables and files, as for envclone's own object store."""
+    if place.startswith("s3://"):
+        return open_blob_store(place, credentials=credentials)
+    return LocalBlobStore(Path(place))
+
+
+def credentials_of(secrets: dict[str, str]) -> S3Credentials | None:
+    """The access key an operation was given, if any."""
+    if secrets.get(ACCESS_ID) and secrets.get(SECRET_KEY):
+        return S3Credentials(secrets[ACCESS_ID], secrets[SECRET_KEY])
+    return None
 
 
 def record_key(dup_id: str) -> str:

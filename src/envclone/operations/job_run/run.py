@@ -7,8 +7,6 @@ appears under its final name only once it is whole; a cancel or a failure leaves
 from __future__ import annotations
 
 import datetime as dt
-import os
-from pathlib import Path
 from typing import BinaryIO, cast
 
 from envclone.archive import export_archive
@@ -21,12 +19,13 @@ from envclone.engine import Recorder
 from envclone.operations.archiving import ALL_COMPONENTS, Written, write_archive
 from envclone.operations.context import OperationContext
 from envclone.operations.job_targets import job_repository, load_job
+from envclone.operations.repository import PackageFile
 
 
 class _Sink:
     """The package file being written: progress reported and cancel honoured as it goes."""
 
-    def __init__(self, out: BinaryIO, rec: Recorder) -> None:
+    def __init__(self, out: PackageFile, rec: Recorder) -> None:
         self._out, self._rec = out, rec
         self.size = 0
 
@@ -41,19 +40,10 @@ class _Sink:
         self._out.flush()
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    target, n = folder / name, 1
-    while target.exists():
-        stem, _, ext = name.rpartition(".")
-        target, n = folder / f"{stem}_{n}.{ext}", n + 1
-    return target
-
-
 def run_job(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
     request = JobRunRequest.model_validate(op.params)
     job = load_job(ctx, request.job_uid)
     repository, folder_name = job_repository(ctx, job)
-    folder = repository.folder / folder_name
     rec.set_result(jobUid=job["uid"], jobName=job["name"], jobType=job["job_type"])
     created = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     with rec.step(BACKUP_STEP):
@@ -64,14 +54,15 @@ def run_job(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
             archive_id=written.manifest.archive_id, backup_name=written.name, created=created, job_uid=job["uid"]
         )
         try:
-            target, size = _store(ctx, op, rec, written.manifest.archive_id, folder, created)
+            file = repository.package_file(folder_name, backup_file_name(created), op.id)
+            name, size = _store(ctx, rec, written.manifest.archive_id, file)
             stats = repository.publish(ctx.blobs, folder_name, point, lambda n: rec.advance(nbytes=n))
         except OSError as exc:
             raise RepositoryUnwritable(
                 f"the backup file cannot be written to job {job['name']!r}'s folder: {exc.strerror or exc}"
             ) from None
         rec.set_result(
-            fileName=target.name, folderName=folder.name, size=size, archiveId=point.archive_id,
+            fileName=name, folderName=folder_name, size=size, archiveId=point.archive_id,
             chunksStored=stats.chunks_sent, bytesStored=stats.bytes_sent,
         )  # fmt: skip
 
@@ -85,24 +76,13 @@ def backup_now(ctx: OperationContext, rec: Recorder, created: dt.datetime) -> Wr
     return written
 
 
-def _store(
-    ctx: OperationContext, op: Operation, rec: Recorder, archive_id: str, folder: Path, created: dt.datetime
-) -> tuple[Path, int]:
-    """Write the package under a hidden name, then give it its own. Runs hold the environment one
-    at a time, so a hidden part file already there is what an interrupted run left: removed."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob(".*.part"):
-        stale.unlink(missing_ok=True)
-    part = folder / f".{op.id}.part"
+def _store(ctx: OperationContext, rec: Recorder, archive_id: str, file: PackageFile) -> tuple[str, int]:
+    """Write the package, then give it its name; a cancel or a failure leaves nothing visible."""
     try:
-        with part.open("wb") as out:
-            sink = _Sink(out, rec)
-            export_archive(ctx.blobs, archive_id, cast(BinaryIO, sink))
-            out.flush()
-            os.fsync(out.fileno())
+        sink = _Sink(file, rec)
+        export_archive(ctx.blobs, archive_id, cast(BinaryIO, sink))
         rec.check_cancelled()
-        target = _free_name(folder, backup_file_name(created))
-        os.replace(part, target)
-    finally:
-        part.unlink(missing_ok=True)
-    return target, sink.size
+        return file.commit(), sink.size
+    except BaseException:
+        file.abort()
+        raise

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from envclone.archive import gc
+from envclone.archive import compaction_due, gc, migrate_chunks
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.maintenance import BACKUP_STEP, RETENTION_STEP, SNAPSHOT_STEP
 from envclone.domain.operation import Operation
@@ -36,5 +36,11 @@ def run_daily_maintenance(ctx: OperationContext, op: Operation, rec: Recorder) -
         # concurrent writer may still need is never younger than that. Nothing pruned, nothing
         # to collect (aborted writers' leftovers wait for the next prune).
         orphaned = {row["manifest_id"] for row in dropped} - set(kept)  # unchanged days share one archive
-        deleted = len(gc(ctx.blobs, kept).deleted_chunks) if orphaned else 0
-        rec.set_result(pruned=[row["name"] for row in dropped], chunksDeleted=deleted)
+        # A pack store still holding chunks one blob each (written before packs were the default),
+        # or many index blobs, is compacted by gc's pass too, pruned or not.
+        collected = gc(ctx.blobs, kept) if orphaned or compaction_due(ctx.blobs) else None
+        deleted = len(collected.deleted_chunks) if collected else 0
+        migrated = collected.packs.migrated_chunks if collected and collected.packs else 0
+        # What gc skipped (a session was active) moves now: moving chunks needs no gc rule.
+        migrated += migrate_chunks(ctx.blobs)
+        rec.set_result(pruned=[row["name"] for row in dropped], chunksDeleted=deleted, chunksMigrated=migrated)
