@@ -37,7 +37,7 @@ from envclone.operations.job_run import run_backup_copy_job, run_job
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
 from envclone.operations.verify import run_verify, run_verify_store
-from envclone.queue import ProcrastinateQueue, install_schema
+from envclone.queue import ProcrastinateQueue, install_schema, live_workers
 from envclone.queue.worker import Worker
 from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
@@ -134,6 +134,13 @@ def build_context(
     use_layout(ctx.blobs, settings.chunk_layout)
     if distributed:
         return _build_distributed(ctx, registry or build_registry(), worker=worker)
+    if live_workers(ctx.db, settings.worker_stale_seconds):
+        # This process would take every open operation for its own at start-up (recover), the
+        # queued ones the workers are about to run included, and run its own beside theirs.
+        raise ConfigError(
+            "`envclone worker` processes are running on this database: start API processes with "
+            "`envclone serve --workers 0` (or stop the workers to run everything in one process)"
+        )
     admin = bootstrap(ctx)
     # One server runs one environment's operations, so the runner is the environment's database
     # itself: stable across restarts on another port, host or config path, so that recovery

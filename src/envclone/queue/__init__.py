@@ -4,6 +4,6 @@ processes, the procrastinate schema at start-up, and the worker process. Nothing
 embedded default (SQLite, operations in the server process)."""
 
 from envclone.queue.jobs import ProcrastinateQueue, conninfo
-from envclone.queue.schema import install_schema
+from envclone.queue.schema import install_schema, live_workers
 
-__all__ = ["ProcrastinateQueue", "conninfo", "install_schema"]
+__all__ = ["ProcrastinateQueue", "conninfo", "install_schema", "live_workers"]

@@ -28,3 +28,16 @@ def install_schema(db: Database) -> bool:
             cursor.close()
     log.info("created the task queue's schema (procrastinate)")
     return True
+
+
+def live_workers(db: Database, within_seconds: float) -> int:
+    """How many queue workers beat within the last ``within_seconds`` (none without the schema)."""
+    if db.is_sqlite:
+        return 0
+    with db.read() as conn:
+        if conn.execute(sa.text("SELECT to_regclass('procrastinate_workers')")).scalar() is None:
+            return 0
+        query = sa.text(
+            "SELECT count(*) FROM procrastinate_workers WHERE last_heartbeat > now() - make_interval(secs => :secs)"
+        )
+        return int(conn.execute(query, {"secs": within_seconds}).scalar_one())

@@ -132,3 +132,21 @@ def test_a_queued_operation_without_a_job_is_enqueued_again(workers: list[Worker
         conn.exec_driver_sql("UPDATE procrastinate_jobs SET status = 'failed'")
     assert worker.sweep() == [op.id]
     assert worker.queue.waiting() == {op.id}
+
+
+@pytest.mark.postgres
+def test_an_all_in_one_server_refuses_a_database_that_workers_serve(pg_databases: PgDatabases, tmp_path: Path) -> None:
+    url = pg_databases.create()
+    settings = load_settings(data_dir=tmp_path / "w", database_url=url, secret_key=KEY, admin_password=ADMIN_PASSWORD)
+    ctx, _ = build_context(settings, worker=True)
+    with ctx.db.begin() as conn:  # a worker registered as procrastinate registers it, beating now
+        conn.exec_driver_sql("INSERT INTO procrastinate_workers DEFAULT VALUES")
+    all_in_one = load_settings(data_dir=tmp_path / "s", database_url=url, admin_password=ADMIN_PASSWORD)
+    with pytest.raises(ConfigError, match="--workers 0"):
+        build_context(all_in_one)
+    with ctx.db.begin() as conn:  # the workers stopped long ago: the server may run everything again
+        conn.exec_driver_sql("UPDATE procrastinate_workers SET last_heartbeat = now() - interval '1 hour'")
+    again, _ = build_context(all_in_one)
+    again.engine.shutdown(wait=False)
+    ctx.db.dispose()
+    again.db.dispose()
