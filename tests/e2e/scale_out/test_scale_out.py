@@ -72,6 +72,17 @@ def started(response: httpx.Response) -> str:
     return str(op["id"])
 
 
+def wait_step_started(http: httpx.Client, op_id: str, deadline: float = 10.0) -> dict[str, Any]:
+    """GET the operation until one of its steps is under way (bounded); returns it."""
+    end = time.monotonic() + deadline
+    while True:
+        op: dict[str, Any] = ok(http.get(f"/v1/operations/{op_id}"))
+        if any(step["result"] == "inProgress" for step in op["steps"]):
+            return op
+        assert time.monotonic() < end, f"no step of {op_id} under way after {deadline}s: {op}"
+        time.sleep(0.05)
+
+
 def clone_body(target: LiveServer) -> dict[str, Any]:
     return {"target_url": target.url, "target_user": ADMIN, "target_password": TARGET_PASSWORD}
 
@@ -159,6 +170,8 @@ def test_two_apis_and_two_workers_survive_a_killed_worker(cluster: Cluster, targ
     try:
         op = started(one.post("/v1/clone", json=clone_body(target)))
         victim = cluster.wait_running(op)
+        # The worker's progress shows through the other API process: a step under way.
+        assert wait_step_started(two, op)["status"] == "running"
         victim.kill()
         victim.wait(10)
         killed_at = time.monotonic()
