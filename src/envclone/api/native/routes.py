@@ -188,6 +188,10 @@ def _environment_routes(router: APIRouter) -> None:
         **ok(s.Image, 200, 400, 401, 403, 404, 413, 422),
     )
     async def put_image(kind: ImageKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        environment.may_put_image(who)  # before the image is read into memory
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > environment.MAX_IMAGE_BYTES:
+            raise PayloadTooLarge(f"images are limited to {environment.MAX_IMAGE_BYTES} bytes")
         data = bytearray()
         async for chunk in request.stream():
             data.extend(chunk)
