@@ -23,8 +23,8 @@ BACKENDS = ["sqlite", "postgres"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # ENVCLONE_CHUNK_LAYOUT=packs runs the in-process tests over pack files too (servers started
-    # as subprocesses read it through their settings).
+    # Packs are the default; ENVCLONE_CHUNK_LAYOUT=blobs runs the in-process tests over the older
+    # one-blob-per-chunk layout (servers started as subprocesses read it through their settings).
     layout = os.environ.get("ENVCLONE_CHUNK_LAYOUT")
     if layout:
         from envclone.archive import set_default_layout

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
     # (its older one-blob-per-chunk chunks stay readable and move into packs at the next daily
     # maintenance); "blobs" leaves a store without packs as it is.
     chunk_layout: Literal["blobs", "packs"] = "packs"
+    # Operations this server process runs at once. 0: none; it records each operation and enqueues
+    # it for `envclone worker` processes (scale-out, PostgreSQL only: docs/scale-out.md).
+    workers: int = Field(4, ge=0, le=256)
+    # Scale-out: operations one `envclone worker` process runs at once; how often a worker renews
+    # its claim on what it runs; after how long without a renewal another worker takes an
+    # operation over (resumed, or failed with the reason). Stale must be several heartbeats.
+    worker_concurrency: int = Field(4, ge=1, le=256)
+    worker_heartbeat_seconds: float = Field(10.0, ge=0.2, le=3600)
+    worker_stale_seconds: float = Field(60.0, ge=1, le=86400)
 
     @classmethod
     def settings_customise_sources(
@@ -139,6 +148,14 @@ class Settings(BaseSettings):
         elif value and not value.startswith("file://"):
             raise ValueError("must be a file:// URL (a local directory) or s3://BUCKET/PREFIX (an object store)")
         return value
+
+    @model_validator(mode="after")
+    def _stale_after_beats(self) -> Settings:
+        # A worker alive but slowed (a pause, a busy database) must not be taken over: it has at
+        # least three heartbeats' time to renew its claim.
+        if self.worker_stale_seconds < 3 * self.worker_heartbeat_seconds:
+            raise ValueError("worker_stale_seconds must be at least 3 times worker_heartbeat_seconds")
+        return self
 
     @model_validator(mode="after")
     def _blob_key_whole(self) -> Settings:

@@ -55,6 +55,14 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return login, password
 
 
+async def _token(ctx: ServiceContext, token: str, kind: str) -> Principal:
+    """A token checked a moment ago is answered here; another costs a worker thread's queries."""
+    cached = authentication.cached_token(ctx, token, (kind,))
+    if cached is not None:
+        return cached[0]
+    return await run_in_threadpool(authentication.check_token, ctx, token, kind=kind)
+
+
 class BasicScheme:
     """``Authorization: Basic base64(user:password)`` (RFC 7617)."""
 
@@ -62,7 +70,10 @@ class BasicScheme:
         credentials = basic_credentials(request)
         if credentials is None:
             return None
-        return await run_in_threadpool(authentication.check_password, ctx, *credentials)
+        # Checked a moment ago: answered here, without a trip to a worker thread.
+        return authentication.cached_password(ctx, *credentials) or await run_in_threadpool(
+            authentication.check_password, ctx, *credentials
+        )
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ class BearerScheme:
         value = _authorization(request, "bearer")
         if value is None:
             return None
-        return await run_in_threadpool(authentication.check_token, ctx, value.strip(), kind=self.token_kind)
+        return await _token(ctx, value.strip(), self.token_kind)
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,7 @@ class SessionHeaderScheme:
         value = request.headers.get(self.header, "").strip()
         if not value:
             return None
-        return await run_in_threadpool(authentication.check_token, ctx, value, kind=self.token_kind)
+        return await _token(ctx, value, self.token_kind)
 
 
 @dataclass(frozen=True)
@@ -106,7 +117,7 @@ class SessionCookieScheme:
         value = request.cookies.get(self.cookie, "").strip()
         if not value:
             return None
-        return await run_in_threadpool(authentication.check_token, ctx, value, kind=self.token_kind)
+        return await _token(ctx, value, self.token_kind)
 
 
 def authenticator(*schemes: CredentialScheme) -> Authenticator:

@@ -5,6 +5,7 @@ that change it are the store's."""
 from __future__ import annotations
 
 import threading
+import time
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ class OpenPack:
         # Where chunks put again into this pack were stored before: a full index written while
         # this pack is open names them there, so that a crash before the seal loses no chunk.
         self.replaced: dict[bytes, tuple[int, int, int]] = {}
+        self.opened = time.monotonic()  # a pack open too long is sealed (pack_store.MAX_OPEN_SECONDS)
 
 
 @dataclass

@@ -30,9 +30,10 @@ def missing_chunks(store: BlobStore, ids: Iterable[str], *, workers: int = 8) ->
     chunks = chunks_of(store)
     with ThreadPoolExecutor(max(1, workers)) as pool:
         present = list(pool.map(chunks.exists, unique))
-    missing = [cid for cid, have in zip(unique, present, strict=True) if not have]
-    if missing and chunks.refresh():  # another process sharing the store may hold some by now
-        missing = [cid for cid in missing if not chunks.exists(cid)]
+        missing = [cid for cid, have in zip(unique, present, strict=True) if not have]
+        if missing and chunks.refresh():  # another process sharing the store may hold some by now
+            again = list(pool.map(chunks.exists, missing))
+            missing = [cid for cid, have in zip(missing, again, strict=True) if not have]
     return missing
 
 

@@ -45,10 +45,10 @@ def compact_packs(
     layout into packs, and replace every index blob by one full index. Runs under gc's rules
     (no session active), so only rewrites by writers that saw gc's marker race with it.
 
-    A pack created less than ``grace_seconds`` ago is neither dropped nor rewritten (restic's
-    rule for packs of a backup that may still be running, kopia's and rustic's "keep-pack"):
-    another process may have just stored it, and its index blob, naming its chunks as live,
-    may not be written or seen yet."""
+    A pack created less than ``grace_seconds`` ago is neither dropped nor rewritten (the age
+    margin kopia's maintenance keeps before deleting blobs, rustic's ``keep-pack``; restic locks
+    the repository instead): another process may have just stored it, and its index blob,
+    naming its chunks as live, may not be written or seen yet."""
     chunks.refresh()  # other processes' packs and deletions count
     chunks.sync()
     st = chunks._st

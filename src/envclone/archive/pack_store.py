@@ -57,6 +57,10 @@ from envclone.errors import NotFound
 DEFAULT_PACK_SIZE = 16 * 1024 * 1024
 # How often an ``exists`` that finds nothing looks for index blobs another process wrote.
 _REFRESH_SECONDS = 2.0
+# A pack open this long is sealed at the next put, though not full: a slow stream (a clone's
+# transfer, a trickle of small writes) killed midway keeps what arrived before, as restic's
+# would, instead of losing everything since the last sync.
+MAX_OPEN_SECONDS = 3.0
 # Filled packs that may wait, in memory, for the background sealer before a put stores one itself.
 MAX_WAITING_PACKS = 2
 _BATCH = 4096
@@ -121,7 +125,7 @@ class PackChunkStore:
             st.packs[op.number].created = time.time()
             st.packs[op.number].body = op.builder.body
             st.deleted.pop(raw, None)
-            full = op.builder.body >= self.target_size
+            full = op.builder.body >= self.target_size or time.monotonic() - op.opened >= MAX_OPEN_SECONDS
             if full:
                 st.full.append(op)
                 st.open = None

@@ -4,7 +4,7 @@ A missing or damaged chunk raises an error naming it and its entry; nothing unve
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
@@ -105,23 +105,27 @@ class ArchiveReader:
     def read_bytes(self, component: str, name: str) -> bytes:
         return b"".join(self.read(component, name))
 
-    def check(self) -> list[ChunkError]:
-        """Verify every chunk the archive refers to; return the problems found (empty if none)."""
+    def check(self, on_chunk: Callable[[int], None] | None = None) -> list[ChunkError]:
+        """Verify every chunk the archive refers to; return the problems found (empty if none).
+        ``on_chunk`` is called with each checked chunk's size (progress; it may raise to stop)."""
         owners: dict[str, tuple[ChunkRef, str]] = {}
         for comp, entry in self.manifest.entries():
             for ref in entry.chunks:
                 owners.setdefault(ref.id, (ref, f"{comp}/{entry.name}"))
         problems: list[ChunkError] = []
-        pending: deque[Future[bytes]] = deque()
+        pending: deque[tuple[Future[bytes], int]] = deque()
 
         def settle() -> None:
+            future, size = pending.popleft()
             try:
-                pending.popleft().result()
+                future.result()
             except ChunkError as exc:
                 problems.append(exc)
+            if on_chunk is not None:
+                on_chunk(size)
 
         for ref, label in owners.values():
-            pending.append(self._pool.submit(read_chunk, self.chunks, ref, label, self._hash))
+            pending.append((self._pool.submit(read_chunk, self.chunks, ref, label, self._hash), ref.size))
             if len(pending) >= 2 * self._workers:
                 settle()
         while pending:

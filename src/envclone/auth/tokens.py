@@ -11,7 +11,8 @@ import sqlalchemy as sa
 
 from envclone.domain.clock import utcnow
 from envclone.store import tables
-from envclone.store.principals import end_sessions
+from envclone.store.database import note_change
+from envclone.store.principals import SESSIONS_ENDED, end_sessions
 
 
 def _digest(token: str) -> str:
@@ -31,26 +32,34 @@ def issue(conn: sa.Connection, login: str, *, kind: str, ttl_seconds: int) -> tu
 
 def resolve(conn: sa.Connection, token: str, *, kind: str | None = None) -> str | None:
     """The login a live token belongs to, or None if unknown or expired."""
-    t = tables.tokens
-    query = sa.select(t.c.login).where(t.c.token_hash == _digest(token), t.c.expires > utcnow())
-    if kind is not None:
-        query = query.where(t.c.kind == kind)
-    login = conn.execute(query).scalar()
-    return str(login) if login is not None else None
+    found = lookup(conn, token, (kind,) if kind is not None else None)
+    return found[0] if found is not None else None
 
 
 def resolve_session(conn: sa.Connection, token: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
     """The login and kind of a live token of one of ``kinds`` (a dialect whose sessions come in
     variants, such as Strategy's per client application), or None if unknown or expired."""
+    found = lookup(conn, token, kinds)
+    return (found[0], found[1]) if found is not None else None
+
+
+def lookup(conn: sa.Connection, token: str, kinds: tuple[str, ...] | None) -> tuple[str, str, dt.datetime] | None:
+    """The login, kind and expiry of a live token (of one of ``kinds`` unless None), or None."""
     t = tables.tokens
-    query = sa.select(t.c.login, t.c.kind).where(
-        t.c.token_hash == _digest(token), t.c.expires > utcnow(), t.c.kind.in_(kinds)
-    )
+    query = sa.select(t.c.login, t.c.kind, t.c.expires).where(t.c.token_hash == _digest(token), t.c.expires > utcnow())
+    if kinds is not None:
+        query = query.where(t.c.kind.in_(kinds))
     row = conn.execute(query).first()
-    return (str(row.login), str(row.kind)) if row is not None else None
+    return (str(row.login), str(row.kind), row.expires) if row is not None else None
+
+
+def live(expires: dt.datetime) -> bool:
+    """Whether a token expiring at ``expires`` (as stored) is still live: the clock lookup uses."""
+    return expires > utcnow()
 
 
 def revoke(conn: sa.Connection, token: str) -> bool:
+    note_change(conn, SESSIONS_ENDED)
     return bool(conn.execute(tables.tokens.delete().where(tables.tokens.c.token_hash == _digest(token))).rowcount)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from envclone.cli import clone, demo, diff, epm_automate, jobs, seed, serve
+from envclone.cli import clone, demo, diff, epm_automate, jobs, seed, serve, worker
 from envclone.cli._options import Group, use_plain_flags
 
 app = typer.Typer(
@@ -22,6 +22,7 @@ epm_automate.register(app)
 clone.register(app)
 jobs.register(app)
 demo.register(app)
+worker.register(app)
 use_plain_flags(app)
 
 if __name__ == "__main__":

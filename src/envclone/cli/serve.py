@@ -1,5 +1,6 @@
 """``envclone serve``: start one environment on the embedded defaults (SQLite and a local blob
-directory under --data-dir), optionally seeded with demo content."""
+directory under --data-dir), optionally seeded with demo content. With ``--workers 0`` (scale-out,
+PostgreSQL) the process only serves the APIs and enqueues operations for ``envclone worker``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def serve(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the database and blobs live")] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Seed realistic demo content on first start")] = False,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=0,
+            help="Operations this process runs at once (default 4); 0: none, it only enqueues them for "
+            "`envclone worker` processes (needs PostgreSQL)",
+        ),
+    ] = None,
 ) -> None:
     """Run the envclone server for one environment."""
     # Imported here, not at the top: every other command starts without loading the server.
@@ -32,7 +42,7 @@ def serve(
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        settings = load_settings(host=host, port=port, data_dir=data_dir)
+        settings = load_settings(host=host, port=port, data_dir=data_dir, workers=workers)
         ctx, admin = build_context(settings)
         if demo:
             from envclone.services.seeding import seed_demo
@@ -49,6 +59,8 @@ def serve(
         f"({settings.service_type.value} {settings.version}) at [link={url}]{url}[/]"
     )
     console.print(f"  data: {settings.data_dir}   database: {settings.database_url.split('://')[0]}")
+    if settings.workers == 0:
+        console.print("  operations: enqueued for `envclone worker` processes (this process runs none)")
     if admin is not None and admin.generated_password:
         console.print(
             f"  log in as [bold]{admin.login}[/] with the generated password "

@@ -5,6 +5,7 @@ and cooperative cancellation. The model itself, percent and estimated end, is do
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,6 +21,7 @@ from envclone.store import operations as repo
 from envclone.store.database import Database
 
 _FLUSH_SECONDS = 0.5
+log = logging.getLogger("envclone.engine")
 
 
 class Cancelled(EnvcloneError, code="cancelled", status=409):
@@ -33,16 +35,20 @@ class Recorder:
         op: Operation,
         phases: Sequence[Phase] = (),
         keep_secrets: Callable[[dict[str, str]], None] | None = None,
+        *,
+        fence: str | None = None,
     ) -> None:
         self._db = db
         self.op = op
         self._keep_secrets = keep_secrets
+        self._fence = fence  # the runner whose claim every write needs (several runners share the database)
         self._lock = threading.Lock()
         self._tracker = Tracker(phases or phases_of_steps([s.key for s in op.steps]), op.progress, op.started)
         self._last_flush = 0.0
         self._cancel_seen = op.cancel_requested
         self._cancel_lock = threading.Lock()  # a cancel against cancel_forwarded_to
         self._forward: Callable[[], None] | None = None
+        self._forwarded = False  # the cancel was passed on (once is enough)
 
     # -- steps ------------------------------------------------------------------------------------
     @contextmanager
@@ -140,11 +146,33 @@ class Recorder:
             self._last_flush = now
             try:
                 with self._db.begin_nowait() as conn:
-                    self._cancel_seen = repo.save_progress(conn, self.op) or self._cancel_seen
+                    self._cancel_seen = repo.save_progress(conn, self.op, runner=self._fence) or self._cancel_seen
             except sa.exc.OperationalError:
                 # SQLite's write lock, or a PostgreSQL row lock (a cancel being recorded): the next
                 # flush catches up, and finishing writes the whole record in its own transaction.
                 pass
+        if self._cancel_seen and self._fence is not None:
+            self._pass_on_recorded_cancel()
+
+    def _pass_on_recorded_cancel(self) -> None:
+        """Several processes: a cancel recorded by another one (an API process) while a part of the
+        operation runs elsewhere reaches that part only from here, so it is passed on now, as
+        ``cancel`` does in-process. Best effort: the canceller was answered already; a refusal
+        (the other party passed its point of no return) is logged and the operation runs on."""
+        with self._cancel_lock:
+            forward = self._forward
+            if forward is None or self._forwarded:
+                return
+            self._forwarded = True
+
+        def pass_on() -> None:
+            try:
+                forward()
+            except EnvcloneError as exc:
+                log.warning("operation %s: a cancel recorded elsewhere was refused: %s", self.op.id, exc.message)
+
+        # In a thread of its own: the forward may wait for the other party's answer.
+        threading.Thread(target=pass_on, name=f"envclone-cancel-{self.op.id[:8]}", daemon=True).start()
 
     def snapshot(self) -> Operation:
         with self._lock:
@@ -158,6 +186,11 @@ class Recorder:
         if self._cancel_seen:
             raise Cancelled()
 
+    def revoke(self) -> None:
+        """This runner lost its claim (taken over after its heartbeats stopped): stop at the next
+        check, as a cancel would; the fence keeps every later write off the record."""
+        self._cancel_seen = True
+
     def cancel(self, record: Callable[[], None]) -> None:
         """The engine's side of a cancel: pass it on first while a part of the operation runs
         elsewhere (cancel_forwarded_to), then ``record`` it and let the next check see it at once.
@@ -166,6 +199,7 @@ class Recorder:
         with self._cancel_lock:
             if self._forward is not None:
                 self._forward()
+                self._forwarded = True
             record()
             self._cancel_seen = True
             with self._lock:  # the live record shows the cancel at once, as the database does
@@ -209,7 +243,7 @@ class Recorder:
         canceller's thread, which raises (NotCancellable) to refuse it. Check for a cancel first
         thing in the block: one recorded before it was not passed on."""
         with self._cancel_lock:
-            self._forward = forward
+            self._forward, self._forwarded = forward, False
         try:
             yield
         finally:

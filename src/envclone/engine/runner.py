@@ -1,6 +1,8 @@
 """The Engine: submits operations (durable first, then dispatched), claims and runs them on a
 small thread pool in this process, finishes them with a terminal status, cancels, and recovers
-operations a previous run of this server left open (resumed or failed with the reason)."""
+operations a previous run of this server left open (resumed or failed with the reason). With a
+JobQueue (engine.dispatch) it runs nothing by itself: operations are enqueued with their record
+and run by whichever worker process takes the job (``run``), fenced by the runner's claim."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from envclone.auth.sealing import Sealer
 from envclone.domain.clock import utcnow
 from envclone.domain.operation import Operation, OperationStatus, Step, StepResult
+from envclone.engine.dispatch import JobQueue
 from envclone.engine.recorder import Cancelled, Recorder
 from envclone.engine.registry import OperationKind, Registry
 from envclone.errors import Conflict, EnvcloneError, NotCancellable
@@ -40,6 +43,8 @@ class Engine:
         runner_id: str,
         workers: int = 4,
         sealer: Sealer | None = None,
+        queue: JobQueue | None = None,
+        stale_after: dt.timedelta = HEARTBEAT_STALE,
     ) -> None:
         self.db = db
         # Secrets are sealed with the operation record: any process that claims it (this one after a
@@ -48,7 +53,19 @@ class Engine:
         self.registry = registry
         self.context = context
         self.runner_id = runner_id
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envclone-op")
+        # With a queue, operations run where a worker takes their job (``run``), not in this pool.
+        self._queue = queue
+        self._pool = (
+            ThreadPoolExecutor(max_workers=workers, thread_name_prefix="envclone-op")
+            if workers > 0 and queue is None
+            else None
+        )
+        # Several runners share the database only with a queue: then each write of a running
+        # operation is fenced by this runner's claim, so that one whose claim was taken over (it
+        # stopped sending heartbeats for stale_after, yet lives) can no longer change the record.
+        self._fence = runner_id if queue is not None else None
+        self.stale_after = stale_after
+        self.interrupted_reason = INTERRUPTED
         self._running: dict[str, Future[None]] = {}
         self._live: dict[str, Recorder] = {}  # what runs here, fresher than the database
         self._finished: list[Callable[[Operation], object]] = []
@@ -85,19 +102,45 @@ class Engine:
                 operation_secrets.put(conn, op.id, self.sealer.seal_json(dict(secrets), context=_context(op.id)))
             if also is not None:
                 also(conn, op)
-        self._dispatch(op.id)
+            if self._queue is not None:
+                self._queue.enqueue(conn, op.id)  # with the record, in its transaction
+        if self._queue is None:
+            self._dispatch(op.id)
         return op
 
     def _dispatch(self, op_id: str) -> None:
+        if self._queue is not None:
+            with self.db.begin() as conn:
+                self._queue.enqueue(conn, op_id)
+            return
+        if self._pool is None:
+            raise RuntimeError("this engine runs no operation: it has neither threads nor a queue")
         with self._guard:
             self._running[op_id] = self._pool.submit(self._run, op_id)
 
+    @property
+    def queue(self) -> JobQueue | None:
+        return self._queue
+
+    def run(self, op_id: str) -> None:
+        """Claim and run the operation in the calling thread (a queue worker's job); nothing
+        happens if another runner has claimed it or it has ended."""
+        self._run(op_id)
+
     def wait(self, op_id: str, timeout: float | None = None) -> Operation:
-        """Block until the operation ends (for the CLI and tests in-process)."""
+        """Block until the operation ends (for the CLI and tests in-process). With a queue the
+        operation runs in another process: its record is read until it has ended."""
         with self._guard:
             future = self._running.get(op_id)
         if future is not None:
             future.result(timeout)
+        elif self._queue is not None:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while not (op := self.get(op_id)).status.is_terminal:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise TimeoutError(f"operation {op_id} has not ended after {timeout} s")
+                time.sleep(0.2)
+            return op
         return self.get(op_id)
 
     # -- running ----------------------------------------------------------------------------------
@@ -110,7 +153,9 @@ class Engine:
                 sealed = operation_secrets.get(conn, op_id)
             kind = self.registry.get(op.kind)
             op.secrets = self.secrets_of(op_id, sealed)
-            rec = Recorder(self.db, op, kind.phases, keep_secrets=lambda secrets: self._seal(op_id, secrets))
+            rec = Recorder(
+                self.db, op, kind.phases, keep_secrets=lambda secrets: self._seal(op_id, secrets), fence=self._fence
+            )
             with self._guard:
                 self._live[op_id] = rec
             self._execute(kind, op, rec)
@@ -155,7 +200,10 @@ class Engine:
                     step.result, step.details = (
                         (StepResult.SUCCESS, None) if succeeded else (StepResult.FAILED, message)
                     )
-            repo.finish(conn, op, status, code, message)
+            if not repo.finish(conn, op, status, code, message, runner=self._fence) and self._fence is not None:
+                # Taken over while it ran (its heartbeats stopped): the record is the new runner's.
+                log.warning("operation %s was taken over by another runner; its end here is not recorded", op.id)
+                return
             repo.clear_committed(conn, op.id)
             operation_secrets.delete(conn, op.id)
 
@@ -184,6 +232,13 @@ class Engine:
             return live.snapshot()
         with self.db.read() as conn:
             return repo.load(conn, op_id)
+
+    def running(self, op_id: str) -> Operation | None:
+        """The live view of ``op_id`` if it runs in this process, else None; never touches the
+        database, so an API may call it on its event loop (status polls)."""
+        with self._guard:
+            live = self._live.get(op_id)
+        return live.snapshot() if live is not None else None
 
     def live(self, op: Operation) -> Operation:
         """``op`` as read from the database, or the live record if it runs here: a listing then
@@ -244,7 +299,7 @@ class Engine:
         """Resume or fail what a previous run left open; never leave one in progress."""
         recovered: list[str] = []
         with self.db.begin() as conn:
-            for op in repo.interrupted(conn, self.runner_id, utcnow() - HEARTBEAT_STALE):
+            for op in self._left_open(conn):
                 committed = repo.committed_steps(conn, op.id)
                 if committed is not None:
                     # Stopped after its change committed: it succeeded (and never runs again, even if
@@ -275,15 +330,39 @@ class Engine:
                     continue
                 for step in op.steps:
                     if step.result == StepResult.IN_PROGRESS:
-                        step.result, step.details = StepResult.FAILED, INTERRUPTED
-                repo.finish(conn, op, OperationStatus.FAILED, "interrupted", INTERRUPTED)
+                        step.result, step.details = StepResult.FAILED, self.interrupted_reason
+                repo.finish(conn, op, OperationStatus.FAILED, "interrupted", self.interrupted_reason)
                 operation_secrets.delete(conn, op.id)
         for op_id in recovered:
             self._dispatch(op_id)
         return recovered
 
+    def _left_open(self, conn: sa.Connection) -> list[Operation]:
+        if self._queue is None:
+            # One runner per database: whatever it did not finish is its own, or nobody's.
+            return repo.interrupted(conn, self.runner_id, utcnow() - HEARTBEAT_STALE)
+        # Many runners: only what a runner stopped beating for; a queued one waits for its job.
+        return repo.stale(conn, utcnow() - self.stale_after)
+
+    def beat(self) -> list[str]:
+        """Renew this runner's claim on what it runs (a worker calls it every few seconds, however
+        busy its operations are); returns the ones whose claim another runner took over, each
+        told to stop at its next check."""
+        with self._guard:
+            live = dict(self._live)
+        if not live:
+            return []
+        with self.db.begin() as conn:
+            held = repo.beat(conn, self.runner_id, list(live))
+        lost = [op_id for op_id in live if op_id not in held]
+        for op_id in lost:
+            log.warning("operation %s: this runner's claim was taken over; stopping it", op_id)
+            live[op_id].revoke()
+        return lost
+
     def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def _context(op_id: str) -> str:

@@ -5,8 +5,6 @@ through check_password, which throttles failed attempts (auth.throttle) by user 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import time
 from contextvars import ContextVar
 
 import sqlalchemy as sa
@@ -28,24 +26,32 @@ _users = TableRepository(tables.users)
 # present or future, can leave it out. Empty for callers in the same process.
 client_address: ContextVar[str] = ContextVar("client_address", default="")
 
-_CACHE_SECONDS = 120.0
-_CACHE_SIZE = 4096
 
-
-def _verified(ctx: ServiceContext, hashed: str | None, password: str) -> bool:
+def _verified(ctx: ServiceContext, hashed: str | None, password: str, epoch: int) -> bool:
     if hashed is None:
         verify_password(None, password)  # same cost as a real check
         return False
-    key = hashlib.sha256(f"{hashed}\0{password}".encode()).hexdigest()
-    now = time.monotonic()
-    if ctx.verified.get(key, 0.0) > now:
+    if ctx.credentials.proven(hashed, password):
         return True
     if not verify_password(hashed, password):
         return False
-    if len(ctx.verified) >= _CACHE_SIZE:
-        ctx.verified.clear()
-    ctx.verified[key] = now + _CACHE_SECONDS
+    ctx.credentials.remember_proof(hashed, password, epoch)
     return True
+
+
+def cached_password(ctx: ServiceContext, login: str, password: str) -> Principal | None:
+    """The user, if these credentials were checked a moment ago and nothing revoked them since:
+    no database, no hashing, so the API may call it on its event loop. None means "ask
+    check_password". The login throttle holds here as it does there."""
+    who = ctx.credentials.password(login, password)
+    if who is None:
+        return None
+    key, address = login[:256], client_address.get()
+    wait = ctx.logins.wait(key, address)
+    if wait > 0:
+        raise TooManyAttempts(wait)
+    ctx.logins.succeeded(key, address)
+    return who
 
 
 def check_password(ctx: ServiceContext, login: str, password: str) -> Principal:
@@ -55,34 +61,56 @@ def check_password(ctx: ServiceContext, login: str, password: str) -> Principal:
     wait = ctx.logins.wait(key, address)
     if wait > 0:
         raise TooManyAttempts(wait)
+    cached = ctx.credentials.password(login, password)
+    if cached is not None:
+        ctx.logins.succeeded(key, address)
+        return cached
+    epoch = ctx.credentials.epoch  # before the reads: a revocation after them discards their answer
     with ctx.db.read() as conn:
         # No login holds NUL (PostgreSQL could not even compare it): such a name is a failure.
         user = _users.find(conn, {"login": login}) if "\x00" not in login else None
         hashed = user["password_hash"] if user and user["enabled"] else None
-        if not _verified(ctx, hashed, password):
+        if not _verified(ctx, hashed, password, epoch):
             ctx.logins.failed(key, address)
             raise InvalidCredentials()
         ctx.logins.succeeded(key, address)
-        return Principal.of(login, roles_of(conn, login))
+        who = Principal.of(login, roles_of(conn, login))
+    ctx.credentials.remember_password(login, password, who, epoch)
+    return who
+
+
+def cached_token(ctx: ServiceContext, token: str, kinds: tuple[str, ...] | None) -> tuple[Principal, str] | None:
+    """The user and kind of a token (of one of ``kinds`` unless None) checked a moment ago; None
+    means "ask the database". No I/O: the API may call it on its event loop."""
+    entry = ctx.credentials.token(token)
+    if entry is None or (kinds is not None and entry.kind not in kinds) or not tokens.live(entry.expires):
+        return None
+    return entry.principal, entry.kind
+
+
+def _token(ctx: ServiceContext, token: str, kinds: tuple[str, ...] | None) -> tuple[Principal, str]:
+    cached = cached_token(ctx, token, kinds)
+    if cached is not None:
+        return cached
+    epoch = ctx.credentials.epoch
+    with ctx.db.read() as conn:
+        found = tokens.lookup(conn, token, kinds)
+        user = _users.find(conn, {"login": found[0]}) if found else None
+        if found is None or user is None or not user["enabled"]:
+            raise InvalidCredentials()
+        login, kind, expires = found
+        who = Principal.of(login, roles_of(conn, login))
+    ctx.credentials.remember_token(token, who, kind, expires, epoch)
+    return who, kind
 
 
 def check_token(ctx: ServiceContext, token: str, *, kind: str | None = None) -> Principal:
-    with ctx.db.read() as conn:
-        login = tokens.resolve(conn, token, kind=kind)
-        user = _users.find(conn, {"login": login}) if login else None
-        if login is None or user is None or not user["enabled"]:
-            raise InvalidCredentials()
-        return Principal.of(login, roles_of(conn, login))
+    return _token(ctx, token, (kind,) if kind is not None else None)[0]
 
 
 def check_session(ctx: ServiceContext, token: str, *, kinds: tuple[str, ...]) -> tuple[Principal, str]:
     """The user of a live session token of one of ``kinds``, and which kind it is."""
-    with ctx.db.read() as conn:
-        found = tokens.resolve_session(conn, token, kinds)
-        user = _users.find(conn, {"login": found[0]}) if found else None
-        if found is None or user is None or not user["enabled"]:
-            raise InvalidCredentials()
-        return Principal.of(found[0], roles_of(conn, found[0])), found[1]
+    return _token(ctx, token, kinds)
 
 
 def issue_token(ctx: ServiceContext, login: str, password: str, *, kind: str = "bearer") -> tuple[str, dt.datetime]:
@@ -115,15 +143,19 @@ def renew_session(ctx: ServiceContext, token: str, *, kind: str) -> dt.datetime:
 
 def touch_session(ctx: ServiceContext, token: str, *, kind: str, ttl_seconds: int) -> Principal:
     """A live session's user, its time restarted to ``ttl_seconds`` from now (for sessions that end
-    after a time idle). InvalidCredentials when it has ended. The restart is best-effort: while a
-    long writer holds the database (a restore, on SQLite), the session keeps the expiry it has
-    rather than the request waiting for the lock."""
+    after a time idle). InvalidCredentials when it has ended, which the restart also finds out
+    (a session ended elsewhere than in this process, after the check was cached). The restart is
+    best-effort: while a long writer holds the database (a restore, on SQLite), the session keeps
+    the expiry it has rather than the request waiting for the lock."""
     who = check_token(ctx, token, kind=kind)
     try:
         with ctx.db.begin_nowait() as conn:
-            tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds)
+            extended = tokens.extend(conn, token, kind=kind, ttl_seconds=ttl_seconds)
     except sa.exc.OperationalError:
-        pass
+        return who
+    if extended is None:
+        ctx.credentials.invalidate()
+        raise InvalidCredentials()
     return who
 
 

@@ -63,6 +63,7 @@ from envclone.services import storage_service
 from envclone.services._pipe import stream_writer
 from envclone.services.context import ServiceContext
 from envclone.store import duplications, tables
+from envclone.store.operations import check_lock_free
 from envclone.store.repository import TableRepository
 
 log = logging.getLogger("envclone.duplications")
@@ -181,6 +182,12 @@ def start_target(ctx: ServiceContext, who: Principal, dup_id: str, request: Dupl
     return _submit(ctx, who, IMPORT_KIND, params, source, target, place.secrets)
 
 
+def may_restore(ctx: ServiceContext, who: Principal) -> None:
+    """Whether ``who`` may restore a package here now, decided before its upload is read: a Viewer
+    or a fenced environment is refused without the server spooling a byte of the body."""
+    _guard(ctx, who, Permission.MIGRATE)
+
+
 def restore(ctx: ServiceContext, who: Principal, package: BinaryIO, metadata: RestorationRequest) -> DuplicationRecord:
     """POST /restoration: the uploaded package checked whole before anything is recorded, then a
     new target-side duplication that imports it."""
@@ -188,6 +195,9 @@ def restore(ctx: ServiceContext, who: Principal, package: BinaryIO, metadata: Re
     asked = metadata.target.project.id.upper() if metadata.target.project.id else None
     with ctx.db.read() as conn:
         check_free(conn, str(metadata.target.project.name), asked)
+        # A restoration has nothing to wait for: refused at once while a restore or clone changes
+        # content, as when its kind held the lock from the start (it takes it as it runs).
+        check_lock_free(conn)
     present = set(list_archives(ctx.blobs))  # a refused upload removes only what it added
     try:
         manifest = import_archive(package, ctx.blobs)

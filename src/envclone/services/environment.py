@@ -112,6 +112,11 @@ def _image_key(kind: str) -> str:
     return key
 
 
+def may_put_image(who: Principal) -> None:
+    """Whether ``who`` may change an image, decided before the route reads the image into memory."""
+    who.require(Permission.ADMINISTER_SETTINGS)
+
+
 def put_image(ctx: ServiceContext, who: Principal, kind: str, data: bytes, content_type: str) -> dict[str, Any]:
     who.require(Permission.ADMINISTER_SETTINGS)
     key = _image_key(kind)

@@ -9,6 +9,7 @@ changed time applies from its next occurrence, and a new job's first run is its 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import re
 from typing import Any
@@ -25,6 +26,12 @@ from envclone.store import jobs
 log = logging.getLogger("envclone.jobs")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 SLOT_PREFIX = "job_slot:"
+
+
+def slot_key(uid: str) -> str:
+    """The server_state key of a job's last handled slot: a job's uid (up to 250 characters) does
+    not fit the 64-character key with the scheduler's suffix, so it is named by a hash of it."""
+    return SLOT_PREFIX + hashlib.blake2b(uid.encode(), digest_size=16).hexdigest()
 
 
 def daily_time(job: dict[str, Any]) -> str | None:
@@ -49,7 +56,7 @@ class JobRun:
 
     def __init__(self, ctx: ServiceContext, uid: str, start: str, zone: str) -> None:
         self.ctx, self.uid = ctx, uid
-        self.slot_key = SLOT_PREFIX + uid
+        self.slot_key = slot_key(uid)
         self._start, self._zone = start, zone
 
     def start_time(self) -> tuple[str, str]:

@@ -16,14 +16,43 @@ from envclone.store import operations as repo
 def get_operation(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
     """By id, or by number (the job id the EPM dialect hands out)."""
     who.require(Permission.READ_CONTENT)
-    return for_reader(who, ctx.engine.get(_op_id(ctx, ref)))
+    return for_reader(who, _read(ctx, _op_id(ctx, ref)))
 
 
 def get_by_number(ctx: ServiceContext, who: Principal, seq: int) -> Operation:
     who.require(Permission.READ_CONTENT)
-    with ctx.db.read() as conn:
-        op_id = repo.load_seq(conn, seq).id
-    return for_reader(who, ctx.engine.get(op_id))  # the engine's live view while it runs here
+    op_id = ctx.views.id_of(seq)
+    if op_id is None:
+        with ctx.db.read() as conn:
+            op_id = repo.load_seq(conn, seq).id
+    return for_reader(who, _read(ctx, op_id))  # the engine's live view while it runs here
+
+
+def peek_operation(ctx: ServiceContext, who: Principal, ref: str | int) -> Operation | None:
+    """get_operation (or get_by_number) without I/O, for an API's event loop: the operation if it
+    runs in this process or ended a moment ago; None when only get_operation can tell."""
+    who.require(Permission.READ_CONTENT)
+    if isinstance(ref, int):
+        op_id = ctx.views.id_of(ref)
+    elif ref.isascii() and ref.isdigit():
+        op_id = ctx.views.id_of(int(ref)) if len(ref) <= 19 else None
+    else:
+        op_id = ref
+    if op_id is None:
+        return None
+    found = ctx.views.running(op_id, ctx.engine.running)
+    return for_reader(who, found) if found is not None else None
+
+
+def _read(ctx: ServiceContext, op_id: str) -> Operation:
+    """The engine's view (live while the operation runs here), or one read a moment ago."""
+    found = ctx.views.running(op_id, ctx.engine.running)
+    if found is not None:
+        return found
+    epoch = ctx.views.epoch
+    op = ctx.engine.get(op_id)
+    ctx.views.put(op, epoch)
+    return op
 
 
 def _op_id(ctx: ServiceContext, ref: str) -> str:
@@ -31,6 +60,9 @@ def _op_id(ctx: ServiceContext, ref: str) -> str:
         return ref
     if len(ref) > 19:  # past 64 bits: no such number (and int() refuses thousands of digits)
         raise NotFound(f"operation {ref[:40]}... not found")
+    op_id = ctx.views.id_of(int(ref))
+    if op_id is not None:
+        return op_id
     with ctx.db.read() as conn:
         return repo.load_seq(conn, int(ref)).id
 
@@ -50,12 +82,16 @@ def list_operations(
     with ctx.db.snapshot() as conn:
         listed = repo.listing(conn, kind=kind, status=status, limit=limit, offset=offset)
         total = repo.count(conn, kind=kind, status=status)
-    # Running ones as the engine sees them, as get does.
-    return [for_reader(who, ctx.engine.live(op)) for op in listed], total
+    # Running ones as the engine sees them, through the views that get reads: the same progress.
+    return [for_reader(who, ctx.views.running(op.id, ctx.engine.running) or op) for op in listed], total
 
 
 def cancel(ctx: ServiceContext, who: Principal, ref: str) -> Operation:
     """Cancel by id or number. Accepted means the operation stops and changes nothing; refused
     (409 not_cancellable) once it has ended or passed its point of no return (engine.cancel)."""
     who.require(Permission.MIGRATE)
-    return for_reader(who, ctx.engine.cancel(_op_id(ctx, ref)))
+    op_id = _op_id(ctx, ref)
+    try:
+        return for_reader(who, ctx.engine.cancel(op_id))
+    finally:
+        ctx.views.ended(op_id)  # the next read shows the cancel

@@ -54,6 +54,12 @@ def missing(ctx: ServiceContext, who: Principal, ids: list[str]) -> list[str]:
     return missing_chunks(ctx.blobs, ids)
 
 
+def may_receive(who: Principal) -> None:
+    """Whether ``who`` may send chunks and manifests, decided before a body is read: the route
+    holds a body in memory (up to 256 MiB), which who may not send must never make it do."""
+    who.require(Permission.MIGRATE)
+
+
 def receive_chunk(ctx: ServiceContext, who: Principal, chunk_id: str, size: int, blob: bytes) -> bool:
     who.require(Permission.MIGRATE)
     if not is_chunk_id(chunk_id):

@@ -4,7 +4,7 @@ and backups skip what did not change."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files as resource_files
 from typing import Any
@@ -46,9 +46,21 @@ def _nul_is_a_client_error(context: sa.engine.ExceptionContext) -> None:
         raise InvalidRequest("a name or value holds the character U+0000, which cannot be stored") from None
 
 
+# What a transaction changed (components, sessions), noted on its connection for the callbacks
+# that Database.after_commit registers: in-memory caches of this process that must not outlive it.
+_CHANGED = "envclone_changed"
+
+
+def note_change(conn: sa.Connection, what: str) -> None:
+    """Record that the caller's transaction changes ``what``: once it commits, every callback
+    registered with ``after_commit`` is told (nothing is told of a transaction rolled back)."""
+    conn.info.setdefault(_CHANGED, set()).add(what)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
+        self._after_commit: list[Callable[[frozenset[str]], None]] = []
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             # hide_parameters: a failed statement's message must never carry row values (hashes).
@@ -69,11 +81,25 @@ class Database:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
 
+    def after_commit(self, callback: Callable[[frozenset[str]], None]) -> None:
+        """Call ``callback`` with what each transaction of this process noted (note_change) once it
+        has committed: after, so that no reader can fill a cache from the state before it."""
+        self._after_commit.append(callback)
+
+    def _committed(self, conn: sa.Connection) -> None:
+        changed = conn.info.pop(_CHANGED, None)
+        if changed:
+            for callback in self._after_commit:
+                callback(frozenset(changed))
+
     @contextmanager
     def begin(self) -> Iterator[sa.Connection]:
         """One transaction: committed if the block ends normally, rolled back otherwise."""
-        with self.engine.begin() as conn:
-            yield conn
+        with self.engine.connect() as conn:
+            conn.info.pop(_CHANGED, None)  # the notes of a transaction rolled back on this connection
+            with conn.begin():
+                yield conn
+            self._committed(conn)
 
     @contextmanager
     def begin_nowait(self) -> Iterator[sa.Connection]:
@@ -82,10 +108,12 @@ class Database:
         PostgreSQL a row lock (lock_timeout), which also keeps it out of deadlocks."""
         with self.engine.connect() as conn:
             conn.execution_options(envclone_busy_ms=50)
+            conn.info.pop(_CHANGED, None)
             with conn.begin():
                 if not self.is_sqlite:
                     conn.exec_driver_sql("SET LOCAL lock_timeout = '50ms'")
                 yield conn
+            self._committed(conn)
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
@@ -111,6 +139,7 @@ class Database:
 
 def bump(conn: sa.Connection, component: Component | str) -> None:
     """Record that a component changed, inside the caller's transaction."""
+    note_change(conn, str(component))
     table = tables.component_generations
     updated = conn.execute(
         table.update().where(table.c.component == str(component)).values(generation=table.c.generation + 1)

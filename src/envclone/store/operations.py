@@ -15,6 +15,7 @@ from envclone.domain.limits import INT64_MAX
 from envclone.domain.operation import Operation, OperationStatus, Progress, Step
 from envclone.errors import Conflict, NotFound
 from envclone.store import server_state, tables
+from envclone.store.database import note_change
 
 T = tables.operations
 CONTENT_LOCK = "content"
@@ -68,11 +69,36 @@ def create(
     return load(conn, op_id)
 
 
+def lock_holder(conn: sa.Connection) -> tuple[str, str] | None:
+    """(kind, id) of the operation holding the content lock, or None."""
+    holder = conn.execute(sa.select(T.c.kind, T.c.id).where(T.c.lock_key == CONTENT_LOCK)).first()
+    return (holder.kind, holder.id) if holder is not None else None
+
+
 def check_lock_free(conn: sa.Connection) -> None:
     """Raise Conflict if an exclusive operation holds the content lock."""
-    holder = conn.execute(sa.select(T.c.kind, T.c.id).where(T.c.lock_key == CONTENT_LOCK)).first()
+    holder = lock_holder(conn)
     if holder is not None:
-        raise Conflict(_busy(f"the {holder.kind} operation {holder.id}"))
+        raise Conflict(_busy(f"the {holder[0]} operation {holder[1]}"))
+
+
+def take_lock(conn: sa.Connection, op_id: str) -> str | None:
+    """Give the open operation ``op_id`` the content lock late (one that first waits for something
+    without changing content); None once it holds it (again: idempotent), else what holds it. The
+    unique ``lock_key`` decides a race with an exclusive operation's insert, as in ``create``."""
+    holder = lock_holder(conn)
+    if holder is not None:
+        return None if holder[1] == op_id else f"the {holder[0]} operation {holder[1]}"
+    try:
+        with conn.begin_nested():
+            taken = conn.execute(
+                T.update().where(T.c.id == op_id, T.c.status.in_(OPEN)).values(lock_key=CONTENT_LOCK)
+            ).rowcount
+    except sa.exc.IntegrityError:
+        return "another operation"
+    if taken != 1:
+        raise Conflict(f"operation {op_id} has ended; it cannot take the content lock")
+    return None
 
 
 def _busy(what: str | None) -> str:
@@ -132,11 +158,16 @@ def claim(conn: sa.Connection, op_id: str, runner: str) -> bool:
     return result.rowcount == 1
 
 
-def save_progress(conn: sa.Connection, op: Operation) -> bool:
+def _fenced(runner: str | None) -> sa.ColumnElement[bool]:
+    # Where several runners share the database, a write of a running operation is its claimer's.
+    return T.c.runner == runner if runner is not None else sa.true()
+
+
+def save_progress(conn: sa.Connection, op: Operation, *, runner: str | None = None) -> bool:
     """Write steps, progress and result; returns whether a cancel was requested meanwhile."""
     conn.execute(
         T.update()
-        .where(T.c.id == op.id, T.c.status.in_(OPEN))
+        .where(T.c.id == op.id, T.c.status.in_(OPEN), _fenced(runner))
         .values(
             steps=[s.to_json() for s in op.steps],
             progress=op.progress.to_json(),
@@ -147,11 +178,21 @@ def save_progress(conn: sa.Connection, op: Operation) -> bool:
     return bool(conn.execute(sa.select(T.c.cancel_requested).where(T.c.id == op.id)).scalar())
 
 
-def finish(conn: sa.Connection, op: Operation, status: OperationStatus, code: str | None, message: str | None) -> None:
+def finish(
+    conn: sa.Connection,
+    op: Operation,
+    status: OperationStatus,
+    code: str | None,
+    message: str | None,
+    *,
+    runner: str | None = None,
+) -> bool:
+    """Give the operation its terminal status; False if it had ended already (or, with
+    ``runner``, is no longer that runner's)."""
     assert status.is_terminal
-    conn.execute(
+    result = conn.execute(
         T.update()
-        .where(T.c.id == op.id, T.c.status.in_(OPEN))
+        .where(T.c.id == op.id, T.c.status.in_(OPEN), _fenced(runner))
         .values(
             status=status.value,
             steps=[s.to_json() for s in op.steps],
@@ -163,6 +204,7 @@ def finish(conn: sa.Connection, op: Operation, status: OperationStatus, code: st
             lock_key=None,
         )
     )
+    return result.rowcount == 1
 
 
 # A cancel and the point of no return exclude each other: each is one guarded update of the same row
@@ -200,6 +242,35 @@ def interrupted(conn: sa.Connection, runner: str, stale_before: dt.datetime) -> 
         sa.or_(T.c.runner == runner, T.c.runner.is_(None), T.c.heartbeat < stale_before),
     )
     return [_to_operation(r) for r in conn.execute(query)]
+
+
+def stale(conn: sa.Connection, stale_before: dt.datetime) -> list[Operation]:
+    """Running operations whose runner stopped sending heartbeats, where several runners share the
+    database. Their rows stay locked until the caller's transaction ends, and rows another runner
+    is settling are skipped, so that two runners never settle (or requeue) the same operation."""
+    query = (
+        sa.select(T)
+        .where(T.c.status == OperationStatus.RUNNING.value, T.c.heartbeat < stale_before)
+        .with_for_update(skip_locked=True)
+    )
+    return [_to_operation(r) for r in conn.execute(query)]
+
+
+def beat(conn: sa.Connection, runner: str, op_ids: list[str]) -> set[str]:
+    """Renew ``runner``'s claim on the operations it runs; returns those it still holds."""
+    held = conn.execute(
+        T.update()
+        .where(T.c.id.in_(op_ids), T.c.runner == runner, T.c.status == OperationStatus.RUNNING.value)
+        .values(heartbeat=utcnow())
+        .returning(T.c.id)
+    )
+    return {row.id for row in held}
+
+
+def queued_before(conn: sa.Connection, before: dt.datetime) -> list[str]:
+    """Queued operations recorded before ``before`` (a queue sweeper looks for their jobs)."""
+    query = sa.select(T.c.id).where(T.c.status == OperationStatus.QUEUED.value, T.c.created < before)
+    return list(conn.execute(query).scalars())
 
 
 def requeue(conn: sa.Connection, op: Operation) -> None:
@@ -247,8 +318,13 @@ def clear_committed(conn: sa.Connection, op_id: str) -> None:
     server_state.delete(conn, _COMMITTED + op_id)
 
 
+# What forget notes (store.database.note_change): caches of finished operations must let go.
+OPERATIONS_FORGOTTEN = "operations forgotten"
+
+
 def forget(conn: sa.Connection, op_id: str) -> bool:
     """Remove a finished operation's record (a client dismissing a task it has read); False if the
     operation is unknown or still open: an open one is cancelled, never forgotten."""
+    note_change(conn, OPERATIONS_FORGOTTEN)
     terminal = [s.value for s in OperationStatus if s.is_terminal]
     return bool(conn.execute(T.delete().where(T.c.id == op_id, T.c.status.in_(terminal))).rowcount)

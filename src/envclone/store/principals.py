@@ -9,11 +9,15 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 
 from envclone.store import tables
+from envclone.store.database import note_change
 
 # An apply's receipt (services.transfer) reads one operation's status: it is not a login, and the
 # source must keep following its clone whatever becomes of the account that started it.
 RECEIPT_PREFIX = "receipt:"
 Credentials = dict[str, tuple[str | None, bool]]  # login -> (password hash, enabled)
+# What a transaction that ends sessions notes (store.database.note_change): caches of checked
+# credentials must forget them once it commits.
+SESSIONS_ENDED = "sessions ended"
 
 
 def groups_of(conn: sa.Connection, login: str) -> set[str]:
@@ -53,6 +57,7 @@ def credentials(conn: sa.Connection) -> Credentials:
 def end_sessions(conn: sa.Connection, logins: Iterable[str]) -> int:
     """Delete every token and dialect session of ``logins`` (receipts excepted); how many."""
     t, ended = tables.tokens, 0
+    note_change(conn, SESSIONS_ENDED)
     chosen = sorted(set(logins))
     for start in range(0, len(chosen), 500):
         batch = chosen[start : start + 500]

@@ -11,6 +11,7 @@ import json
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -669,15 +670,23 @@ def test_killing_the_target_mid_transfer_fails_cleanly_and_the_next_clone_resume
     source = env_of(servers.start(data_dir=tmp / "data", db_url=db_url), ADMIN_PASSWORD)
     target = _target(servers)
     before = digests(target.http)
+    chunk_folders = [target.server.data_dir / "blobs" / folder for folder in ("packs", "chunks")]
+
+    def chunk_files() -> set[Path]:
+        return {path for folder in chunk_folders if folder.exists() for path in folder.rglob("*") if path.is_file()}
+
+    had = chunk_files()
     check_started(ok(source.http.post(CLONE, json=epm_body(target.server, target.password, FILES_ONLY))), source.server)
 
-    # Kill the target once some chunks have arrived and before the last has.
+    # Kill the target once some chunks it received are stored (in a pack it sealed, as it does with
+    # a pack open for a few seconds; or one file each) and before the last has arrived.
     end = time.monotonic() + 120
     while True:
         op = latest_clone(source.http)
         progress = op["progress"]
         assert op["status"] in ("queued", "running"), op
-        if progress["phase"] == "transfer" and 0 < progress["bytes_done"] < progress["bytes_total"]:
+        transferring = progress["phase"] == "transfer" and 0 < progress["bytes_done"] < progress["bytes_total"]
+        if transferring and chunk_files() - had:
             break
         assert time.monotonic() < end, op
         time.sleep(0.02)

@@ -18,6 +18,7 @@ from envclone.archive import (
     chunk_ids,
     chunks_of,
     gc,
+    layout,
     set_default_layout,
     use_layout,
 )
@@ -118,3 +119,13 @@ def test_gc_moves_an_old_store_into_packs(store: LocalBlobStore, default_blobs: 
     assert not list(store.list("chunks/"))
     with ArchiveReader.open(LocalBlobStore(store.root), "old") as reader:
         assert reader.check() == []
+
+
+def test_a_store_read_as_blobs_sees_another_process_move_it_to_packs(
+    store: LocalBlobStore, default_blobs: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert isinstance(chunks_of(store), BlobChunkStore)
+    use_layout(LocalBlobStore(store.root), ChunkLayout.PACKS)  # another process, asked for packs
+    assert isinstance(chunks_of(store), BlobChunkStore)  # remembered a while: no read per call
+    monkeypatch.setattr(layout, "_RECHECK_BLOBS_SECONDS", 0.0)
+    assert isinstance(chunks_of(store), PackChunkStore)  # then read again: packs, for good

@@ -4,6 +4,7 @@ holding its chunk are durable, and a migration cut short anywhere resumes withou
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from envclone.archive import (
     ChunkLayout,
     Manifest,
     PackChunkStore,
+    chunk_id,
     chunk_ids,
     chunks_of,
     compaction_due,
@@ -22,14 +24,18 @@ from envclone.archive import (
     set_default_layout,
     use_layout,
 )
+from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
 from envclone.archive.layout import default_layout
 from envclone.archive.pack_gc import migrate_legacy
 from envclone.archive.pack_index import INDEX_PREFIX, decode_index
 from envclone.archive.packs import PACK_PREFIX
 from envclone.blobs import BlobWriter, LocalBlobStore
+from tests.s3_server import shared_s3_server
 
 from ._helpers import write_archive
 from .conftest import pseudo_random
+
+CODEC = compression(DEFAULT_COMPRESSION)
 
 
 @pytest.fixture
@@ -168,3 +174,20 @@ def test_a_migration_cut_short_resumes_without_loss(
 def _manifest(store: LocalBlobStore, archive_id: str) -> Manifest:
     with ArchiveReader.open(LocalBlobStore(store.root), archive_id) as reader:
         return reader.manifest
+
+
+def test_a_store_of_blobs_on_s3_moves_into_packs() -> None:
+    s3 = shared_s3_server()
+    prefix = f"t-migrate-{time.time_ns()}/"
+    made = {chunk_id(data): encode(data, CODEC) for data in (pseudo_random(5000, bytes([n])) for n in range(12))}
+    legacy = BlobChunkStore(s3.store(prefix))
+    for cid, blob in made.items():
+        legacy.put(cid, blob)
+    other = PackChunkStore(s3.store(prefix))  # another process, loaded while the blobs are there
+    assert sorted(other.ids()) == sorted(made)
+    assert migrate_legacy(PackChunkStore(s3.store(prefix), target_size=20_000)) == len(made)
+    store = s3.store(prefix)
+    assert list(store.list("chunks/")) == [] and list(store.list(PACK_PREFIX))
+    assert all(PackChunkStore(s3.store(prefix)).get(cid) == blob for cid, blob in made.items())
+    # The process loaded before finds each chunk in its pack once its blob is gone.
+    assert all(other.get(cid) == blob for cid, blob in made.items())

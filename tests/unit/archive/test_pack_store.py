@@ -5,6 +5,7 @@ behaviour is held by tests/contract/test_chunk_store_contract.py."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -368,3 +369,18 @@ def test_a_pack_whose_marker_cannot_be_written_claims_none_of_its_chunks(tmp_pat
         chunks.put(cid, blob)
     assert not chunks.exists(cid)  # else a writer would reuse a chunk that is in memory only
     assert chunks._st.buffers == {}
+
+
+def test_a_pack_open_too_long_is_sealed_at_the_next_put(store: LocalBlobStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pack_store, "MAX_OPEN_SECONDS", 0.05)
+    chunks = PackChunkStore(store)  # packs of 16 MiB: size alone would seal none here
+    (a, blob_a), (b, blob_b), (c, blob_c) = stored(1), stored(2), stored(3)
+    chunks.put(a, blob_a, sync=False)
+    time.sleep(0.1)
+    chunks.put(b, blob_b, sync=False)  # a slow stream: the pack, open too long, is sealed with it
+    chunks.put(c, blob_c, sync=False)  # into a new pack
+    for work in list(chunks._st.sealing):
+        work.result(10)
+    # A process killed here (no sync) keeps ``a`` and ``b``, stored with their index; ``c`` is lost.
+    crashed = reopen(store)
+    assert sorted(crashed.ids()) == sorted([a, b]) and crashed.get(a) == blob_a and crashed.get(b) == blob_b

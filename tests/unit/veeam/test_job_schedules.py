@@ -18,13 +18,21 @@ from envclone.services import content_resources, environment, job_runs, resource
 from envclone.services.context import ServiceContext
 from envclone.services.job_schedules import JobSchedules, daily_time
 from envclone.settings import load_settings
+from tests.conftest import database_url
 
 ADMIN = Principal.of("admin", {"Service Administrator"})
 
 
-@pytest.fixture
-def ctx(tmp_path: Path) -> Iterator[ServiceContext]:
-    context, _ = build_context(load_settings(data_dir=tmp_path, admin_password="pw-1234567890", scheduler=False))
+# PostgreSQL too: it enforces column lengths that SQLite ignores (a job's slot key once outgrew its column).
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ctx(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServiceContext]:
+    settings = load_settings(
+        data_dir=tmp_path,
+        database_url=database_url(request.param, tmp_path, request),
+        admin_password="pw-1234567890",
+        scheduler=False,
+    )
+    context, _ = build_context(settings)
     environment.update_settings(context, ADMIN, {"maintenance_time_zone": "Europe/Paris"})
     yield context
     context.engine.shutdown()

@@ -28,7 +28,11 @@ def number(job_id: str) -> int:
 
 async def job(request: Request, who: Principal, job_id: str, kind: str) -> Operation:
     """The operation numbered ``job_id``, which must be of ``kind``."""
-    op = await run_in_threadpool(operations.get_by_number, context(request), who, number(job_id))
+    seq = number(job_id)
+    # One running here or ended a moment ago is read from memory; others cost a worker thread.
+    op = operations.peek_operation(context(request), who, seq)
+    if op is None:
+        op = await run_in_threadpool(operations.get_by_number, context(request), who, seq)
     if op.kind != kind:
         raise NotFound(f"job {job_id} not found")
     return op

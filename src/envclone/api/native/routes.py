@@ -31,13 +31,14 @@ JSON_LIMIT = 16 * 1024 * 1024
 
 def build_router() -> APIRouter:
     router = APIRouter(prefix="/v1", responses=ANY_CLIENT_ERROR)
+    # First: routes are matched in order, and status polls are the most frequent request by far.
+    router.include_router(operations.build_router())
     for crud in CRUDS:
         mount(router, crud)
     _auth_routes(router)
     _record_routes(router)
     _file_routes(router)
     _environment_routes(router)
-    router.include_router(operations.build_router())
     router.include_router(backups.build_router())
     router.include_router(transfer.build_router())
     router.include_router(clone.build_router())
@@ -187,6 +188,10 @@ def _environment_routes(router: APIRouter) -> None:
         **ok(s.Image, 200, 400, 401, 403, 404, 413, 422),
     )
     async def put_image(kind: ImageKind, request: Request, who: Principal = who_dep) -> dict[str, Any]:
+        environment.may_put_image(who)  # before the image is read into memory
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > environment.MAX_IMAGE_BYTES:
+            raise PayloadTooLarge(f"images are limited to {environment.MAX_IMAGE_BYTES} bytes")
         data = bytearray()
         async for chunk in request.stream():
             data.extend(chunk)

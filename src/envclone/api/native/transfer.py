@@ -32,7 +32,13 @@ def _receipt(request: Request) -> str:
     return receipt
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def _body(request: Request, who: Principal, limit: int) -> bytes:
+    """The whole body, once ``who`` may send it (before a byte is read) and no larger than ``limit``
+    (refused on its Content-Length already)."""
+    transfer.may_receive(who)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"the body is larger than {limit} bytes")
     data = bytearray()
     async for piece in request.stream():
         data.extend(piece)
@@ -56,13 +62,13 @@ def build_router() -> APIRouter:
         size = request.query_params.get("size", "")
         if not (size.isascii() and size.isdigit() and len(size) <= 12):
             raise InvalidRequest("size (the chunk's content length, a plain integer) is required")
-        blob = await _body(request, MAX_CHUNK_BLOB)
+        blob = await _body(request, who, MAX_CHUNK_BLOB)
         new = await run_in_threadpool(transfer.receive_chunk, context(request), who, chunk_id, int(size), blob)
         return wire.ChunkStored(id=chunk_id, stored=new)
 
     @router.put("/manifests", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422))
     async def put_manifest(request: Request, who: Principal = who_dep) -> wire.ManifestStored:
-        blob = await _body(request, MAX_MANIFEST_BLOB)
+        blob = await _body(request, who, MAX_MANIFEST_BLOB)
         return await run_in_threadpool(transfer.receive_manifest, context(request), who, blob)
 
     # The apply's answers are the whole rendered operation; the models name the part a source reads.

@@ -44,7 +44,11 @@ class StrategySessionScheme:
         value = request.headers.get(TOKEN_HEADER, "").strip() or request.cookies.get(COOKIE, "").strip()
         if not value:
             return None
-        who, kind = await run_in_threadpool(authentication.check_session, ctx, value, kinds=SESSION_KINDS)
+        # A session checked a moment ago is answered here, without a trip to a worker thread.
+        cached = authentication.cached_token(ctx, value, SESSION_KINDS)
+        if cached is None:
+            cached = await run_in_threadpool(authentication.check_session, ctx, value, kinds=SESSION_KINDS)
+        who, kind = cached
         request.state.strategy_session_kind = kind
         return who
 

@@ -72,6 +72,8 @@ def _check_cancel(body: schemas.StatusChange) -> None:
 
 async def _restore(request: Request, who: Principal) -> JSONResponse:
     ctx = context(request)
+    # Before the body: who may not restore is refused without the package being spooled to disk.
+    await run_in_threadpool(duplications.may_restore, ctx, who)
     received = await upload.read_upload(request, ctx.settings.max_package_bytes)
     try:
         record = await run_in_threadpool(duplications.restore, ctx, who, received.file, received.metadata)

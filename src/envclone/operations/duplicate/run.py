@@ -1,6 +1,6 @@
 """The three duplication handlers, one per kind (domain.duplication): LOCAL exports then imports
 here; SOURCE exports and syncs the package into the storage service; TARGET syncs it from there
-(or reads an uploaded package already imported) and imports. The import is apply_archive's one
+(or reads an uploaded package already imported), takes the content lock, and imports. The import is apply_archive's one
 transaction, so cancel, progress and all-or-nothing are a restore's."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from envclone.domain.duplication import EXPORT_STEP, IMPORT_STEP, SYNC_IN_STEP, 
 from envclone.domain.operation import Operation
 from envclone.engine import Cancelled, Recorder
 from envclone.operations.apply_archive import Applying, ArchiveApply, apply_archive
+from envclone.operations.content_lock import hold_content_lock
 from envclone.operations.context import OperationContext
 from envclone.operations.duplicate import storage
 from envclone.operations.duplicate.errors import StorageNotConfigured, SyncTimedOut
@@ -58,6 +59,11 @@ def run_import(ctx: OperationContext, op: Operation, rec: Recorder) -> None:
             manifest = _sync_in(ctx, rec, params, _storage(ctx, op, params))
         with ArchiveReader(ctx.blobs, manifest) as reader:
             read_info(reader)  # a package this server reads, before anything is changed
+        # Only now the content lock (the kind is not exclusive): waiting for the source, and
+        # pulling chunks that gc's grace keeps, change no content, so a restore, clone or
+        # maintenance here is not refused for the hour a source may take. A restore holding it
+        # now is waited for, still import_syncing and cancellable.
+        hold_content_lock(ctx, rec, op.id, ctx.settings.duplication_sync_timeout_seconds)
     _import(ctx, rec, params, manifest)
 
 
