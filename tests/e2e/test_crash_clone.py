@@ -149,4 +149,3 @@ def test_source_killed_around_the_targets_commit(pair: Pair, point: str) -> None
     assert content == ("old" if point == faults.BEFORE_APPLY else "new"), content
     clone_again(pair)
     no_traceback(pair.source, pair.target)
-
