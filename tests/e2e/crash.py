@@ -54,6 +54,13 @@ class Node:
         assert self.server is not None
         return self.server.client(ADMIN, self.password)
 
+    def running(self) -> Node:
+        """This node's server without a fault armed: the one already running, or a new one."""
+        alive = self.server is not None and self.server.process is not None and self.server.process.poll() is None
+        if alive and self.server is not None and FAULT not in self.server.env:
+            return self
+        return self.start()
+
     def died_by_fault(self, deadline: float = 60.0) -> None:
         """Wait for the armed fault point to kill the server: it must end by SIGKILL, nothing else."""
         try:

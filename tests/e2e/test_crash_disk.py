@@ -2,7 +2,7 @@
 the test; we run as root), on SQLite and PostgreSQL. Daily maintenance then fails saying the disk
 is full, every status read still answers, no backup that names a half-written archive appears,
 the environment is unchanged by digest, and once there is room the same maintenance succeeds and
-its backup verifies."""
+its backup verifies. The same for a clone's target whose disk fills as it receives and applies."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.builders import make_environment, tag
-from tests.conftest import BACKENDS, database_url
+from tests.conftest import ADMIN, BACKENDS, database_url
 from tests.e2e.client import digest, ok
 from tests.e2e.crash import Node, nothing_open, wait_ended
 
@@ -92,3 +92,37 @@ def test_a_disk_full_while_a_backup_is_written(small_disk: Node) -> None:
         assert digest(http)["components"] == before["components"]
     node.stop()
     assert "Traceback" not in node.log(), node.log()[-3000:]
+
+
+def test_a_clone_target_whose_disk_fills(small_disk: Node, tmp_path: Path) -> None:
+    """The target's disk fills while it receives and applies a clone: the clone fails saying so,
+    the target is unchanged by digest, and with room again the same clone succeeds."""
+    target = small_disk.start()
+    source = Node(tmp_path / "source", f"sqlite:///{tmp_path / 'source.db'}").start()
+    try:
+        with source.client() as src, target.client() as tgt:
+            make_environment(src)
+            for _ in range(FILES + 2):  # the target must hold their chunks and then their contents
+                ok(src.put(f"/v1/files/inbox/big-{tag()}.bin", content=os.urandom(FILE_BYTES)), 201)
+            make_environment(tgt)
+            before = digest(tgt)
+            body = {"target_url": target.url, "target_user": ADMIN, "target_password": source.password}
+            body["options"] = {"storedSnapshotsAndFiles": True}
+
+            op = wait_ended(src, ok(src.post("/v1/clone", json=body), 202)["id"])
+            assert op["status"] == "failed", op
+            assert "no space left" in op["error"]["message"], op["error"]
+            assert "blobs" not in op["error"]["message"], op["error"]  # the target's paths stay its own
+            assert digest(tgt) == before
+            nothing_open(src)
+            nothing_open(tgt)
+
+            grown = subprocess.run(["mount", "-o", "remount,size=64m", str(target.data_dir / "blobs")])
+            assert grown.returncode == 0
+            op = wait_ended(src, ok(src.post("/v1/clone", json=body), 202)["id"])
+            assert op["status"] == "succeeded", op
+            assert digest(tgt)["components"]["files"] == digest(src)["components"]["files"]
+    finally:
+        source.stop()
+    target.stop()
+    assert "Traceback" not in target.log(), target.log()[-3000:]

@@ -1,7 +1,8 @@
 """A restore killed (SIGKILL, by an armed fault point) before its transaction, just before its
 commit and right after it, on SQLite and PostgreSQL: after the restart the environment holds its
 old content or the backup's by digest, never a mix, the restore's status says which (failed
-"interrupted" or succeeded), nothing stays in progress, and the same restore then runs."""
+"interrupted" or succeeded, natively and as EPM's job status), nothing stays in progress, and the
+same restore then runs."""
 
 from __future__ import annotations
 
@@ -75,6 +76,9 @@ def test_restore_killed_around_its_commit(restorable: Restorable, point: str) ->
             assert (op["status"], op["error"]["code"]) == ("failed", "interrupted"), op
             assert not any(s["result"] == "inProgress" for s in op["steps"]), op["steps"]
         assert op["ended"] is not None
+        # EPM's job status reads the same truth.
+        job = ok(http.get(f"{RESTORE}/status/{op['number']}"))
+        assert (job["status"] == 0) == (content == "new"), job
         nothing_open(http)
         # Nothing holds the content lock: the same restore runs to its end now.
         again = wait_ended(http, ok(http.post("/v1/restore", json={"backup_name": backup, **EVERY}), 202)["id"])
@@ -83,21 +87,3 @@ def test_restore_killed_around_its_commit(restorable: Restorable, point: str) ->
     node.stop()
     assert "Traceback" not in node.log(), node.log()[-3000:]
     node.data_dir.joinpath("server.log").unlink()  # the next test's server starts a new log
-
-
-def test_the_epm_status_of_a_restore_killed_after_its_commit(restorable: Restorable) -> None:
-    """The EPM job status reads the same truth: status 0, every step done."""
-    node = restorable.node
-    node.start(fault=f"{faults.AFTER_COMMIT}:{KIND}")
-    with node.client() as http:
-        changed(http)
-        body = ok(http.post(RESTORE, json={"backupName": restorable.backup}))
-        href = body["links"][0]["href"].removeprefix(node.url)
-    node.died_by_fault()
-    node.start()
-    with node.client() as http:
-        final = ok(http.get(href))
-        assert final["status"] == 0, final
-        assert all(v in ("Success", "NA") for step in final["intermittentStatus"] for v in step.values()), final
-        nothing_open(http)
-    node.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import re
 import tempfile
@@ -16,6 +17,7 @@ from typing import BinaryIO
 from envclone.blobs._keys import check_key as _check_key
 from envclone.errors import DiskFull, NotFound
 
+log = logging.getLogger("envclone.blobs")
 # A full disk (or quota) is the operator's to fix, not an internal error: it is reported as such.
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
@@ -26,7 +28,9 @@ def _space_checked(root: Path) -> Iterator[None]:
         yield
     except OSError as exc:
         if exc.errno in _NO_SPACE:
-            raise DiskFull(f"no space left on the device that holds {root}: free some space and try again") from exc
+            # The path is the operator's, in the log; a client (or a clone's source) reads the reason.
+            log.warning("no space left on the device that holds %s: %s", root, exc.strerror)
+            raise DiskFull("no space left on the disk of the server's blob store; free some space, try again") from exc
         raise
 
 
