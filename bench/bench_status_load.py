@@ -47,16 +47,17 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 
 # -- the client -------------------------------------------------------------------------------------
 async def _poll(
-    host: str, port: int, request: bytes, until: float, stop: threading.Event, interval: float
+    host: str, port: int, request: bytes, until: float, stop: threading.Event, interval: float, phase: float
 ) -> tuple[list[float], int]:
     """One keep-alive connection sending the same GET, as fast as the answers come (interval 0)
-    or one every ``interval`` seconds; then latency counts from when the request was due, so a
-    server that falls behind is not excused by the client waiting for it. Raw HTTP/1.1 on asyncio
+    or one every ``interval`` seconds from ``phase`` on (clients that poll on their own clocks,
+    not all at the same instant); then latency counts from when the request was due, so a server
+    that falls behind is not excused by the client waiting for it. Raw HTTP/1.1 on asyncio
     streams: a client library would spend more CPU than the server it measures."""
     latencies: list[float] = []
     errors = 0
     reader, writer = await asyncio.open_connection(host, port)
-    due = time.perf_counter()
+    due = time.perf_counter() + phase - interval
     try:
         while time.monotonic() < until and not stop.is_set():
             if interval:
@@ -107,7 +108,8 @@ def load(
 
     async def run() -> list[tuple[list[float], int]]:
         until = time.monotonic() + seconds
-        return await asyncio.gather(*(_poll(host, int(port), request, until, stop, interval) for _ in range(clients)))
+        polls = (_poll(host, int(port), request, until, stop, interval, interval * i / clients) for i in range(clients))
+        return await asyncio.gather(*polls)
 
     started, server_cpu, client_cpu = time.monotonic(), cpu_seconds(server_pid or os.getpid()), time.process_time()
     results = asyncio.run(run())

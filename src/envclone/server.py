@@ -249,6 +249,8 @@ def create_app(ctx: ServiceContext) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    # Added first, so that it runs inside ClientAddressMiddleware (middleware added last is outermost).
+    app.add_middleware(native.StatusPollShortcut, ctx=ctx)
     app.add_middleware(ClientAddressMiddleware)
     renderers: dict[str, Renderer] = {
         epm.PREFIX: epm.render_error,

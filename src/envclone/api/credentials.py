@@ -55,6 +55,12 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     return login, password
 
 
+def bearer_token(request: Request) -> str | None:
+    """The token of ``Authorization: Bearer``, None without one."""
+    value = _authorization(request, "bearer")
+    return value.strip() if value is not None else None
+
+
 async def _token(ctx: ServiceContext, token: str, kind: str) -> Principal:
     """A token checked a moment ago is answered here; another costs a worker thread's queries."""
     cached = authentication.cached_token(ctx, token, (kind,))
@@ -83,10 +89,10 @@ class BearerScheme:
     token_kind: str
 
     async def authenticate(self, request: Request, ctx: ServiceContext) -> Principal | None:
-        value = _authorization(request, "bearer")
+        value = bearer_token(request)
         if value is None:
             return None
-        return await _token(ctx, value.strip(), self.token_kind)
+        return await _token(ctx, value, self.token_kind)
 
 
 @dataclass(frozen=True)
