@@ -1,5 +1,9 @@
 """ArchiveWriter: cuts entries into chunks, stores each new chunk once (hashed and compressed on a
-thread pool, with bounded work in flight) and publishes the manifest last. Never holds an entry."""
+thread pool, with bounded work in flight) and publishes the manifest last. Never holds an entry.
+
+Records entries (JSON lines of rows, bundles of small files) are cut finer than file entries: a
+change to a few rows or small files scattered over a large entry then re-sends a few small chunks,
+not every ~1 MiB chunk the changes fall in. Files keep larger chunks (fewer to store and move)."""
 
 from __future__ import annotations
 
@@ -14,7 +18,14 @@ from pathlib import Path
 from types import TracebackType
 
 from envclone.archive._session import GC_MARKER, marker_age, put_marker, session_key
-from envclone.archive.chunker import DEFAULT_CHUNKER, Chunker, IterReader, Readable, chunker_spec
+from envclone.archive.chunker import (
+    DEFAULT_CHUNKER,
+    DEFAULT_RECORDS_CHUNKER,
+    Chunker,
+    IterReader,
+    Readable,
+    chunker_spec,
+)
 from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
 from envclone.archive.errors import ArchiveError, DuplicateEntry
 from envclone.archive.ids import DEFAULT_HASH, hasher, manifest_key, new_archive_id
@@ -59,6 +70,7 @@ class ArchiveWriter:
         source: Metadata | None = None,
         archive_id: str | None = None,
         chunker: str = DEFAULT_CHUNKER,
+        records_chunker: str = DEFAULT_RECORDS_CHUNKER,
         compression_name: str = DEFAULT_COMPRESSION,
         workers: int | None = None,
         in_flight_bytes: int = DEFAULT_IN_FLIGHT_BYTES,
@@ -72,7 +84,11 @@ class ArchiveWriter:
         manifest_key(self.archive_id)
         self._source = dict(source or {})
         self._spec = chunker_spec(chunker)
-        self._chunker = Chunker(self._spec, allow_slow=allow_slow_chunker)
+        self._records_spec = chunker_spec(records_chunker)
+        self._chunkers = {
+            EntryKind.FILE: Chunker(self._spec, allow_slow=allow_slow_chunker),
+            EntryKind.RECORDS: Chunker(self._records_spec, allow_slow=allow_slow_chunker),
+        }
         self._codec = compression(compression_name)
         self._hash = hasher(DEFAULT_HASH)
         self._workers = workers or default_workers()
@@ -144,7 +160,9 @@ class ArchiveWriter:
                 archive_id=self.archive_id,
                 created_at=self._created,
                 source=self._source,
-                algorithms=Algorithms(self._spec.as_dict(), self._hash.name, self._codec.name),
+                algorithms=Algorithms(
+                    {**self._spec.as_dict(), "records": self._records_spec.name}, self._hash.name, self._codec.name
+                ),
                 components=tuple(
                     ComponentEntries(comp, tuple(Entry(p.name, p.kind, tuple(p.refs)) for p in entries.values()))
                     for comp, entries in self._entries.items()
@@ -185,7 +203,7 @@ class ArchiveWriter:
 
     def _cut(self, entry: _PendingEntry, stream: Readable) -> None:
         try:
-            for view in self._chunker.cut(stream):
+            for view in self._chunkers[entry.kind].cut(stream):
                 piece = bytes(view)  # the chunker reuses its buffer
                 self._inflight.append((entry, len(piece), self._pool.submit(self._store_chunk, piece)))
                 self._inflight_bytes += len(piece)

@@ -12,7 +12,7 @@ from functools import partial
 import sqlalchemy as sa
 
 from envclone.blobs.store import BlobStore
-from envclone.content.bundle import SMALL_BLOB, buckets, frame_size, write_bundle
+from envclone.content.bundle import SMALL_BLOB, frame_size, groups, write_bundle
 from envclone.content.component_tables import COMPONENT_TABLES, Part
 from envclone.content.rows import encode_rows
 from envclone.domain.components import Component
@@ -61,7 +61,7 @@ def export_component(conn: sa.Connection, blobs: BlobStore, component: Component
         yield Entry(table_entry_name(part), partial(_encode, conn, part))
     hashes = blob_hashes(conn, component)
     small = [(h, s) for h, s in hashes if s <= SMALL_BLOB]
-    for name, members in buckets(small):
+    for name, members in groups(small):
         yield Entry(name, partial(write_bundle, blobs, members), frame_size(s for _, s in members))
     for content_hash, size in hashes:
         if size > SMALL_BLOB:
