@@ -57,19 +57,30 @@ def groups(items: Iterable[tuple[str, int]]) -> list[tuple[str, list[tuple[str, 
     """(entry name, members) per group of the (hash, size) items, in hash order; the input's order
     and repeats do not matter. A member of ``GROUP_BYTES`` or more is a group of its own. A name
     changes exactly when its group's members do."""
-    named: list[tuple[str, list[tuple[str, int]]]] = []
+    return list(stream_groups(sorted(set(items))))
+
+
+def stream_groups(ordered: Iterable[tuple[str, int]]) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """``groups`` of items already in ascending hash order, each repeated at most once in a row,
+    one group at a time: what is held is one group, however many files there are. Raises
+    ValueError on items out of order (the groups would not be the same as sorted ones)."""
     current: list[tuple[str, int]] = []
-    for content_hash, size in sorted(set(items)):
+    last = ""
+    for content_hash, size in ordered:
+        if content_hash <= last:
+            if content_hash == last:
+                continue
+            raise ValueError("blob hashes are not in ascending order")
+        last = content_hash
         if current and _weight(size) >= GROUP_BYTES:
-            named.append(_named(current))
+            yield _named(current)
             current = []
         current.append((content_hash, size))
         if ends_group(content_hash, size):
-            named.append(_named(current))
+            yield _named(current)
             current = []
     if current:
-        named.append(_named(current))
-    return named
+        yield _named(current)
 
 
 def _named(members: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]:
