@@ -40,6 +40,8 @@ DEFAULT_GRACE_SECONDS = 24 * 3600
 # Chunks cut but not yet stored: enough to keep every worker busy while the next is cut, no more
 # (the memory a writer holds is sized to its workers, never to the archive).
 DEFAULT_IN_FLIGHT_BYTES = 32 * 1024 * 1024
+# Chunks handed to one pool task at most (one large chunk is a task of its own).
+_TASK_BYTES = 256 * 1024
 
 
 # glibc's mallopt parameters (malloc.h).
@@ -124,7 +126,7 @@ class ArchiveWriter:
         self._max_pending = 2 * self._workers
         self._max_bytes = max(in_flight_bytes, self._spec.max_size)
         self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="archive-writer")
-        self._inflight: deque[tuple[_PendingEntry, int, Future[ChunkRef]]] = deque()
+        self._inflight: deque[tuple[_PendingEntry, int, Future[list[ChunkRef]]]] = deque()
         self._inflight_bytes = 0
         self._entries: dict[str, dict[str, _PendingEntry]] = {}
         self._known: set[str] = set()
@@ -231,22 +233,37 @@ class ArchiveWriter:
         return entry
 
     def _cut(self, entry: _PendingEntry, stream: Readable) -> None:
+        # Small chunks (records, bundles: ~5 KiB) go to the pool several at a time: one task per
+        # chunk cost more in futures and waiting than the chunk's hashing and compression.
+        batch: list[bytes] = []
+        held = 0
         try:
             for view in self._chunkers[entry.kind].cut(stream):
-                piece = bytes(view)  # the chunker reuses its buffer
-                self._inflight.append((entry, len(piece), self._pool.submit(self._store_chunk, piece)))
-                self._inflight_bytes += len(piece)
-                while len(self._inflight) > self._max_pending or self._inflight_bytes > self._max_bytes:
-                    self._drain_one()
+                batch.append(bytes(view))  # the chunker reuses its buffer
+                held += len(view)
+                if held >= _TASK_BYTES:
+                    self._submit(entry, batch, held)
+                    batch, held = [], 0
+            if batch:
+                self._submit(entry, batch, held)
         except BaseException:
             self.abort()
             raise
+
+    def _submit(self, entry: _PendingEntry, pieces: list[bytes], size: int) -> None:
+        self._inflight.append((entry, size, self._pool.submit(self._store_chunks, pieces)))
+        self._inflight_bytes += size
+        while len(self._inflight) > self._max_pending or self._inflight_bytes > self._max_bytes:
+            self._drain_one()
 
     def _drain_one(self) -> None:
         # Futures complete in submission order here, so each entry's chunk list keeps stream order.
         entry, size, future = self._inflight.popleft()
         self._inflight_bytes -= size
-        entry.refs.append(future.result())
+        entry.refs.extend(future.result())
+
+    def _store_chunks(self, pieces: list[bytes]) -> list[ChunkRef]:
+        return [self._store_chunk(piece) for piece in pieces]
 
     def _store_chunk(self, piece: bytes) -> ChunkRef:
         cid = self._hash.digest(piece)
