@@ -271,12 +271,13 @@ class ArchiveWriter:
             self.stats.bytes_in += len(piece)
             self.stats.chunks += 1
             known = cid in self._known
+            # Claimed before storing: the same chunk in another task meanwhile is stored once.
+            # Should storing fail, the writer aborts, so nothing refers to a chunk claimed here.
+            self._known.add(cid)
         if not known and (self._rewrite or not self._chunks.exists(cid)):
             blob = encode(piece, self._codec)
             self._chunks.put(cid, blob, sync=False)  # made durable together before the manifest
             with self._lock:
                 self.stats.new_chunks += 1
                 self.stats.stored_bytes += len(blob)
-        with self._lock:
-            self._known.add(cid)
         return ChunkRef(cid, len(piece))
