@@ -22,7 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED_BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
+
+def _shared_bench() -> Path:
+    """The shared dataset scripts: ``$ENVCLONE_SHARED_BENCH``, else ``shared/bench`` beside the
+    nearest ancestor of this checkout that has one (a worktree may sit a level deeper)."""
+    if os.environ.get("ENVCLONE_SHARED_BENCH"):
+        return Path(os.environ["ENVCLONE_SHARED_BENCH"])
+    here = Path(__file__).resolve()
+    return next((p / "shared" / "bench" for p in here.parents if (p / "shared" / "bench").is_dir()), here.parents[2])
+
+
+SHARED_BENCH = _shared_bench()
 RESTIC_ENV = {"RESTIC_PASSWORD": "bench-only"}
 
 

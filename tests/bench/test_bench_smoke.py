@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared" / "bench"
+# ../shared/bench beside the checkout (a worktree may sit one folder deeper than the main one).
+SHARED = next((p / "shared" / "bench" for p in ROOT.parents if (p / "shared" / "bench").is_dir()), ROOT / "shared")
 ENVCLONE_ROWS = {
     "backup, first",
     "backup, unchanged",

@@ -7,11 +7,14 @@ import base64
 import datetime as dt
 from collections.abc import Iterator
 
+import blake3
 import httpx
 import pytest
 import zstandard
 
 from envclone.archive import Algorithms, ChunkRef, ComponentEntries, Entry, EntryKind, Manifest
+from envclone.archive.compress import DEFAULT_COMPRESSION, compression, encode
+from envclone.domain.transfer import encode_chunks
 from tests.conftest import LiveServer
 from tests.e2e.client import PREFIX, epm_error, error_of
 
@@ -96,3 +99,38 @@ def test_a_malformed_target_url_is_refused(http: httpx.Client, url: str) -> None
     }
     epm_error(http.post(f"{PREFIX}/v1/services/clone", json=epm), 422, 2)
     assert http.get("/v1/operations", params={"kind": "cloneEnvironment"}).json()["total"] == 0
+
+
+def _batch(*items: tuple[str, int, bytes]) -> bytes:
+    return encode_chunks(list(items))
+
+
+def _good_chunk(data: bytes) -> tuple[str, int, bytes]:
+    return blake3.blake3(data).hexdigest(), len(data), encode(data, compression(DEFAULT_COMPRESSION))
+
+
+@pytest.mark.parametrize(
+    ("name", "body", "status", "code"),
+    [
+        ("cut-in-a-header", _batch(_good_chunk(b"one"))[:20], 422, "invalid_request"),
+        ("cut-in-a-chunk", _batch(_good_chunk(b"two" * 50))[:-2], 422, "invalid_request"),
+        ("not-the-chunk-its-id-names", _batch((GOOD_ID, 3, b"\x00abc")), 422, "chunk_corrupt"),
+        ("size-too-large", _batch((GOOD_ID, 2**40, b"\x00abc")), 422, "invalid_request"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and "-" in value else "",
+)
+def test_a_bad_batch_of_chunks_is_a_client_error(
+    http: httpx.Client, name: str, body: bytes, status: int, code: str
+) -> None:
+    response = http.post("/v1/transfer/chunks", content=body, headers={"content-type": "application/octet-stream"})
+    assert error_of(response) == (status, code), f"{name}: {response.text}"
+
+
+def test_a_batch_of_chunks_is_stored_once(http: httpx.Client) -> None:
+    items = [_good_chunk(f"batch chunk {i}".encode() * (i + 1)) for i in range(5)]
+    first = http.post("/v1/transfer/chunks", content=_batch(*items))
+    assert first.status_code == 201 and first.json() == {"received": 5, "stored": 5}
+    again = http.post("/v1/transfer/chunks", content=_batch(*items, _good_chunk(b"one more")))
+    assert again.json() == {"received": 6, "stored": 1}
+    missing = http.post("/v1/transfer/missing", json={"ids": [cid for cid, _, _ in items]})
+    assert missing.json() == {"missing": []}

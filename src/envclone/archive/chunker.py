@@ -14,6 +14,8 @@ import pyfastcdc
 from envclone.archive.errors import ChunkerUnavailable, UnknownAlgorithm
 
 DEFAULT_CHUNKER = "fastcdc2020-1m"
+# Records (rows, bundles of small files): a change to one row or file re-sends ~5 KiB, not ~1 MiB.
+DEFAULT_RECORDS_CHUNKER = "fastcdc2020-4k"
 
 # pyfastcdc falls back, with only a warning, to a pure-Python build ~100x slower when its Cython
 # extension is missing. Know which one we got, and refuse the slow one unless asked for it.

@@ -15,7 +15,7 @@ from envclone.archive.errors import ArchiveNotFound, ChunkCorrupt, ChunkError, C
 from envclone.archive.ids import MANIFEST_PREFIX, hasher, manifest_key
 from envclone.archive.layout import chunks_of
 from envclone.archive.manifest import ChunkRef, Manifest
-from envclone.archive.writer import default_workers
+from envclone.archive.writer import default_workers, lean_allocator
 from envclone.blobs import BlobStore
 from envclone.errors import NotFound
 
@@ -60,6 +60,7 @@ class ArchiveReader:
     thread pool. Close it (or use it as a context manager) to stop its threads."""
 
     def __init__(self, store: BlobStore, manifest: Manifest, *, workers: int | None = None) -> None:
+        lean_allocator()
         self.store = store
         self.chunks = chunks_of(store)
         self.manifest = manifest

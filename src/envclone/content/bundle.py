@@ -1,16 +1,18 @@
 """Small blobs travel together: a bundle is one entry that is the concatenation of frames
-(32-byte BLAKE3 hash, 8-byte length, content), sorted by hash. The archive cuts it into ~1 MiB
-content-defined chunks, so fifty thousand small files make a few hundred chunks, not fifty
-thousand, and an unchanged file still deduplicates because chunk boundaries follow content.
+(32-byte BLAKE3 hash, 8-byte length, content), sorted by hash, so fifty thousand small files make
+a few thousand entries and chunks, not fifty thousand.
 
-A bundle's entry is named after its members (``blobs.bundle/<fingerprint>``), so a backup takes
-it from the previous archive by name, without reading a file, when no small file changed (only
-large files, or file names). Blobs can be split into buckets by the first hex digits of their
-hash (``blobs.bundle/<prefix>/<fingerprint>``) so that a few changed files re-read only their
-buckets; that is off (``BUCKET_DIGITS = 0``) because with one chunk file per small bucket a
-first backup of 50,000 files took 40% longer (9.1-9.7 s against 6.3-6.9 s at bench scale 1,
-slower than restic), although the backup after a 1% change took 2.5 s instead of 4.1 s. It pays
-once chunks are stored in pack files. The earlier name ``blobs.bundle`` is still read."""
+The small blobs are cut into groups (one bundle each) at content-defined boundaries: in hash order,
+a group ends after a member whose hash falls under a threshold proportional to its size, so a group
+holds about ``GROUP_BYTES`` of frames, and a blob of ``GROUP_BYTES`` or more stands alone. Where a
+group ends depends on its own members only, so a changed file renames at most the group it left,
+the group it joined and the neighbour either merges with or splits from (see ``groups``); every
+other group keeps its name. A bundle's entry is named after its members
+(``blobs.bundle/<fingerprint>``), so a backup takes each unchanged group from the previous archive
+by name, without reading a file: after a 1 % change it reads and stores a few percent of the small
+files, where one bundle of all of them (archives before groups) was read and rewritten whole.
+Earlier names (``blobs.bundle``, ``blobs.bundle/<fingerprint>``, ``blobs.bundle/<hex prefix>/<fingerprint>``)
+hold the same frames and are still read."""
 
 from __future__ import annotations
 
@@ -25,26 +27,65 @@ from envclone.blobs.store import BlobStore
 
 BUNDLE = "blobs.bundle"
 SMALL_BLOB = 1024 * 1024
-BUCKET_DIGITS = 0  # one bundle: see above
+# Mean bytes of frames per group: small enough that a group re-read for one changed file costs
+# little, large enough that entries and chunks stay few thousand at 50,000 files (bench scale 1).
+GROUP_BYTES = 16 * 1024
+# Counted for every member, so a group of empty or tiny files still ends after ~64 members.
+_MEMBER_FLOOR = 256
 _FRAME = struct.Struct(">32sQ")
 _READ_AHEAD = 64
+_SPAN = 1 << 64
 
 
 def is_bundle(name: str) -> bool:
     return name == BUNDLE or name.startswith(BUNDLE + "/")
 
 
-def buckets(items: Iterable[tuple[str, int]], digits: int = BUCKET_DIGITS) -> list[tuple[str, list[tuple[str, int]]]]:
-    """(entry name, members) per non-empty bucket of (hash, size) items, in name order. The name
-    changes exactly when the bucket's members do."""
-    grouped: dict[str, list[tuple[str, int]]] = {}
-    for content_hash, size in sorted(items):
-        grouped.setdefault(content_hash[:digits], []).append((content_hash, size))
-    named = []
-    for prefix, members in sorted(grouped.items()):
-        fingerprint = blake3(b"".join(f"{h}:{s};".encode() for h, s in members)).hexdigest()[:32]
-        named.append((f"{BUNDLE}/{prefix}/{fingerprint}" if prefix else f"{BUNDLE}/{fingerprint}", members))
-    return named
+def ends_group(content_hash: str, size: int) -> bool:
+    """Whether a group ends after this member: with probability (frame + floor) / GROUP_BYTES,
+    decided by the member's own hash, so it does not depend on neighbours. The hash's last digits
+    decide: members are sorted by its first ones, which would make every early member end one."""
+    weight = _weight(size)
+    return weight >= GROUP_BYTES or int(content_hash[-16:], 16) * GROUP_BYTES < weight * _SPAN
+
+
+def _weight(size: int) -> int:
+    return _FRAME.size + size + _MEMBER_FLOOR
+
+
+def groups(items: Iterable[tuple[str, int]]) -> list[tuple[str, list[tuple[str, int]]]]:
+    """(entry name, members) per group of the (hash, size) items, in hash order; the input's order
+    and repeats do not matter. A member of ``GROUP_BYTES`` or more is a group of its own. A name
+    changes exactly when its group's members do."""
+    return list(stream_groups(sorted(set(items))))
+
+
+def stream_groups(ordered: Iterable[tuple[str, int]]) -> Iterator[tuple[str, list[tuple[str, int]]]]:
+    """``groups`` of items already in ascending hash order, each repeated at most once in a row,
+    one group at a time: what is held is one group, however many files there are. Raises
+    ValueError on items out of order (the groups would not be the same as sorted ones)."""
+    current: list[tuple[str, int]] = []
+    last = ""
+    for content_hash, size in ordered:
+        if content_hash <= last:
+            if content_hash == last:
+                continue
+            raise ValueError("blob hashes are not in ascending order")
+        last = content_hash
+        if current and _weight(size) >= GROUP_BYTES:
+            yield _named(current)
+            current = []
+        current.append((content_hash, size))
+        if ends_group(content_hash, size):
+            yield _named(current)
+            current = []
+    if current:
+        yield _named(current)
+
+
+def _named(members: list[tuple[str, int]]) -> tuple[str, list[tuple[str, int]]]:
+    fingerprint = blake3(b"".join(f"{h}:{s};".encode() for h, s in members)).hexdigest()[:32]
+    return f"{BUNDLE}/{fingerprint}", members
 
 
 def frame_size(sizes: Iterable[int]) -> int:

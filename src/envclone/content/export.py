@@ -12,7 +12,7 @@ from functools import partial
 import sqlalchemy as sa
 
 from envclone.blobs.store import BlobStore
-from envclone.content.bundle import SMALL_BLOB, buckets, frame_size, write_bundle
+from envclone.content.bundle import SMALL_BLOB, frame_size, stream_groups, write_bundle
 from envclone.content.component_tables import COMPONENT_TABLES, Part
 from envclone.content.rows import encode_rows
 from envclone.domain.components import Component
@@ -45,27 +45,43 @@ def _rows(conn: sa.Connection, part: Part) -> Iterator[sa.Row[object]]:
 
 def blob_hashes(conn: sa.Connection, component: Component) -> list[tuple[str, int]]:
     """The content-addressed blobs (``files/<hash>``) a component refers to, with sizes."""
+    return list(blob_rows(conn, component))
+
+
+def blob_rows(conn: sa.Connection, component: Component) -> Iterator[tuple[str, int]]:
+    """``blob_hashes`` in ascending hash order (byte order, as Python sorts), streamed: a backup
+    of many files does not hold their list."""
     if component is Component.FILES:
         t = tables.files
-        return [(h, int(s)) for h, s in conn.execute(sa.select(t.c.hash, sa.func.max(t.c.size)).group_by(t.c.hash))]
-    if component is Component.SETTINGS:
+        # SQLite compares bytes; PostgreSQL would use the database's collation unless told.
+        order = t.c.hash.collate("C") if conn.dialect.name == "postgresql" else t.c.hash
+        query = sa.select(t.c.hash, sa.func.max(t.c.size)).group_by(t.c.hash).order_by(order)
+        for content_hash, size in conn.execute(query, execution_options={"yield_per": 5000}):
+            yield str(content_hash), int(size)
+    elif component is Component.SETTINGS:
         values = conn.execute(sa.select(tables.settings.c.value)).scalars()
-        return sorted({(v["hash"], int(v.get("size", 0))) for v in values if isinstance(v, dict) and "hash" in v})
-    return []
+        yield from sorted({(v["hash"], int(v.get("size", 0))) for v in values if isinstance(v, dict) and "hash" in v})
 
 
 def export_component(conn: sa.Connection, blobs: BlobStore, component: Component) -> Iterator[Entry]:
-    """Entries of one component. Table entries stream from ``conn``, which must stay open (and in
-    one snapshot) while they are read."""
+    """Entries of one component. Table entries and the list of blobs stream from ``conn``, which
+    must stay open (and in one snapshot) while they are read. Held meanwhile: one group of small
+    blobs at a time, and the names of the large ones (each at least SMALL_BLOB, so few)."""
     for part in COMPONENT_TABLES[component]:
         yield Entry(table_entry_name(part), partial(_encode, conn, part))
-    hashes = blob_hashes(conn, component)
-    small = [(h, s) for h, s in hashes if s <= SMALL_BLOB]
-    for name, members in buckets(small):
+    large: list[tuple[str, int]] = []
+
+    def small() -> Iterator[tuple[str, int]]:
+        for content_hash, size in blob_rows(conn, component):
+            if size <= SMALL_BLOB:
+                yield content_hash, size
+            else:
+                large.append((content_hash, size))
+
+    for name, members in stream_groups(small()):
         yield Entry(name, partial(write_bundle, blobs, members), frame_size(s for _, s in members))
-    for content_hash, size in hashes:
-        if size > SMALL_BLOB:
-            yield Entry(BLOB_PREFIX + content_hash, partial(blobs.read, f"files/{content_hash}"), size)
+    for content_hash, size in large:
+        yield Entry(BLOB_PREFIX + content_hash, partial(blobs.read, f"files/{content_hash}"), size)
 
 
 def _encode(conn: sa.Connection, part: Part) -> Iterator[bytes]:

@@ -4,6 +4,8 @@ validate and answer them). Pure models: no I/O, no HTTP paths."""
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -40,6 +42,43 @@ class MissingResponse(PeerModel):
 class ChunkStored(PeerModel):
     id: str
     stored: bool  # False: the target already held it
+
+
+class ChunksStored(PeerModel):
+    received: int
+    stored: int  # the others the target already held
+
+
+# Several chunks in one body (POST /v1/transfer/chunks): per chunk its id (32 bytes), content size
+# and stored length, then the stored blob. One request per chunk cost more than the chunk itself
+# once records and small files were cut into ~5 KiB chunks.
+CHUNK_FRAME = struct.Struct(">32sQI")
+MAX_BATCH_BYTES = 16 * 1024 * 1024  # a batch body's length at most
+MAX_BATCH_CHUNKS = 4096
+
+
+def encode_chunks(items: Iterable[tuple[str, int, bytes]]) -> bytes:
+    """One batch body of (chunk id, content size, stored blob)."""
+    return b"".join(CHUNK_FRAME.pack(bytes.fromhex(cid), size, len(blob)) + blob for cid, size, blob in items)
+
+
+def decode_chunks(body: bytes) -> list[tuple[str, int, bytes]]:
+    """The (chunk id, content size, stored blob) of a batch body; ValueError when it is not one."""
+    items: list[tuple[str, int, bytes]] = []
+    view = memoryview(body)
+    offset = 0
+    while offset < len(view):
+        if len(view) - offset < CHUNK_FRAME.size:
+            raise ValueError("the batch ends inside a chunk's header")
+        raw, size, length = CHUNK_FRAME.unpack_from(view, offset)
+        offset += CHUNK_FRAME.size
+        if len(view) - offset < length:
+            raise ValueError("the batch ends inside a chunk")
+        items.append((raw.hex(), size, bytes(view[offset : offset + length])))
+        offset += length
+        if len(items) > MAX_BATCH_CHUNKS:
+            raise ValueError(f"a batch holds at most {MAX_BATCH_CHUNKS} chunks")
+    return items
 
 
 class ManifestStored(PeerModel):

@@ -64,19 +64,26 @@ class Written:
 
 SMALL_ENTRY = 4 * 1024 * 1024
 PREFETCH = 32
+# Bytes read ahead at most: sized to keep four reading threads busy, not to the entries (a count
+# alone let 32 one-megabyte files sit in memory, the first backup's largest holder in memray).
+PREFETCH_BYTES = 8 * 1024 * 1024
 
 
 def prefetched(entries: Iterable[Entry], skip: Mapping[str, object]) -> Iterator[tuple[Entry, Iterable[bytes]]]:
     """Entries with their content. Small file entries are read ahead on a few threads (opening
     many small files one after another is what a first backup waits on); large ones and table
-    entries stream as they are. At most PREFETCH small entries are held."""
+    entries stream as they are. At most PREFETCH small entries, and PREFETCH_BYTES of them, are held."""
     with ThreadPoolExecutor(4, thread_name_prefix="backup-read") as pool:
         window: deque[tuple[Entry, Future[bytes] | None]] = deque()
+        held = 0
         for entry in entries:
             small = 0 < entry.size_hint <= SMALL_ENTRY and entry.name not in skip
             window.append((entry, pool.submit(_read_all, entry) if small else None))
-            while len(window) > PREFETCH or (window and window[0][1] is None):
-                yield _ready(window.popleft())
+            held += entry.size_hint if small else 0
+            while len(window) > PREFETCH or held > PREFETCH_BYTES or (window and window[0][1] is None):
+                ready = window.popleft()
+                held -= ready[0].size_hint if ready[1] is not None else 0
+                yield _ready(ready)
         while window:
             yield _ready(window.popleft())
 

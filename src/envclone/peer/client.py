@@ -15,6 +15,7 @@ from envclone.domain.transfer import (
     ApplyAccepted,
     ApplyRequest,
     ApplyStatus,
+    ChunksStored,
     ChunkStored,
     ComponentIndex,
     ManifestStored,
@@ -22,6 +23,7 @@ from envclone.domain.transfer import (
     MissingResponse,
     PeerEnvironment,
     PeerIdentity,
+    encode_chunks,
 )
 
 RETRIES = 4
@@ -119,6 +121,20 @@ class PeerClient:
             headers={"content-type": "application/octet-stream"},
         )
         return ChunkStored.model_validate(result)
+
+    def put_chunks(self, items: list[tuple[str, int, bytes]]) -> ChunksStored:
+        """Several chunks in one request; PeerError 404 or 405 from a target that predates it."""
+        result = self.request(
+            "POST",
+            "/v1/transfer/chunks",
+            content=encode_chunks(items),
+            retry=True,
+            headers={"content-type": "application/octet-stream"},
+        )
+        stored = ChunksStored.model_validate(result)
+        if stored.received != len(items):
+            raise PeerError(0, "incomplete", f"{self.url} received {stored.received} of {len(items)} chunks")
+        return stored
 
     def put_manifest(self, blob: bytes) -> ManifestStored:
         result = self.request(

@@ -70,6 +70,13 @@ def receive_chunk(ctx: ServiceContext, who: Principal, chunk_id: str, size: int,
         return accept_chunk(ctx.blobs, chunk_id, size, blob)
 
 
+def receive_chunks(ctx: ServiceContext, who: Principal, items: list[tuple[str, int, bytes]]) -> int:
+    """Several chunks, each as ``receive_chunk`` takes one; returns how many were new. Those before
+    a refused one stay stored (each was verified): a resent batch skips them."""
+    who.require(Permission.MIGRATE)
+    return sum(receive_chunk(ctx, who, cid, size, blob) for cid, size, blob in items)
+
+
 def receive_manifest(ctx: ServiceContext, who: Principal, blob: bytes) -> ManifestStored:
     who.require(Permission.MIGRATE)
     with _from_the_client():

@@ -1,4 +1,5 @@
-"""The small-blob bundle round-trips through any chunking of its stream and refuses truncation."""
+"""The small-blob bundle round-trips through any chunking of its stream and refuses truncation; small
+files are grouped into bundles of about GROUP_BYTES (stability: tests/property/test_bundle_groups.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envclone.blobs import LocalBlobStore
-from envclone.content.bundle import buckets, frame_size, is_bundle, read_bundle, unpack_bundle, write_bundle
+from envclone.content.bundle import GROUP_BYTES, frame_size, groups, is_bundle, read_bundle, unpack_bundle, write_bundle
 
 
 def _store(tmp: Path, contents: list[bytes]) -> tuple[LocalBlobStore, list[tuple[str, int]]]:
@@ -51,24 +52,20 @@ def _hashes(n: int, salt: str = "") -> list[tuple[str, int]]:
     return [(blake3(f"{salt}{i}".encode()).hexdigest(), 100 + i) for i in range(n)]
 
 
-@settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 400), victim=st.integers(0, 399), digits=st.integers(0, 3))
-def test_a_bucket_is_renamed_exactly_when_its_members_change(n: int, victim: int, digits: int) -> None:
-    items = _hashes(n)
-    before = dict(buckets(items, digits))
-    assert sorted(m for members in before.values() for m in members) == sorted(items)
-    assert all(is_bundle(name) for name in before)
-    changed = list(items)
-    changed[victim % n] = (blake3(b"edited").hexdigest(), 7)
-    after = dict(buckets(reversed(changed), digits))  # order of the input does not matter
-    renamed = set(before) ^ set(after)
-    # the bucket that lost the old file and the one that gained the new one, nothing else
-    assert 1 <= len(set(before) - set(after)) <= 2 and len(renamed) <= 4
-    assert all(before[name] == after[name] for name in set(before) & set(after))
+def test_groups_hold_about_group_bytes_of_small_files_and_large_ones_alone() -> None:
+    items = [(h, 1000) for h, _ in _hashes(5000)] + [(blake3(b"large").hexdigest(), 300_000)]
+    grouped = groups(items)
+    sizes = [frame_size(s for _, s in members) for _, members in grouped]
+    # 5000 frames of 1040 bytes (+ the 256-byte floor) at one end per GROUP_BYTES: ~400 groups
+    assert 300 <= len(grouped) <= 500
+    assert [members for _, members in grouped if any(s == 300_000 for _, s in members)] == [
+        [(blake3(b"large").hexdigest(), 300_000)]
+    ]
+    assert max(sizes[:-1] or [0]) < 40 * GROUP_BYTES
 
 
-def test_by_default_there_is_one_bundle() -> None:
-    assert len(buckets(_hashes(300))) == 1
+def test_old_single_bundle_names_are_still_bundles() -> None:
+    assert is_bundle("blobs.bundle/0123abcd") and is_bundle("blobs.bundle/0a/0123abcd")
 
 
 def test_the_single_bundle_of_earlier_archives_is_still_a_bundle() -> None:

@@ -66,6 +66,17 @@ def build_router() -> APIRouter:
         new = await run_in_threadpool(transfer.receive_chunk, context(request), who, chunk_id, int(size), blob)
         return wire.ChunkStored(id=chunk_id, stored=new)
 
+    @router.post("/chunks", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422))
+    async def put_chunks(request: Request, who: Principal = who_dep) -> wire.ChunksStored:
+        """Several chunks in one body (domain.transfer.encode_chunks), each verified on arrival."""
+        body = await _body(request, wire.MAX_BATCH_BYTES)
+        try:
+            items = wire.decode_chunks(body)
+        except ValueError as exc:
+            raise InvalidRequest(f"the body is not a batch of chunks: {exc}") from None
+        stored = await run_in_threadpool(transfer.receive_chunks, context(request), who, items)
+        return wire.ChunksStored(received=len(items), stored=stored)
+
     @router.put("/manifests", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422))
     async def put_manifest(request: Request, who: Principal = who_dep) -> wire.ManifestStored:
         blob = await _body(request, who, MAX_MANIFEST_BLOB)

@@ -1,18 +1,23 @@
 """Sending an archive to a target once have/want (plan.py) has told what it lacks: only the missing
-chunks, several at a time, then the manifest. Every call is idempotent, so after a dropped
-connection the same call (or a whole new clone) sends only what the target still lacks."""
+chunks, in batches of up to BATCH_BYTES per request, several requests at a time, then the manifest
+(a target that predates batches gets one request per chunk). Every call is idempotent, so after a
+dropped connection the same call (or a whole new clone) sends only what the target still lacks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from envclone.archive import Manifest, chunk_ids, chunks_of
+from envclone.archive import ChunkStore, Manifest, chunk_ids, chunks_of
 from envclone.blobs.store import BlobStore
-from envclone.peer import PeerClient
+from envclone.domain.transfer import MAX_BATCH_CHUNKS
+from envclone.peer import PeerClient, PeerError
 
 PARALLEL = 6
+# Stored bytes per request: thousands of ~5 KiB chunks (records, small files) cost one request
+# each before; a few MiB amortise a request's cost and keep what is in flight small.
+BATCH_BYTES = 2 * 1024 * 1024
 
 
 @dataclass
@@ -40,17 +45,27 @@ def send_archive(
     on_done(sum(size for cid, size in sizes.items() if cid not in absent))
 
     chunks = chunks_of(blobs)
+    batched = [True]  # until the target says it takes no batches
 
-    def send(cid: str) -> int:
-        blob = chunks.get(cid)
-        peer.put_chunk(cid, sizes[cid], blob)
-        return len(blob)
+    def send(batch: list[str]) -> list[tuple[str, int]]:
+        items = [(cid, sizes[cid], chunks.get(cid)) for cid in batch]
+        if batched[0]:
+            try:
+                peer.put_chunks(items)
+                return [(cid, len(blob)) for cid, _, blob in items]
+            except PeerError as exc:
+                if exc.status not in (404, 405):
+                    raise
+                batched[0] = False
+        for cid, size, blob in items:
+            peer.put_chunk(cid, size, blob)
+        return [(cid, len(blob)) for cid, _, blob in items]
 
     with ThreadPoolExecutor(PARALLEL, thread_name_prefix="clone-send") as pool:
-        window: list[tuple[str, Future[int]]] = []
-        for cid in missing:
-            window.append((cid, pool.submit(send, cid)))
-            if len(window) >= 2 * PARALLEL:
+        window: list[Future[list[tuple[str, int]]]] = []
+        for batch in _batches(chunks, missing):
+            window.append(pool.submit(send, batch))
+            if len(window) >= PARALLEL + 2:
                 _settle(window.pop(0), stats, sizes, on_done)
                 check()
         for item in window:
@@ -59,10 +74,25 @@ def send_archive(
     return stats
 
 
+def _batches(chunks: ChunkStore, missing: list[str]) -> Iterator[list[str]]:
+    """The missing ids in runs of about BATCH_BYTES of stored chunks (their stored sizes are known
+    without reading them)."""
+    batch: list[str] = []
+    held = 0
+    for cid in missing:
+        batch.append(cid)
+        held += chunks.size(cid)
+        if held >= BATCH_BYTES or len(batch) >= MAX_BATCH_CHUNKS:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch
+
+
 def _settle(
-    item: tuple[str, Future[int]], stats: SendStats, sizes: dict[str, int], on_done: Callable[[int], None]
+    future: Future[list[tuple[str, int]]], stats: SendStats, sizes: dict[str, int], on_done: Callable[[int], None]
 ) -> None:
-    cid, future = item
-    stats.bytes_sent += future.result()
-    stats.chunks_sent += 1
-    on_done(sizes[cid])
+    for cid, sent in future.result():
+        stats.bytes_sent += sent
+        stats.chunks_sent += 1
+        on_done(sizes[cid])
