@@ -39,6 +39,7 @@ NATIVE = [
     ("PUT", "/v1/files/inbox/big.bin"),
     ("PUT", "/v1/settings/images/logo"),
     ("PUT", f"/v1/transfer/chunks/{CHUNK_ID}?size=1024"),
+    ("POST", "/v1/transfer/chunks"),
     ("PUT", "/v1/transfer/manifests"),
 ]
 
@@ -61,17 +62,18 @@ def test_a_viewers_epm_snapshot_upload_is_refused_before_its_body_is_read(
 
 
 @pytest.mark.parametrize(
-    ("path", "declared"),
+    ("method", "path", "declared"),
     [
-        ("/v1/settings/images/logo", 10 * 1024 * 1024 + 1),
-        (f"/v1/transfer/chunks/{CHUNK_ID}?size=1024", 64 * 1024 * 1024 + 1),
-        ("/v1/transfer/manifests", 256 * 1024 * 1024 + 1),
+        ("PUT", "/v1/settings/images/logo", 10 * 1024 * 1024 + 1),
+        ("PUT", f"/v1/transfer/chunks/{CHUNK_ID}?size=1024", 64 * 1024 * 1024 + 1),
+        ("POST", "/v1/transfer/chunks", 16 * 1024 * 1024 + 1),
+        ("PUT", "/v1/transfer/manifests", 256 * 1024 * 1024 + 1),
     ],
 )
 def test_an_administrators_body_declaring_too_much_is_refused_on_its_length(
-    sqlite_server: LiveServer, path: str, declared: int
+    sqlite_server: LiveServer, method: str, path: str, declared: int
 ) -> None:
-    response = partial_request(sqlite_server, "PUT", path, {**basic(ADMIN, ADMIN_PASSWORD), **OCTETS}, declared, START)
+    response = partial_request(sqlite_server, method, path, {**basic(ADMIN, ADMIN_PASSWORD), **OCTETS}, declared, START)
     assert error_of(response) == (413, "payload_too_large"), response.text
 
 

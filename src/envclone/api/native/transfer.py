@@ -69,7 +69,7 @@ def build_router() -> APIRouter:
     @router.post("/chunks", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422))
     async def put_chunks(request: Request, who: Principal = who_dep) -> wire.ChunksStored:
         """Several chunks in one body (domain.transfer.encode_chunks), each verified on arrival."""
-        body = await _body(request, wire.MAX_BATCH_BYTES)
+        body = await _body(request, who, wire.MAX_BATCH_BYTES)
         try:
             items = wire.decode_chunks(body)
         except ValueError as exc:
