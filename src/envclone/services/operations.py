@@ -82,8 +82,18 @@ def list_operations(
     with ctx.db.snapshot() as conn:
         listed = repo.listing(conn, kind=kind, status=status, limit=limit, offset=offset)
         total = repo.count(conn, kind=kind, status=status)
-    # Running ones as the engine sees them, through the views that get reads: the same progress.
-    return [for_reader(who, ctx.views.running(op.id, ctx.engine.running) or op) for op in listed], total
+    return [for_reader(who, _current(ctx, op)) for op in listed], total
+
+
+def _current(ctx: ServiceContext, op: Operation) -> Operation:
+    """A listed operation as a single read shows it: running ones as the engine sees them (through
+    the views get reads: the same progress); one that is open in the page but no longer runs here
+    has ended since the page was read (its record now holds the end, which the page's stale row
+    would take back), or runs in another process: read again."""
+    found = ctx.views.running(op.id, ctx.engine.running)
+    if found is not None or op.status.is_terminal:
+        return found or op
+    return _read(ctx, op.id)
 
 
 def cancel(ctx: ServiceContext, who: Principal, ref: str) -> Operation:

@@ -148,3 +148,20 @@ def test_a_running_operations_view_goes_when_it_ends_or_is_cancelled(
     ctx.engine.wait(op.id, 30)
     assert operations.peek_operation(ctx, ADMIN, op.id) is None
     assert operations.get_operation(ctx, ADMIN, op.id).status.is_terminal
+
+
+def test_a_list_read_as_its_operation_ends_does_not_take_its_progress_back(
+    ctx: ServiceContext, release: threading.Event
+) -> None:
+    """The page's row was read while the operation ran (a stale row: SQLite skips progress writes
+    during a long transaction), and the operation ended before the list looked for its live view:
+    the list shows the end, as a single read would, not the stale row."""
+    op = start(ctx)
+    with ctx.db.read() as conn:
+        stale = repo.load(conn, op.id)
+    assert stale.status == OperationStatus.RUNNING
+    release.set()
+    assert ctx.engine.wait(op.id, timeout=30).status == OperationStatus.SUCCEEDED
+    ctx.views.ended(op.id)
+    shown = operations._current(ctx, stale)  # the list's per-row step
+    assert shown.status == OperationStatus.SUCCEEDED and shown.progress.percent == 100.0
