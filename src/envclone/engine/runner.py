@@ -258,6 +258,12 @@ class Engine:
             live = self._live.get(op_id)
         if live is None:
             self._record_cancel(op_id)
+            with self._guard:
+                live = self._live.get(op_id)
+            if live is not None:
+                # Claimed while the cancel was recorded: its live record was loaded before the
+                # cancel committed, so tell it now (recorded already: nothing more to write).
+                live.cancel(lambda: None)
         else:
             live.cancel(lambda: self._record_cancel(op_id))
         return self.get(op_id)
