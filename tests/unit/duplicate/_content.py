@@ -9,8 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from envclone.domain.duplication import DuplicationRequest
+from envclone.domain.duplication import DuplicationRequest, DuplicationStatus
 from envclone.domain.principal import Principal
+from envclone.services import duplications
 from envclone.services.context import ServiceContext
 from envclone.store import tables
 from envclone.store.repository import TableRepository
@@ -130,3 +131,13 @@ def request(
 def rows(ctx: ServiceContext, table: sa.Table, **filters: Any) -> list[dict[str, Any]]:
     with ctx.db.read() as conn:
         return list(TableRepository(table).stream(conn, filters))
+
+
+def status(ctx: ServiceContext, dup_id: str) -> DuplicationStatus:
+    return duplications.get(ctx, ADMIN, dup_id).status
+
+
+def wait(ctx: ServiceContext, dup_id: str) -> duplications.DuplicationRecord:
+    """The duplication's record once its operation here has ended."""
+    ctx.engine.wait(duplications.get(ctx, ADMIN, dup_id).operation_id, timeout=60)
+    return duplications.get(ctx, ADMIN, dup_id)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,21 +13,10 @@ import pytest
 from envclone.domain.duplication import DuplicationStatus
 from envclone.errors import EnvcloneError
 from envclone.operations.duplicate import run, storage
-from envclone.services import duplications, storage_service
+from envclone.services import duplications
 from envclone.services.context import ServiceContext
 from envclone.store import tables
-from tests.unit.duplicate._content import ADMIN, ENV_B, environment, request, rows, seed
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> tuple[ServiceContext, ServiceContext]:
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    source, target = environment(tmp_path / "a"), environment(tmp_path / "b")
-    for ctx in (source, target):
-        storage_service.update(ctx, ADMIN, {"type": "file_system", "location": str(shared)})
-    seed(source)
-    return source, target
+from tests.unit.duplicate._content import ADMIN, ENV_B, request, rows, status, wait
 
 
 @pytest.fixture
@@ -45,15 +33,6 @@ def held_push(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[threading.Event
     monkeypatch.setattr(run.storage, "push", push)
     yield entered, release
     release.set()
-
-
-def status(ctx: ServiceContext, dup_id: str) -> DuplicationStatus:
-    return duplications.get(ctx, ADMIN, dup_id).status
-
-
-def wait(ctx: ServiceContext, dup_id: str) -> duplications.DuplicationRecord:
-    ctx.engine.wait(duplications.get(ctx, ADMIN, dup_id).operation_id, timeout=60)
-    return duplications.get(ctx, ADMIN, dup_id)
 
 
 def test_cancelling_the_source_before_exported_cancels_the_waiting_target(

@@ -22,20 +22,9 @@ from envclone.services import duplications, storage_service
 from envclone.services.context import ServiceContext
 from envclone.store import operations as repo
 from envclone.store import tables
-from tests.unit.duplicate._content import ADMIN, ENV_B, environment, request, rows, seed
+from tests.unit.duplicate._content import ADMIN, ENV_B, environment, request, rows, seed, status
 
 HOLD_KIND = "test.holdContent"  # an exclusive operation that holds the lock until the test lets go
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> tuple[ServiceContext, ServiceContext]:
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    source, target = environment(tmp_path / "a"), environment(tmp_path / "b")
-    for ctx in (source, target):
-        storage_service.update(ctx, ADMIN, {"type": "file_system", "location": str(shared)})
-    seed(source)
-    return source, target
 
 
 @pytest.fixture
@@ -50,10 +39,6 @@ def release(pair: tuple[ServiceContext, ServiceContext]) -> Iterator[threading.E
     pair[1].engine.registry.register(OperationKind(HOLD_KIND, hold, ("Holding",), exclusive=True))
     yield released
     released.set()
-
-
-def status(ctx: ServiceContext, dup_id: str) -> DuplicationStatus:
-    return duplications.get(ctx, ADMIN, dup_id).status
 
 
 def holder(ctx: ServiceContext) -> tuple[str, str] | None:

@@ -25,24 +25,8 @@ from tests.unit.duplicate._content import (
     environment,
     request,
     rows,
-    seed,
+    wait,
 )
-
-
-@pytest.fixture
-def pair(tmp_path: Path) -> tuple[ServiceContext, ServiceContext]:
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    source, target = environment(tmp_path / "a"), environment(tmp_path / "b")
-    for ctx in (source, target):
-        storage_service.update(ctx, ADMIN, {"type": "file_system", "location": str(shared)})
-    seed(source)
-    return source, target
-
-
-def wait(ctx: ServiceContext, dup_id: str) -> duplications.DuplicationRecord:
-    ctx.engine.wait(duplications.get(ctx, ADMIN, dup_id).operation_id, timeout=60)
-    return duplications.get(ctx, ADMIN, dup_id)
 
 
 def duplicate(source: ServiceContext, target: ServiceContext, name: str) -> tuple[str, dict[str, object]]:
