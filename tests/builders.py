@@ -9,9 +9,13 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from envclone.domain.components import RECORD_COMPONENTS, Component
 from envclone.server import build_context
@@ -86,3 +90,18 @@ def seed_directly(data_dir: Path, db_url: str, size: str) -> None:
     command = [sys.executable, "-m", "envclone.cli.main", "seed", "--size", size, "--data-dir", str(data_dir)]
     done = subprocess.run(command, env=env, capture_output=True, timeout=600)
     assert done.returncode == 0, done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
+
+
+@contextmanager
+def sql_statements(engine: sa.Engine) -> Iterator[list[str]]:
+    """Every SQL statement sent through the engine while the block runs."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)

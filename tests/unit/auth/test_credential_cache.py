@@ -8,10 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from envclone.auth.credential_cache import CredentialCache
 from envclone.domain.clock import utcnow
@@ -20,7 +18,7 @@ from envclone.errors import InvalidCredentials, TooManyAttempts
 from envclone.services import authentication, resource
 from envclone.services.content_resources import ROLE_ASSIGNMENTS, USERS
 from envclone.services.context import ServiceContext
-from tests.builders import make_context
+from tests.builders import make_context, sql_statements
 
 ADMIN_PASSWORD = "pw-123456"
 HOUR_AHEAD = utcnow() + dt.timedelta(hours=1)
@@ -60,14 +58,8 @@ def hashings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 @pytest.fixture
 def queries(ctx: ServiceContext) -> Iterator[list[str]]:
     """Every SQL statement sent to the environment's database."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    sa.event.listen(ctx.db.engine, "before_cursor_execute", record)
-    yield sent
-    sa.event.remove(ctx.db.engine, "before_cursor_execute", record)
+    with sql_statements(ctx.db.engine) as sent:
+        yield sent
 
 
 def admin(ctx: ServiceContext) -> Principal:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from envclone.domain.operation import Operation, OperationStatus
 from envclone.domain.principal import Principal
@@ -24,6 +23,7 @@ from envclone.services._redaction import HIDDEN
 from envclone.services.context import ServiceContext
 from envclone.settings import load_settings
 from envclone.store import operations as repo
+from tests.builders import sql_statements
 
 KIND = "statusProbe"
 ADMIN = Principal.of("admin", {"Service Administrator"})
@@ -53,14 +53,9 @@ def ctx(tmp_path: Path, release: threading.Event) -> Iterator[ServiceContext]:
 
 @pytest.fixture
 def queries(ctx: ServiceContext) -> Iterator[list[str]]:
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    sa.event.listen(ctx.db.engine, "before_cursor_execute", record)
-    yield sent
-    sa.event.remove(ctx.db.engine, "before_cursor_execute", record)
+    """Every SQL statement sent to the environment's database."""
+    with sql_statements(ctx.db.engine) as sent:
+        yield sent
 
 
 def start(ctx: ServiceContext) -> Operation:
