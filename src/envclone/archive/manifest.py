@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 import zstandard
 
@@ -28,10 +29,14 @@ class EntryKind(StrEnum):
     FILE = "file"
 
 
-@dataclass(frozen=True)
-class ChunkRef:
+class ChunkRef(NamedTuple):
+    """A chunk of an entry. A named pair: manifests hold tens of thousands, built as they load."""
+
     id: str
     size: int
+
+
+_size_of = itemgetter(1)
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,7 @@ class Entry:
 
     @property
     def size(self) -> int:
-        return sum(c.size for c in self.chunks)
+        return sum(map(_size_of, self.chunks))
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,7 @@ class Manifest:
                             "name": e.name,
                             "kind": str(e.kind),
                             "size": e.size,
-                            "chunks": [[c.id, c.size] for c in e.chunks],
+                            "chunks": e.chunks,  # pairs: encoded as [id, size]
                         }
                         for e in comp.entries
                     ],
@@ -129,9 +134,14 @@ class Manifest:
         return hasher(self.algorithms.hash).digest(_canonical(self._body()))
 
     def to_json(self) -> bytes:
+        """The canonical JSON of the body with its hash among its members. Encoded once: members
+        of a canonical object are its keys in order, so the body's JSON is cut where ``hash`` sorts
+        and the hash member put there, which is what encoding the body with it would give."""
         body = self._body()
-        body["hash"] = hasher(self.algorithms.hash).digest(_canonical(body))
-        return _canonical(body)
+        head = _canonical({k: v for k, v in body.items() if k < _HASH_KEY})
+        tail = _canonical({k: v for k, v in body.items() if k > _HASH_KEY})
+        claimed = hasher(self.algorithms.hash).digest(_members(head, tail))
+        return _members(head, b'{"hash":' + _canonical_value(claimed) + b"}", tail)
 
     def to_blob(self) -> bytes:
         return zstandard.ZstdCompressor(level=3).compress(self.to_json())
@@ -151,7 +161,7 @@ class Manifest:
         if body.get("format") != FORMAT_VERSION:
             raise UnknownAlgorithm(f"unsupported manifest format {body.get('format')!r}")
         compression(algorithms.compression)
-        if hasher(algorithms.hash).digest(_canonical(body)) != claimed:
+        if not _hash_matches(raw, body, algorithms.hash, claimed):
             raise ManifestCorrupt(f"manifest of archive {body.get('archive_id')!r} does not match its hash")
         try:
             manifest = cls(
@@ -163,7 +173,7 @@ class Manifest:
                     ComponentEntries(
                         name=comp["name"],
                         entries=tuple(
-                            Entry(e["name"], EntryKind(e["kind"]), tuple(ChunkRef(cid, n) for cid, n in e["chunks"]))
+                            Entry(e["name"], EntryKind(e["kind"]), tuple(map(_chunk_ref, e["chunks"])))
                             for e in comp["entries"]
                         ),
                     )
@@ -185,6 +195,35 @@ class Manifest:
         except zstandard.ZstdError as exc:
             raise ManifestCorrupt(f"manifest blob is damaged: {exc}") from None
         return cls.from_json(raw)
+
+
+_HASH_KEY = "hash"
+
+
+def _chunk_ref(pair: list[Any]) -> ChunkRef:
+    cid, size = pair
+    return ChunkRef(cid, size)
+
+
+def _members(*objects: bytes) -> bytes:
+    """Canonical objects' members, in the order given, as one object."""
+    return b"{" + b",".join(inner for o in objects if (inner := o[1:-1])) + b"}"
+
+
+def _hash_matches(raw: bytes, body: dict[str, Any], algorithm: str, claimed: object) -> bool:
+    """Whether ``claimed`` is the hash of ``body`` (``raw`` parsed, without its hash member). A
+    manifest as written is canonical JSON, so the bytes hashed are ``raw`` without that member: no
+    second encoding. Anything else (another writer's spacing, say) is checked by encoding ``body``."""
+    member = b',"hash":' + _canonical_value(claimed)
+    at = raw.find(member)
+    as_written = at >= 0 and raw.find(member, at + 1) < 0 and raw.startswith(b',"source":', at + len(member))
+    if as_written and hasher(algorithm).digest(raw[:at] + raw[at + len(member) :]) == claimed:
+        return True
+    return bool(hasher(algorithm).digest(_canonical(body)) == claimed)
+
+
+def _canonical_value(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
 
 
 def _canonical(body: Mapping[str, Any]) -> bytes:

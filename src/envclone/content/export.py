@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from envclone.blobs.store import BlobStore
 from envclone.content.bundle import SMALL_BLOB, frame_size, stream_groups, write_bundle
 from envclone.content.component_tables import COMPONENT_TABLES, Part
+from envclone.content.digest import ComponentSums, PartSum
 from envclone.content.rows import encode_rows
 from envclone.domain.components import Component
 from envclone.store import tables
@@ -63,12 +64,16 @@ def blob_rows(conn: sa.Connection, component: Component) -> Iterator[tuple[str, 
         yield from sorted({(v["hash"], int(v.get("size", 0))) for v in values if isinstance(v, dict) and "hash" in v})
 
 
-def export_component(conn: sa.Connection, blobs: BlobStore, component: Component) -> Iterator[Entry]:
+def export_component(
+    conn: sa.Connection, blobs: BlobStore, component: Component, sums: ComponentSums | None = None
+) -> Iterator[Entry]:
     """Entries of one component. Table entries and the list of blobs stream from ``conn``, which
     must stay open (and in one snapshot) while they are read. Held meanwhile: one group of small
-    blobs at a time, and the names of the large ones (each at least SMALL_BLOB, so few)."""
+    blobs at a time, and the names of the large ones (each at least SMALL_BLOB, so few). With
+    ``sums``, reading a table entry to its end also sums its rows' hashes (the digest)."""
     for part in COMPONENT_TABLES[component]:
-        yield Entry(table_entry_name(part), partial(_encode, conn, part))
+        summed = sums.parts.get(part.table.name) if sums is not None else None
+        yield Entry(table_entry_name(part), partial(_encode, conn, part, summed))
     large: list[tuple[str, int]] = []
 
     def small() -> Iterator[tuple[str, int]]:
@@ -84,5 +89,10 @@ def export_component(conn: sa.Connection, blobs: BlobStore, component: Component
         yield Entry(BLOB_PREFIX + content_hash, partial(blobs.read, f"files/{content_hash}"), size)
 
 
-def _encode(conn: sa.Connection, part: Part) -> Iterator[bytes]:
-    return encode_rows(_rows(conn, part), part.content_columns())
+def _encode(conn: sa.Connection, part: Part, summed: PartSum | None = None) -> Iterator[bytes]:
+    if summed is None or summed.started:  # opened a second time: sum once only
+        yield from encode_rows(_rows(conn, part), part.content_columns())
+        return
+    summed.started = True
+    yield from encode_rows(_rows(conn, part), part.content_columns(), summed.add)
+    summed.done = True

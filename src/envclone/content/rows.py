@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,12 +20,23 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
-def encode_rows(rows: Iterable[Iterable[Any]], columns: list[str]) -> Iterator[bytes]:
-    """A header line naming the columns, then one JSON array per row, in blocks of bytes."""
+_encoder = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_rows(
+    rows: Iterable[Iterable[Any]], columns: list[str], on_row: Callable[[list[Any], str], None] | None = None
+) -> Iterator[bytes]:
+    """A header line naming the columns, then one JSON array per row, in blocks of bytes.
+    ``on_row`` sees each row's values and line (the digest sums them in the same pass)."""
     yield json.dumps({"columns": columns}).encode() + b"\n"
     block: list[str] = []
+    encode = _encoder.encode
     for row in rows:
-        block.append(json.dumps(list(row), default=_default, ensure_ascii=False, separators=(",", ":")))
+        values = list(row)
+        line = encode(values)
+        if on_row is not None:
+            on_row(values, line)
+        block.append(line)
         if len(block) >= _LINES_PER_BLOCK:
             yield ("\n".join(block) + "\n").encode()
             block = []

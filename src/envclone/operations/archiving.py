@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from envclone.archive import ArchiveReader, ArchiveWriter, EntryKind, Manifest, load_manifest
 from envclone.content.bundle import is_bundle
-from envclone.content.digest import component_digest
+from envclone.content.digest import ComponentSums, cached_digest, compute_component
 from envclone.content.export import BLOB_PREFIX, Entry, export_component
 from envclone.domain.archives import ArchiveKind, archive_name
 from envclone.domain.components import Component
@@ -110,6 +110,7 @@ class _Previous:
         row = archives.latest(conn, kind)
         self.manifest = load_manifest(ctx.blobs, row["manifest_id"]) if row else None
         self.generations: dict[str, int] = row["generations"] if row else {}
+        self.digests: dict[str, str] = row["digests"] if row else {}
         entries = list(self.manifest.entries()) if self.manifest else []
         self.by_component: dict[str, list[Any]] = {}
         for component, entry in entries:
@@ -164,13 +165,16 @@ def write_archive(
         )
     previous = _Previous(ctx, conn, kind)
     _plan(ctx, meter, chosen, 0, previous)
-    on_bytes = _counter(meter)
+    on_bytes = _Counter(meter)
     digests: dict[str, str] = {}
     reused = 0
     with ArchiveWriter(ctx.blobs, source=source) as writer:
         for component in chosen:
-            digests[component.value] = component_digest(conn, component)
-            reused += _add_component(ctx, conn, writer, component, generations[component.value], previous, on_bytes)
+            current = generations[component.value]
+            added = _add_component(ctx, conn, writer, component, current, previous, on_bytes)
+            digests[component.value] = added.digest
+            reused += added.reused
+            on_bytes.flush()
             meter.advance(items=1)
         manifest = writer.finish()
     size = sum(e.size for _, e in manifest.entries())
@@ -187,11 +191,27 @@ def write_archive(
     return Written(_record(ctx, row), manifest, size, reused)
 
 
-def _counter(meter: Meter) -> Callable[[int], None]:
-    def on_bytes(n: int) -> None:
-        meter.advance(nbytes=n)
+# Progress is reported in steps of this many bytes (and at each component's end): a report per
+# chunk or reused group was thousands of locked updates per backup.
+_REPORT_BYTES = 4 * 1024 * 1024
 
-    return on_bytes
+
+class _Counter:
+    """Bytes done, passed on to a Meter in steps of at least _REPORT_BYTES."""
+
+    def __init__(self, meter: Meter) -> None:
+        self._meter = meter
+        self._pending = 0
+
+    def __call__(self, n: int) -> None:
+        self._pending += n
+        if self._pending >= _REPORT_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            pending, self._pending = self._pending, 0
+            self._meter.advance(nbytes=pending)
 
 
 def _record(ctx: OperationContext, row: dict[str, Any]) -> str:
@@ -206,6 +226,12 @@ def _record(ctx: OperationContext, row: dict[str, Any]) -> str:
     return name
 
 
+@dataclass(frozen=True)
+class _Added:
+    digest: str
+    reused: int  # bytes taken from the previous archive without reading them
+
+
 def _add_component(
     ctx: OperationContext,
     conn: sa.Connection,
@@ -214,22 +240,27 @@ def _add_component(
     current_generation: int,
     previous: _Previous,
     on_bytes: Callable[[int], None],
-) -> int:
+) -> _Added:
     """Add one component as ``conn`` sees it, reusing what ``previous`` already holds: all of it if
-    the component has not changed since, else each content-named entry (a file, the bundle) that
-    is the same. Returns the bytes reused without reading."""
+    the component has not changed since (and its digest then), else each content-named entry (a
+    file, the bundle) that is the same. The digest of a changed component is summed while its
+    tables are read for their entries (one pass), unless the database has it cached."""
     old_entries = previous.by_component.get(component.value, [])
+    unchanged = previous.generations.get(component.value) == current_generation
     if (
         old_entries
-        and previous.generations.get(component.value) == current_generation
+        and unchanged
         # the previous archive is kept by the catalogue, so its chunks are all there
         and writer.add_existing(component.value, old_entries, check_present=False)
     ):
         size = int(sum(e.size for e in old_entries))
         on_bytes(size)
-        return size
+        digest = previous.digests.get(component.value) or _digest(conn, component)
+        return _Added(digest, size)
+    cached = cached_digest(conn, component)
+    sums = ComponentSums(component) if cached is None else None
     reused = 0
-    for entry, content in prefetched(export_component(conn, ctx.blobs, component), previous.blobs):
+    for entry, content in prefetched(export_component(conn, ctx.blobs, component, sums), previous.blobs):
         old = previous.blobs.get(entry.name)
         if old is not None and writer.add_existing(component.value, [old], check_present=False):
             reused += old.size
@@ -237,7 +268,12 @@ def _add_component(
             continue
         entry_kind = EntryKind.FILE if entry.name.startswith(BLOB_PREFIX) else EntryKind.RECORDS
         writer.add_stream(component.value, entry.name, _counting(content, on_bytes), entry_kind)
-    return reused
+    summed = sums.digest() if sums is not None else None
+    return _Added(cached or summed or compute_component(conn, component), reused)
+
+
+def _digest(conn: sa.Connection, component: Component) -> str:
+    return cached_digest(conn, component) or compute_component(conn, component)
 
 
 @dataclass(frozen=True)
@@ -267,7 +303,7 @@ def compose(
     exact = sum(sum(e.size for e in held.get(c.value, [])) for c in components if c.value in base_digests)
     live = [c for c in components if not (c.value in held and c.value in base_digests)]
     _plan(ctx, meter, live, exact, previous)
-    on_bytes = _counter(meter)
+    on_bytes = _Counter(meter)
     digests: dict[str, str] = {}
     reused = 0
     with ArchiveWriter(ctx.blobs, source=dict(base.source)) as writer:
@@ -282,10 +318,13 @@ def compose(
                 digests[component.value] = base_digests[component.value]
                 reused += sum(e.size for e in entries)
                 on_bytes(sum(e.size for e in entries))
+                on_bytes.flush()
                 continue
-            digests[component.value] = component_digest(conn, component)
             current = generation(conn, component)
-            reused += _add_component(ctx, conn, writer, component, current, previous, on_bytes)
+            added = _add_component(ctx, conn, writer, component, current, previous, on_bytes)
+            digests[component.value] = added.digest
+            reused += added.reused
+            on_bytes.flush()
             meter.advance(items=1)
         manifest = writer.finish()
     return Composed(manifest, digests, reused)
