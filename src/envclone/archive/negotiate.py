@@ -28,12 +28,22 @@ def missing_chunks(store: BlobStore, ids: Iterable[str], *, workers: int = 8) ->
     run concurrently because a remote store answers each with a round trip."""
     unique = list(dict.fromkeys(ids))
     chunks = chunks_of(store)
+
+    def absent(run: list[str]) -> list[str]:
+        return [cid for cid in run if not chunks.exists(cid)]
+
+    # A few runs of ids per worker, not one task per id: a future costs more than a look in an
+    # index held in memory (a pack store's), and as many checks still run at once on a remote one.
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        present = list(pool.map(chunks.exists, unique))
-        missing = [cid for cid, have in zip(unique, present, strict=True) if not have]
+
+        def look(wanted: list[str]) -> list[str]:
+            size = max(1, -(-len(wanted) // (max(1, workers) * 4)))
+            runs = [wanted[i : i + size] for i in range(0, len(wanted), size)]
+            return [cid for found in pool.map(absent, runs) for cid in found]
+
+        missing = look(unique)
         if missing and chunks.refresh():  # another process sharing the store may hold some by now
-            again = list(pool.map(chunks.exists, missing))
-            missing = [cid for cid, have in zip(missing, again, strict=True) if not have]
+            missing = look(missing)
     return missing
 
 

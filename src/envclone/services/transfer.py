@@ -4,6 +4,9 @@ Requires the migration permission, plus Identity Domain Administrator to replace
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -11,8 +14,9 @@ import sqlalchemy as sa
 
 from envclone.archive import accept_chunk, accept_manifest, load_manifest, missing_chunks
 from envclone.archive.errors import ArchiveError, ArchiveNotFound
-from envclone.archive.ids import check_archive_id, is_chunk_id
+from envclone.archive.ids import check_archive_id, is_chunk_id, manifest_key
 from envclone.auth import tokens
+from envclone.blobs import BlobStore
 from envclone.content.diff import index_db
 from envclone.domain import clone
 from envclone.domain.components import Component
@@ -25,6 +29,12 @@ from envclone.store.principals import RECEIPT_PREFIX
 
 RECEIPT_SECONDS = 7 * 24 * 3600
 MAX_CHUNK_SIZE = 64 * 1024 * 1024  # a chunk's content length; the chunker's are far smaller
+_RECENT = 16  # manifests remembered as received and checked here, per store
+
+# The archive ids whose manifest this process received, parsed and found complete: the apply asked
+# for next need not parse tens of thousands of chunk refs again to know it is present and intact.
+_received: weakref.WeakKeyDictionary[BlobStore, OrderedDict[str, None]] = weakref.WeakKeyDictionary()
+_received_lock = threading.Lock()
 
 
 class RefusedUpload(InvalidRequest, status=422):
@@ -81,6 +91,7 @@ def receive_manifest(ctx: ServiceContext, who: Principal, blob: bytes) -> Manife
     who.require(Permission.MIGRATE)
     with _from_the_client():
         manifest = accept_manifest(ctx.blobs, blob)
+    _remember_received(ctx.blobs, manifest.archive_id)
     return ManifestStored(archive_id=manifest.archive_id, **manifest.counts())
 
 
@@ -94,7 +105,8 @@ def start_apply(ctx: ServiceContext, who: Principal, request: ApplyRequest) -> t
         who.require(Permission.MIGRATE_USERS)
     with _from_the_client():
         check_archive_id(request.archive_id)
-    load_manifest(ctx.blobs, request.archive_id)  # present and intact before anything is recorded
+    if not _just_received(ctx.blobs, request.archive_id):
+        load_manifest(ctx.blobs, request.archive_id)  # present and intact before anything is recorded
     receipts: list[str] = []
 
     def issue_receipt(conn: sa.Connection, op: Operation) -> None:
@@ -103,6 +115,27 @@ def start_apply(ctx: ServiceContext, who: Principal, request: ApplyRequest) -> t
 
     op = ctx.engine.submit(clone.APPLY_KIND, request.model_dump(mode="json"), created_by=who.login, also=issue_receipt)
     return op, receipts[0]
+
+
+def _remember_received(blobs: BlobStore, archive_id: str) -> None:
+    try:
+        with _received_lock:
+            recent = _received.setdefault(blobs, OrderedDict())
+            recent[archive_id] = None
+            while len(recent) > _RECENT:
+                recent.popitem(last=False)
+    except TypeError:  # a store that cannot be weakly referenced: nothing remembered
+        pass
+
+
+def _just_received(blobs: BlobStore, archive_id: str) -> bool:
+    """Whether this process accepted that manifest (checked whole) and the store still holds it."""
+    try:
+        with _received_lock:
+            known = archive_id in _received.get(blobs, ())
+    except TypeError:
+        return False
+    return known and blobs.exists(manifest_key(archive_id))
 
 
 def receipt_kind(op_id: str) -> str:

@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from envclone.archive import ChunkStore, Manifest, chunk_ids, chunks_of
+from envclone.archive import ChunkStore, Manifest, chunk_ids, chunks_of, manifest_key
 from envclone.blobs.store import BlobStore
 from envclone.domain.transfer import MAX_BATCH_CHUNKS
+from envclone.errors import NotFound
 from envclone.peer import PeerClient, PeerError
 
 PARALLEL = 6
@@ -70,8 +71,17 @@ def send_archive(
                 check()
         for item in window:
             _settle(item, stats, sizes, on_done)
-    peer.put_manifest(manifest.to_blob())
+    peer.put_manifest(_manifest_blob(blobs, manifest))
     return stats
+
+
+def _manifest_blob(blobs: BlobStore, manifest: Manifest) -> bytes:
+    """The manifest as stored here (the archive's own bytes: encoding tens of thousands of chunk
+    refs again costs a second), or encoded when this store does not hold it."""
+    try:
+        return blobs.get(manifest_key(manifest.archive_id))
+    except NotFound:
+        return manifest.to_blob()
 
 
 def _batches(chunks: ChunkStore, missing: list[str]) -> Iterator[list[str]]:

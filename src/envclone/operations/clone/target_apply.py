@@ -18,7 +18,8 @@ from envclone.operations.clone.errors import TargetApplyFailed, TargetLost
 from envclone.operations.context import OperationContext
 from envclone.peer import PeerClient, PeerError
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 0.5  # the longest wait between two reads of the target's apply
+FIRST_POLL_SECONDS = 0.05  # the first: an apply with little to change ends within a second
 LOST_SECONDS = 120.0  # how long a target that stopped answering mid-apply is waited for
 APPLY_ID = "targetApply"  # in the clone's result: the target's apply, once it accepted
 SENT_DIGESTS = "sentDigests"  # in the clone's result: what the target must hold after it
@@ -92,6 +93,7 @@ def _wait_for(peer: PeerClient, op_id: str, receipt: str, rec: Recorder) -> Appl
     back reports what it did (its own recovery decides), which only it can know. Giving up at
     once would report a clone failed whose target holds the new content."""
     lost_since: float | None = None
+    pause = FIRST_POLL_SECONDS  # grows to POLL_SECONDS: a short apply is not waited for half a second more
     while True:
         try:
             remote = peer.apply_status(op_id, receipt)
@@ -111,7 +113,8 @@ def _wait_for(peer: PeerClient, op_id: str, receipt: str, rec: Recorder) -> Appl
         rec.measured(remote.progress.percent / 100)  # the target's progress is this clone's apply phase
         if remote.status.is_terminal:
             return remote
-        time.sleep(POLL_SECONDS)
+        time.sleep(pause)
+        pause = min(POLL_SECONDS, pause * 1.5)
         rec.flush()
 
 
