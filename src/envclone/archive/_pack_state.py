@@ -7,12 +7,13 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from envclone.archive.pack_index import ChunkTable
 from envclone.archive.packs import PackBuilder
-from envclone.blobs import BlobStore
+from envclone.blobs import BlobStore, BlobWriter
 
 
 @dataclass
@@ -24,9 +25,10 @@ class Pack:
 
 
 class OpenPack:
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, open_writer: Callable[[], BlobWriter]) -> None:
         self.number = number
-        self.builder = PackBuilder()
+        self.builder = PackBuilder(open_writer)
+        self.error: BaseException | None = None  # a write that failed: its seal fails with it
         # Where chunks put again into this pack were stored before: a full index written while
         # this pack is open names them there, so that a crash before the seal loses no chunk.
         self.replaced: dict[bytes, tuple[int, int, int]] = {}
@@ -39,13 +41,17 @@ class PackState:
     reference to the BlobStore, so that the registry forgets a store nobody uses."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)  # the fields below
+    # Held while a put writes into the open pack (outside ``lock``, so readers are not held up by
+    # a slow upload) and by whoever closes the open pack: a pack is closed with no write pending.
+    # Taken before ``lock``, after ``commit``.
+    append: threading.Lock = field(default_factory=threading.Lock)
     commit: threading.Lock = field(default_factory=threading.Lock)  # sealing and index writes, in order
     table: ChunkTable = field(default_factory=ChunkTable)
     packs: list[Pack] = field(default_factory=list)
     numbers: dict[str, int] = field(default_factory=dict)  # pack id -> pack number
     open: OpenPack | None = None
     full: list[OpenPack] = field(default_factory=list)  # filled, waiting for the commit lock
-    buffers: dict[int, PackBuilder] = field(default_factory=dict)  # packs not yet stored, by number
+    buffers: dict[int, OpenPack] = field(default_factory=dict)  # packs not yet stored, by number
     sealer: ThreadPoolExecutor | None = None  # stores filled packs while puts go on
     sealing: list[Future[None]] = field(default_factory=list)  # its work, whose errors sync() raises
     # Deletions not yet in an index blob, with the time (ns) each was decided at (pack_store.delete)

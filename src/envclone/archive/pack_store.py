@@ -5,7 +5,9 @@ one-blob-per-chunk layout too (``chunks/``), and writes only packs. Moves stored
 Order of writes, so that no index entry ever names an incomplete pack: a pack is committed whole
 (and durable) through the BlobStore's writer, then an index blob naming it is put. A crash between
 the two leaves a pack no index names; loading reads its table and indexes it, and gc collects its
-chunks like any other. Puts go to the open pack in memory; ``sync()`` or the size target seals it.
+chunks like any other. Puts go to the open pack, whose bytes are written as they come to a
+BlobWriter (nothing visible under any key until it commits); ``sync()``, the size target or a read
+of one of its chunks seals it.
 Deletions are recorded in the next index blob; gc (pack_gc.py) drops or repacks whole packs.
 
 Several processes (machines) may share one BlobStore, as restic's clients share a repository:
@@ -111,30 +113,42 @@ class PackChunkStore:
         raw = _raw(cid)
         self._ensure_loaded()
         st = self._st
-        with st.lock:
-            op = st.open
-            if op is None:
-                op = st.open = OpenPack(len(st.packs))
-                st.packs.append(Pack(None, time.time()))
-                st.buffers[op.number] = op.builder
-            before = st.table.get(raw)
-            if before is not None and st.packs[before[0]].key is not None:
-                op.replaced.setdefault(raw, before)
-            offset = op.builder.add(raw, blob)
-            self._place(raw, op.number, offset, len(blob))
-            st.packs[op.number].created = time.time()
-            st.packs[op.number].body = op.builder.body
-            st.deleted.pop(raw, None)
-            full = op.builder.body >= self.target_size or time.monotonic() - op.opened >= MAX_OPEN_SECONDS
+        with st.append:
+            with st.lock:
+                op = st.open
+                if op is None:
+                    op = st.open = OpenPack(len(st.packs), self.blobs.writer)
+                    st.packs.append(Pack(None, time.time()))
+                    st.buffers[op.number] = op
+                before = st.table.get(raw)
+                if before is not None and st.packs[before[0]].key is None and before[0] in st.buffers:
+                    before = st.buffers[before[0]].replaced.get(raw)  # its stored copy, if any
+                if before is not None and st.packs[before[0]].key is not None:
+                    op.replaced.setdefault(raw, before)
+                offset = op.builder.add(raw, len(blob))
+                self._place(raw, op.number, offset, len(blob))
+                st.packs[op.number].created = time.time()
+                st.packs[op.number].body = op.builder.body
+                st.deleted.pop(raw, None)
+            try:  # into the pack's temporary file or upload, as it goes: a pack never sits in memory
+                op.builder.write(blob)
+            except BaseException as exc:
+                op.error = exc  # the pack is closed now, and its seal undoes its places
+            full = (
+                op.error is not None
+                or op.builder.body >= self.target_size
+                or time.monotonic() - op.opened >= MAX_OPEN_SECONDS
+            )
             if full:
-                st.full.append(op)
-                st.open = None
-                # Stored in the background (a pack's fsync must not stall the writer's ordered
-                # pipeline), unless packs fill faster than they are stored: then here, waiting.
-                inline = len(st.full) > MAX_WAITING_PACKS
-                if not inline:
-                    st.sealer = st.sealer or ThreadPoolExecutor(1, thread_name_prefix="pack-sealer")
-                    st.sealing.append(st.sealer.submit(self._seal_full))
+                with st.lock:
+                    st.full.append(op)
+                    st.open = None
+                    # Stored in the background (a pack's fsync must not stall the writer's ordered
+                    # pipeline), unless packs fill faster than they are stored: then here, waiting.
+                    inline = op.error is not None or len(st.full) > MAX_WAITING_PACKS
+                    if not inline:
+                        st.sealer = st.sealer or ThreadPoolExecutor(1, thread_name_prefix="pack-sealer")
+                        st.sealing.append(st.sealer.submit(self._seal_full))
         if full and inline:
             self._seal_full()
         if sync:
@@ -235,10 +249,7 @@ class PackChunkStore:
     def sync(self) -> None:
         self._ensure_loaded()
         st = self._st
-        with st.lock:
-            if st.open is not None:
-                st.full.append(st.open)
-                st.open = None
+        self._close()
         try:
             self._seal_full()
         finally:
@@ -282,10 +293,21 @@ class PackChunkStore:
                 if where is None:
                     return None
                 number, offset, length = where
-                builder = st.buffers.get(number)
-                if builder is not None:
-                    return builder.chunk(offset)
+                unsealed = st.buffers.get(number)
+                if unsealed is not None:  # a copy in a pack not yet stored: the one before, if any
+                    before = unsealed.replaced.get(raw)
+                    earlier = None if before is None else st.packs[before[0]].key
                 key = st.packs[number].key
+            if unsealed is not None:
+                if before is not None and earlier is not None:
+                    try:
+                        return read_range(self.blobs, earlier, before[1], before[2])
+                    except NotFound:
+                        pass  # dropped by gc since (why it was rewritten): read the new copy
+                # Written to the pack's temporary file or upload only: store the pack first.
+                self._close(number)
+                self._seal_full()
+                continue
             try:
                 if key is None:
                     raise NotFound("pack dropped")
@@ -300,6 +322,15 @@ class PackChunkStore:
                 raise ChunkMissing(raw.hex(), reason=f"its pack {key} is gone") from None
 
     # --- writing -------------------------------------------------------------------------------
+    def _close(self, number: int | None = None) -> None:
+        """Close the open pack (if it is pack ``number``, when given) so the next seal stores it.
+        Waits for a put writing into it. Not under the commit lock (``_write_full`` inlines this)."""
+        st = self._st
+        with st.append, st.lock:
+            if st.open is not None and number in (None, st.open.number):
+                st.full.append(st.open)
+                st.open = None
+
     def _place(self, raw: bytes, number: int, offset: int, length: int) -> None:
         """Point the index at a chunk's new place (or mark it deleted), keeping pack counts. Lock held."""
         st = self._st
@@ -328,23 +359,21 @@ class PackChunkStore:
                 self._seal(op)
 
     def _seal(self, op: OpenPack) -> None:
-        """Store a filled pack, then the index blob naming it. Commit lock held."""
+        """Store a filled pack (written as it filled: only its table and footer are left), then the
+        index blob naming it. Commit lock held."""
         st = self._st
         created_ns = time.time_ns()
         body = op.builder.body
-        writer = None
         try:
+            if op.error is not None:
+                raise op.error
             if not st.marked:
                 self.blobs.put(LAYOUT_KEY, LAYOUT_PACKS)  # before the first pack: older versions must not misread
                 st.marked = True
-            pack_id, pieces = op.builder.finish(created_ns)
-            writer = self.blobs.writer()
-            for piece in pieces:
-                writer.write(piece)
-            writer.commit(pack_key(pack_id))
+            pack_id = op.builder.finish(created_ns)
+            op.builder.writer.commit(pack_key(pack_id))  # type: ignore[union-attr]  # finish checks it
         except BaseException:
-            if writer is not None:
-                writer.abort()
+            op.builder.abort()
             with st.lock:  # these copies were never stored: back to where each was before, if anywhere
                 for raw, offset, length in op.builder.rows:
                     if st.table.get(raw) == (op.number, offset, length):
@@ -475,10 +504,8 @@ class PackChunkStore:
         """One full index blob of every stored pack but ``gone``; then every older index blob goes."""
         st = self._st
         with st.commit:
+            self._close()
             with st.lock:
-                if st.open is not None:
-                    st.full.append(st.open)
-                    st.open = None
                 waiting, st.full = st.full, []
             for op in waiting:
                 self._seal(op)

@@ -9,12 +9,13 @@ is named by the BLAKE3 of all its bytes, as a chunk is, so a whole pack can be c
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import blake3
 
 from envclone.archive.errors import ArchiveError
-from envclone.blobs import BlobStore
+from envclone.blobs import BlobStore, BlobWriter
 from envclone.blobs.store import read_range
 
 PACK_PREFIX = "packs/"
@@ -51,41 +52,56 @@ def pack_id_of(key: str) -> str | None:
 
 
 class PackBuilder:
-    """A pack being filled in memory: the stored chunks it was given, kept as they are (no copy
-    into one growing buffer) until ``finish``. Not thread-safe: the pack store adds under its lock."""
+    """A pack being written: its bytes go to a BlobWriter (a temporary file, or a staged upload)
+    as chunks are added, as restic and kopia write packs, so that a pack never sits whole in
+    memory; only its table is kept until ``finish``. Nothing is visible under any key before the
+    pack store commits the writer, so no index can name a pack that is not complete. Not
+    thread-safe: the pack store reserves places under its lock and writes them in that order."""
 
-    def __init__(self) -> None:
-        self.pieces: list[bytes] = [MAGIC]
+    def __init__(self, open_writer: Callable[[], BlobWriter]) -> None:
         self.size = len(MAGIC)
         self.rows: list[tuple[bytes, int, int]] = []
-        self._at: dict[int, int] = {}  # offset -> index in pieces
+        self.writer: BlobWriter | None = None
+        self._open_writer = open_writer
+        self._hash = blake3.blake3()
+        self._written = 0  # bytes handed to the writer (MAGIC included)
 
     @property
     def body(self) -> int:
         return self.size - len(MAGIC)
 
-    def add(self, raw_id: bytes, blob: bytes) -> int:
-        """Append a stored chunk; returns its offset in the pack."""
+    def add(self, raw_id: bytes, length: int) -> int:
+        """Reserve the place of a stored chunk of ``length`` bytes; returns its offset in the pack.
+        Its bytes must be given to ``write`` next (places are written in the order reserved)."""
         offset = self.size
-        self._at[offset] = len(self.pieces)
-        self.pieces.append(blob)
-        self.size += len(blob)
-        self.rows.append((raw_id, offset, len(blob)))
+        self.size += length
+        self.rows.append((raw_id, offset, length))
         return offset
 
-    def chunk(self, offset: int) -> bytes:
-        """The stored chunk added at ``offset``."""
-        return self.pieces[self._at[offset]]
+    def write(self, blob: bytes) -> None:
+        """Write the chunk whose place was reserved last (the writer is opened at the first)."""
+        if self.writer is None:
+            self.writer = self._open_writer()
+            self._write(MAGIC)
+        self._write(blob)
 
-    def finish(self, created_ns: int) -> tuple[str, list[bytes]]:
-        """Append the table and footer; returns the pack's id and its bytes, in pieces to write in
-        order (a pack is up to tens of MB: never joined into one)."""
+    def _write(self, data: bytes) -> None:
+        self.writer.write(data)  # type: ignore[union-attr]  # opened by ``write``
+        self._hash.update(data)
+        self._written += len(data)
+
+    def finish(self, created_ns: int) -> str:
+        """Write the table and footer; returns the pack's id. The caller commits the writer under
+        ``pack_key`` of it. Raises if a reserved chunk was never written (a write that failed)."""
+        if self.writer is None or self._written != self.size:
+            raise ArchiveError("pack incomplete: a chunk of it was never written")
         table = b"".join(_ROW.pack(*row) for row in self.rows)
-        self.pieces.append(table + _FOOTER.pack(created_ns, len(self.rows), blake3.blake3(table).digest(), END))
-        whole = blake3.blake3()
-        for piece in self.pieces:
-            whole.update(piece)
-        return whole.hexdigest(), self.pieces
+        self._write(table + _FOOTER.pack(created_ns, len(self.rows), blake3.blake3(table).digest(), END))
+        return self._hash.hexdigest()
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.abort()
 
 
 def parse_table(tail: bytes, size: int) -> PackTable:
