@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,10 +24,13 @@ from envclone.queue.schema import (
     is_post,
     scripts,
 )
+from envclone.server import build_context
+from envclone.settings import load_settings
 from envclone.store.database import Database
-from tests.conftest import PgDatabases
+from tests.conftest import ADMIN_PASSWORD, PgDatabases
 
 pytestmark = pytest.mark.postgres
+KEY = "a-shared-sealing-key-of-enough-length-0002"
 OLD = (3, 3, 0)  # a procrastinate before 3.4 (which added a procedure and a post migration)
 
 
@@ -136,3 +140,28 @@ def test_a_schema_made_before_the_record_existed_is_read_from_its_objects(db: Da
         conn.execute(sa.text(f"DROP TABLE {RECORD}"))
     assert install_schema(db) == SchemaChange()  # read as current: nothing run again
     assert recorded(db) == set(scripts(MIGRATIONS, installed_version()))
+
+
+def test_a_worker_and_an_api_process_starting_on_an_older_schema_upgrade_it(db: Database, tmp_path: Path) -> None:
+    """What `envclone worker` and `serve --workers 0` build at start-up, on a database whose
+    procrastinate schema an older version made (and the envclone tables already migrated)."""
+    db.migrate()
+    build_old(db)
+    made = []
+    for name, worker in (("worker", True), ("api", False)):
+        settings = load_settings(
+            data_dir=tmp_path / name,
+            database_url=db.url,
+            secret_key=KEY,
+            admin_password=ADMIN_PASSWORD,
+            workers=None if worker else 0,
+        )
+        ctx, _ = build_context(settings, worker=worker)
+        made.append(ctx)
+    try:
+        assert exists(db, "SELECT to_regproc('procrastinate_retry_job_v2')")
+        assert recorded(db) == set(scripts(MIGRATIONS, installed_version()))
+    finally:
+        for ctx in made:
+            ctx.engine.shutdown(wait=False)
+            ctx.db.dispose()
