@@ -57,8 +57,9 @@ def database(admin_url: str) -> Iterator[str]:
 class Deployment:
     """The processes of one row, sharing a data directory and a database."""
 
-    def __init__(self, root: Path, db_url: str, concurrency: int) -> None:
+    def __init__(self, root: Path, db_url: str, concurrency: int, extra_env: dict[str, str] | None = None) -> None:
         self.root, self.processes = root, []  # type: list[subprocess.Popen[bytes]]
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.env = {
             **os.environ,
             "ENVCLONE_DATABASE_URL": db_url,
@@ -67,6 +68,7 @@ class Deployment:
             "ENVCLONE_WORKER_CONCURRENCY": str(concurrency),
             "ENVCLONE_WORKERS": str(concurrency),
             "ENVCLONE_SCHEDULER": "false",
+            **(extra_env or {}),
         }
         self.data = root / "data"
 
@@ -101,12 +103,18 @@ class Deployment:
 
     def worker(self) -> None:
         log = f"worker-{len(self.processes)}.log"
-        self._start("worker", "--log-level", "info", log=log)
+        self.workers.append(self._start("worker", "--log-level", "info", log=log))
         deadline = time.monotonic() + 60
         while "Starting worker on queues" not in (self.root / log).read_text(errors="replace"):
             if time.monotonic() > deadline:
                 raise RuntimeError("the worker did not start")
             time.sleep(0.1)
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak RSS of this row's worker processes so far (of the API process when it
+        runs operations itself)."""
+        peaks = [peak_rss_mb(p.pid) for p in (self.workers or self.processes)]
+        return max(peaks, default=0.0)
 
     def stop(self) -> None:
         for process in self.processes:
@@ -116,6 +124,16 @@ class Deployment:
                 process.wait(30)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+        self.processes, self.workers = [], []
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:
+        return 0.0
+    return next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:")), 0.0)
 
 
 def _wait(http: httpx.Client, op_id: str) -> dict[str, Any]:
@@ -154,18 +172,30 @@ def batch(url: str, ops: int) -> float:
         return elapsed
 
 
-def row(name: str, admin_url: str, size: str, ops: int, concurrency: int, workers: int | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="envclone-bench-workers-") as tmp, database(admin_url) as url:
-        deployment = Deployment(Path(tmp), url, concurrency)
+def row(
+    name: str,
+    admin_url: str,
+    size: str,
+    ops: int,
+    concurrency: int,
+    workers: int | None,
+    extra_env: dict[str, str] | None = None,
+    workdir: str | None = None,
+) -> dict[str, Any]:
+    """One row: a fresh database (and ``extra_env``, e.g. an object store), seeded, the batch run
+    on the embedded server (``workers`` None) or an API process and ``workers`` workers."""
+    with tempfile.TemporaryDirectory(prefix="envclone-bench-workers-", dir=workdir) as tmp, database(admin_url) as url:
+        deployment = Deployment(Path(tmp), url, concurrency, extra_env)
         try:
             deployment.seed(size)
             api = deployment.serve(workers=None if workers is None else 0)
             for _ in range(workers or 0):
                 deployment.worker()
             seconds = batch(api, ops)
+            peak = deployment.peak_rss_mb()
         finally:
             deployment.stop()
-    return {"mode": name, "ops": ops, "seconds": seconds, "per_minute": ops / seconds * 60}
+    return {"mode": name, "ops": ops, "seconds": seconds, "per_minute": ops / seconds * 60, "peak_rss_mb": peak}
 
 
 def main() -> None:

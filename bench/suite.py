@@ -5,7 +5,11 @@
   servers on loopback first, unchanged, after ``mutate.py`` (bytes sent and the target's peak RSS);
 - restic and borg (Debian's packages; skipped with a note when not installed): the same backup
   and restore rows;
-- the machine's limit: ``tar -cf - | zstd -T0 -3`` and its extraction, and ``cp -r``.
+- the machine's limit: ``tar -cf - | zstd -T0 -3`` and its extraction, and ``cp -r``;
+- envclone, distributed (issue 12; bench_distributed.py): the same backup, restore and clone rows
+  on PostgreSQL (``--pg``), an S3 server (moto) as the blob store, an API process with ``--workers
+  0`` and a worker; and operations per minute, embedded and with 1 and 2 workers (``--ops``).
+  Skipped with a note when PostgreSQL is not reachable (or with ``--skip distributed``).
 
 Prints a Markdown table with envclone's ratio to each peer, and writes the results as JSON with the
 machine's description (``--json``, default ``bench/results/latest.json``). Peak RSS is each
@@ -34,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_backup import RESTIC_ENV, SHARED_BENCH, child
 from bench_clone import Server, clone, daily_maintenance
 
+DISTRIBUTED = "envclone, distributed"
+
 BORG_ENV = {
     "BORG_PASSPHRASE": "",
     "BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK": "yes",
@@ -50,6 +56,7 @@ class Row:
     peak_rss_mb: float
     stored_mb: float | None = None
     sent_mb: float | None = None
+    per_minute: float | None = None  # operations per minute (the throughput rows)
     samples: list[float] = field(default_factory=list)
 
 
@@ -65,6 +72,7 @@ def median_row(tool: str, run: str, results: list[dict[str, float]]) -> Row:
         peak_rss_mb=float(med("peak_rss_mb") or 0.0),
         stored_mb=med("stored_mb"),
         sent_mb=med("sent_mb"),
+        per_minute=med("per_minute"),
         samples=[round(r["seconds"], 3) for r in results],
     )
 
@@ -166,6 +174,31 @@ class Run:
             median_row("envclone", "clone, after mutate.py", mutated),
         ]
 
+    # -- envclone, distributed ---------------------------------------------------------------------
+    def distributed(self, pg_url: str, ops: int) -> None:
+        import bench_distributed as bd
+
+        why = bd.unreachable(pg_url)
+        if why is not None:
+            self.notes.append(
+                f"distributed: PostgreSQL is not reachable at {sa_safe(pg_url)} ({why}); its rows are missing "
+                "(start it, or pass --pg postgresql+psycopg://USER@HOST:PORT/DB)"
+            )
+            return
+        store = bd.ObjectStore()
+        try:
+            runs = [bd.series(self.work, pg_url, store, self.dataset, self.mutated) for _ in range(self.runs)]
+            for name in runs[0]:
+                self.rows.append(median_row(DISTRIBUTED, name, [r[name] for r in runs]))
+            if ops > 0:
+                batches = [bd.throughput(self.work, pg_url, ops) for _ in range(self.runs)]
+                for i, first in enumerate(batches[0]):
+                    tool = "envclone" if first["mode"] == "embedded" else DISTRIBUTED
+                    run = f"{ops} operations at once, {first['mode']}"
+                    self.rows.append(median_row(tool, run, [b[i] for b in batches]))
+        finally:
+            store.stop()
+
     # -- peers ------------------------------------------------------------------------------------
     def restic(self) -> None:
         if shutil.which("restic") is None:
@@ -234,6 +267,13 @@ class Run:
         ]
 
 
+def sa_safe(url: str) -> str:
+    """A database URL as a note may show it: no password."""
+    import sqlalchemy as sa
+
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
 def _clone_row(source: Server, target: Server) -> dict[str, float]:
     result = clone(source, target)
     return {"seconds": result["seconds"], "peak_rss_mb": target.peak_rss_mb(), "sent_mb": result["bytesSent"] / 1e6}
@@ -274,7 +314,7 @@ def ratios(rows: list[Row]) -> dict[tuple[str, str], float]:
     return {
         (r.tool, r.run): ours[r.run].seconds / r.seconds
         for r in rows
-        if r.tool != "envclone" and r.run in ours and r.seconds > 0
+        if not r.tool.startswith("envclone") and r.run in ours and r.seconds > 0
     }
 
 
@@ -293,7 +333,8 @@ def table(rows: list[Row]) -> str:
     lines = [head, "|" + "---|" * (6 + len(peers))]
     for r in rows:
         mb = _mb
-        cells = [r.tool, r.run, f"{r.seconds:.2f} s", f"{r.peak_rss_mb:.0f} MB", mb(r.stored_mb), mb(r.sent_mb)]
+        run = r.run if r.per_minute is None else f"{r.run}: {r.per_minute:.0f} per minute"
+        cells = [r.tool, run, f"{r.seconds:.2f} s", f"{r.peak_rss_mb:.0f} MB", mb(r.stored_mb), mb(r.sent_mb)]
         if r.tool == "envclone":
             others = {(t, run): v for (t, run), v in ratio.items() if run == r.run}
             cells += [f"{others[(p, r.run)]:.2f}x" if (p, r.run) in others else "-" for p in peers]
@@ -309,7 +350,19 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs per row; the median is shown")
     parser.add_argument("--workdir", default=None)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write the results")
-    parser.add_argument("--skip", action="append", default=[], choices=["machine", "restic", "borg", "clone"])
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        choices=["machine", "restic", "borg", "clone", "embedded", "distributed"],
+        help="leave a section out (embedded: envclone's own backup and restore rows)",
+    )
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("ENVCLONE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
+        help="PostgreSQL for the distributed rows (a database of its own is made per deployment)",
+    )
+    parser.add_argument("--ops", type=int, default=20, help="operations per batch of the throughput rows (0: none)")
     args = parser.parse_args()
     base = Path(args.workdir or tempfile.gettempdir())
     work = Path(tempfile.mkdtemp(prefix="envclone-bench-", dir=base))
@@ -319,9 +372,12 @@ def main() -> None:
         size, files = du_mb(run.dataset), sum(1 for p in run.dataset.rglob("*") if p.is_file())
         if "machine" not in args.skip:
             run.machine()
-        run.envclone()
+        if "embedded" not in args.skip:
+            run.envclone()
         if "clone" not in args.skip:
             run.envclone_clone()
+        if "distributed" not in args.skip:
+            run.distributed(args.pg, args.ops)
         if "restic" not in args.skip:
             run.restic()
         if "borg" not in args.skip:

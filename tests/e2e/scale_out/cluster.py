@@ -93,12 +93,12 @@ class Cluster:
         self.apis.append(server.start())
         return server
 
-    def start_worker(self, timeout: float = 60.0) -> subprocess.Popen[bytes]:
+    def start_worker(self, timeout: float = 60.0, extra_env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
         log = self.root / f"worker{len(self.workers) + 1}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "envclone.cli.main", "worker", "--data-dir", str(self.data_dir)],
-                env={**os.environ, **self.env},
+                env={**os.environ, **self.env, **(extra_env or {})},
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )

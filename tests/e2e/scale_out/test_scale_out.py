@@ -18,6 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
+from envclone.domain.clone import KIND as CLONE_KIND
+from envclone.engine import faults
 from tests.builders import tag
 from tests.conftest import ADMIN, LiveServer, PgDatabases
 from tests.e2e.client import digests, ok, wait_operation
@@ -230,3 +232,48 @@ def test_two_apis_and_two_workers_survive_a_killed_worker(cluster: Cluster, targ
     one.close()
     two.close()
     assert time.monotonic() - begun < 110, "the scenario is meant to stay under two minutes"
+
+
+@pytest.fixture
+def one_api(pg_databases: PgDatabases, tmp_path: Path) -> Iterator[Cluster]:
+    """An API process and no worker yet: the test starts its workers itself."""
+    s3, moto = start_s3(tmp_path / "s3.log")
+    made = Cluster(tmp_path, pg_databases.create(), s3)
+    try:
+        made.seed()
+        made.start_api()
+        yield made
+    except BaseException:
+        print(made.logs())
+        raise
+    finally:
+        made.stop()
+        stop(moto)
+
+
+def test_a_clone_whose_worker_dies_while_its_target_applies_is_taken_over_and_completes(
+    one_api: Cluster, target: LiveServer
+) -> None:
+    """The worker running a clone dies (SIGKILL, at the fault point just after the target accepted
+    the apply and the receipt was sealed): the clone's work goes on in the target, so it is not
+    failed but reattached (OperationKind.reattach) by another worker, which opens the sealed
+    receipt, follows the target's apply to its end and completes the clone."""
+    cluster = one_api
+    http = cluster.apis[0].client()
+    doomed = cluster.start_worker(extra_env={"ENVCLONE_FAULT": f"{faults.APPLYING}:{CLONE_KIND}"})
+    op = started(http.post("/v1/maintenance/run"))  # a snapshot for the clone to send
+    assert wait_operation(http, op)["status"] == "succeeded"
+    op = started(http.post("/v1/clone", json=clone_body(target)))
+    assert doomed.wait(60) == -signal.SIGKILL  # at the fault point: the target has its apply
+    status, runner = cluster.runner_of(op)
+    assert status == "running" and runner is not None and str(doomed.pid) in runner.split(":")
+    survivor = cluster.start_worker()
+    done = wait_operation(http, op, deadline=60)
+    assert done["status"] == "succeeded", (done["error"], done["steps"])
+    assert done["result"].get("targetApply"), done["result"]  # the apply the first worker asked for
+    _status, runner = cluster.runner_of(op)
+    assert runner is not None and str(survivor.pid) in runner.split(":")
+    with target.client(password=TARGET_PASSWORD) as tgt:
+        theirs, mine = digests(tgt), digests(http)
+        assert {c: theirs[c] for c in CARRIED} == {c: mine[c] for c in CARRIED}
+    http.close()
