@@ -6,6 +6,7 @@ SQLite and PostgreSQL: files (plain columns, whose JSON lines are hashed as they
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from envclone.content.bundle import is_bundle
 from envclone.content.digest import ComponentSums, compute_component
 from envclone.content.export import BLOB_PREFIX, export_component
+from envclone.content.rows import line_encoder
 from envclone.domain.components import Component
 from envclone.services.context import ServiceContext
 from envclone.store import tables
@@ -148,3 +150,15 @@ def test_an_export_read_in_part_gives_no_digest(tmp_path: Path) -> None:
             assert sums.digest() is None
     finally:
         ctx.db.dispose()
+
+
+@given(value=st.lists(json_values | st.floats() | times, max_size=6) | json_values)
+def test_line_encoder_writes_what_json_dumps_writes(value: Any) -> None:
+    def default(v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            return v.isoformat(timespec="microseconds")
+        raise TypeError(type(v).__name__)
+
+    for sort_keys in (False, True):
+        expected = json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+        assert line_encoder(default, sort_keys=sort_keys)(value) == expected
