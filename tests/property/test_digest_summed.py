@@ -1,11 +1,13 @@
 """The digest a backup sums while it exports a component's tables (one pass over the rows) equals a
 full recomputation (``compute_component``) after any random inserts, updates and deletes, on
 SQLite and PostgreSQL: files (plain columns, whose JSON lines are hashed as they are) and records
-(JSON columns, hashed in canonical form). An export stopped before a table's end gives no digest."""
+(JSON columns, hashed in canonical form). An export stopped before a table's end gives no digest.
+The one-encoder-per-process JSON writer gives json.dumps's text."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from hypothesis import strategies as st
 from envclone.content.bundle import is_bundle
 from envclone.content.digest import ComponentSums, compute_component
 from envclone.content.export import BLOB_PREFIX, export_component
+from envclone.content.rows import line_encoder
 from envclone.domain.components import Component
 from envclone.services.context import ServiceContext
 from envclone.store import tables
@@ -37,12 +40,13 @@ def ctx(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     context.db.dispose()
 
 
-text = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12)
+printable = st.characters(blacklist_categories=("Cs", "Cc"))  # PostgreSQL stores no NUL
+text = st.text(printable, min_size=1, max_size=12)
 times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2030, 1, 1))
 hashes = st.binary(min_size=32, max_size=32).map(bytes.hex)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(max_size=6),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.text(printable, max_size=6),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(printable, max_size=4), inner, max_size=3),
     max_leaves=6,
 )
 file_rows = st.fixed_dictionaries(
@@ -59,9 +63,9 @@ record_rows = st.fixed_dictionaries(
         "ts": times,
         "actor": text,
         "action": text,
-        "subject": st.text(max_size=8),
+        "subject": st.text(printable, max_size=8),
         "status": st.sampled_from(["", "ok", "failed"]),
-        "details": st.dictionaries(st.text(max_size=5), json_values, max_size=4),
+        "details": st.dictionaries(st.text(printable, max_size=5), json_values, max_size=4),
     }
 )
 steps = st.lists(
@@ -148,3 +152,15 @@ def test_an_export_read_in_part_gives_no_digest(tmp_path: Path) -> None:
             assert sums.digest() is None
     finally:
         ctx.db.dispose()
+
+
+@given(value=st.lists(json_values | st.floats() | times | st.text(), max_size=6) | json_values | st.text())
+def test_line_encoder_writes_what_json_dumps_writes(value: Any) -> None:
+    def default(v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            return v.isoformat(timespec="microseconds")
+        raise TypeError(type(v).__name__)
+
+    for sort_keys in (False, True):
+        expected = json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+        assert line_encoder(default, sort_keys=sort_keys)(value) == expected

@@ -82,9 +82,19 @@ class IterReader:
     """Presents an iterable of byte strings as a ``readinto`` stream, copying each piece once."""
 
     def __init__(self, pieces: Iterable[bytes | bytearray | memoryview]) -> None:
+        self._source = pieces
         self._pieces = iter(pieces)
         self._current = memoryview(b"")
         self.total = 0
+
+    def whole(self) -> bytes | None:
+        """The stream's content without copying, when it is one ``bytes`` given as a tuple or list
+        and nothing was read yet; else None (read it)."""
+        source = self._source
+        if self.total == 0 and isinstance(source, tuple | list) and len(source) == 1 and type(source[0]) is bytes:
+            self._pieces = iter(())
+            return source[0]
+        return None
 
     def readinto(self, buffer: memoryview, /) -> int:
         while not self._current:
@@ -99,25 +109,15 @@ class IterReader:
         return n
 
 
-class _Prefixed:
-    """A stream that first replays bytes already read from another stream."""
-
-    def __init__(self, head: memoryview, rest: Readable) -> None:
-        self._head = head
-        self._rest = rest
-
-    def readinto(self, buffer: memoryview, /) -> int:
-        if not self._head:
-            return self._rest.readinto(buffer) or 0
-        n = min(len(buffer), len(self._head))
-        buffer[:n] = self._head[:n]
-        self._head = self._head[n:]
-        return n
-
-
 class Chunker:
     """Cuts byte streams at content-defined boundaries. One instance per thread: pyfastcdc's
-    chunker is not safe for concurrent use."""
+    chunker is not safe for concurrent use.
+
+    The stream is read into blocks of twice the maximum chunk size, each a new buffer, and each
+    block is cut whole. FastCDC decides a cut from the chunk's own bytes, so every chunk that ends
+    before the block does is where cutting the whole stream would put it; only a block's last
+    chunk may have been cut short by the block's end, so it is cut again at the next block's start.
+    Chunks are views into blocks that are never reused: a consumer may keep them without a copy."""
 
     def __init__(self, spec: ChunkerSpec, *, allow_slow: bool = False) -> None:
         require_compiled(allow_slow)
@@ -128,22 +128,34 @@ class Chunker:
             max_size=spec.max_size,
             normalized_chunking=spec.normalization,  # type: ignore[arg-type]
         )
-        self._head = bytearray(spec.max_size + 1)  # reused: views into it live until the next chunk
+        self._block = 2 * spec.max_size
 
     def cut(self, stream: Readable) -> Iterator[memoryview]:
-        """Yield chunks of ``stream``. Each view is valid only until the next one is requested."""
-        # pyfastcdc's stream cutter allocates a buffer of twice the maximum chunk size per call,
-        # which dominates for small entries; an input that fits in one maximum chunk is cut whole.
-        head = self._head
-        filled = 0
-        while filled < len(head) and (n := stream.readinto(memoryview(head)[filled:])):
-            filled += n
-        if filled < len(head):
-            for chunk in self._cdc.cut_buf(memoryview(head)[:filled]):
+        """Yield chunks of ``stream``, each a view that stays valid (its buffer is not reused). An
+        ``IterReader`` of one ``bytes`` is cut in place, without a copy."""
+        whole = stream.whole() if isinstance(stream, IterReader) else None
+        if whole is not None:
+            for chunk in self._cdc.cut_buf(memoryview(whole)):
                 yield chunk.data
             return
-        for chunk in self._cdc.cut_stream(_Prefixed(memoryview(head), stream)):
-            yield chunk.data
+        carry = memoryview(b"")
+        while True:
+            block = bytearray(self._block)
+            view = memoryview(block)
+            filled = len(carry)
+            view[:filled] = carry
+            while filled < len(block) and (n := stream.readinto(view[filled:])):
+                filled += n
+            if filled < len(block):  # the stream's end
+                for chunk in self._cdc.cut_buf(view[:filled]):
+                    yield chunk.data
+                return
+            last = None
+            for chunk in self._cdc.cut_buf(view):
+                if last is not None:
+                    yield last
+                last = chunk.data
+            carry = last if last is not None else memoryview(b"")
 
     def cut_pieces(self, pieces: Iterable[bytes | bytearray | memoryview]) -> Iterator[memoryview]:
         return self.cut(IterReader(pieces))

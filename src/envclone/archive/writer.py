@@ -158,6 +158,10 @@ class ArchiveWriter:
     def add_bytes(self, component: str, name: str, data: bytes, kind: EntryKind = EntryKind.RECORDS) -> None:
         self.add_stream(component, name, (data,), kind)
 
+    def add_reader(self, component: str, name: str, stream: Readable, kind: EntryKind = EntryKind.FILE) -> None:
+        """Add an entry read from ``stream`` (``readinto``) into the chunker's own buffers."""
+        self._cut(self._new_entry(component, name, kind), stream)
+
     def add_file(self, component: str, name: str, path: str | Path) -> None:
         with open(path, "rb") as handle:
             self._cut(self._new_entry(component, name, EntryKind.FILE), handle)
@@ -235,11 +239,11 @@ class ArchiveWriter:
     def _cut(self, entry: _PendingEntry, stream: Readable) -> None:
         # Small chunks (records, bundles: ~5 KiB) go to the pool several at a time: one task per
         # chunk cost more in futures and waiting than the chunk's hashing and compression.
-        batch: list[bytes] = []
+        batch: list[memoryview] = []
         held = 0
         try:
             for view in self._chunkers[entry.kind].cut(stream):
-                batch.append(bytes(view))  # the chunker reuses its buffer
+                batch.append(view)  # the chunker never reuses a buffer: no copy
                 held += len(view)
                 if held >= _TASK_BYTES:
                     self._submit(entry, batch, held)
@@ -250,7 +254,7 @@ class ArchiveWriter:
             self.abort()
             raise
 
-    def _submit(self, entry: _PendingEntry, pieces: list[bytes], size: int) -> None:
+    def _submit(self, entry: _PendingEntry, pieces: list[memoryview], size: int) -> None:
         self._inflight.append((entry, size, self._pool.submit(self._store_chunks, pieces)))
         self._inflight_bytes += size
         while len(self._inflight) > self._max_pending or self._inflight_bytes > self._max_bytes:
@@ -262,10 +266,10 @@ class ArchiveWriter:
         self._inflight_bytes -= size
         entry.refs.extend(future.result())
 
-    def _store_chunks(self, pieces: list[bytes]) -> list[ChunkRef]:
+    def _store_chunks(self, pieces: list[memoryview]) -> list[ChunkRef]:
         return [self._store_chunk(piece) for piece in pieces]
 
-    def _store_chunk(self, piece: bytes) -> ChunkRef:
+    def _store_chunk(self, piece: memoryview) -> ChunkRef:
         cid = self._hash.digest(piece)
         with self._lock:
             self.stats.bytes_in += len(piece)

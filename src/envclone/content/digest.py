@@ -10,7 +10,6 @@ the row hashes in that same pass (``ComponentSums``) instead of reading the tabl
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from blake3 import blake3
 
 from envclone.content.component_tables import COMPONENT_TABLES, Part
+from envclone.content.rows import line_encoder
 from envclone.domain.components import Component
 from envclone.store import tables
 from envclone.store.database import generation
@@ -36,10 +36,12 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot digest {type(value).__name__}")
 
 
+_canonical_line = line_encoder(_default, sort_keys=True)
+
+
 def canonical(values: Iterable[Any]) -> bytes:
-    return json.dumps(
-        list(values), sort_keys=True, separators=(",", ":"), default=_default, ensure_ascii=False
-    ).encode()
+    """``json.dumps(list(values), sort_keys=True, separators=(",", ":"), ensure_ascii=False)``."""
+    return _canonical_line(list(values)).encode()
 
 
 def part_digest(conn: sa.Connection, part: Part) -> tuple[int, int]:

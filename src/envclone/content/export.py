@@ -8,15 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import BinaryIO
 
 import sqlalchemy as sa
 
+from envclone.blobs import LocalBlobStore
 from envclone.blobs.store import BlobStore
 from envclone.content.bundle import SMALL_BLOB, frame_size, stream_groups, write_bundle
 from envclone.content.component_tables import COMPONENT_TABLES, Part
 from envclone.content.digest import ComponentSums, PartSum
 from envclone.content.rows import encode_rows
 from envclone.domain.components import Component
+from envclone.errors import NotFound
 from envclone.store import tables
 
 BLOB_PREFIX = "blobs/"
@@ -27,6 +30,9 @@ class Entry:
     name: str
     open: Callable[[], Iterator[bytes]]
     size_hint: int = 0
+    # A large blob in a local store: its file, which the archiver reads into its own buffers
+    # (``open`` would hand over a new bytes object per MiB, copied again).
+    open_file: Callable[[], BinaryIO] | None = None
 
 
 def table_entry_name(part: Part) -> str:
@@ -86,7 +92,22 @@ def export_component(
     for name, members in stream_groups(small()):
         yield Entry(name, partial(write_bundle, blobs, members), frame_size(s for _, s in members))
     for content_hash, size in large:
-        yield Entry(BLOB_PREFIX + content_hash, partial(blobs.read, f"files/{content_hash}"), size)
+        key = f"files/{content_hash}"
+        yield Entry(BLOB_PREFIX + content_hash, partial(blobs.read, key), size, _file_opener(blobs, key))
+
+
+def _file_opener(blobs: BlobStore, key: str) -> Callable[[], BinaryIO] | None:
+    if not isinstance(blobs, LocalBlobStore):
+        return None
+    path = blobs.path(key)
+
+    def open_file() -> BinaryIO:
+        try:
+            return path.open("rb")
+        except FileNotFoundError:
+            raise NotFound(f"blob {key} not found") from None
+
+    return open_file
 
 
 def _encode(conn: sa.Connection, part: Part, summed: PartSum | None = None) -> Iterator[bytes]:

@@ -20,7 +20,27 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialize {type(value).__name__}")
 
 
-_encoder = json.JSONEncoder(default=_default, ensure_ascii=False, separators=(",", ":"))
+def line_encoder(default: Callable[[Any], Any], *, sort_keys: bool = False) -> Callable[[Any], str]:
+    """``json.dumps(value, default=default, ensure_ascii=False, separators=(",", ":"),
+    sort_keys=sort_keys)``, the same text, without building an encoder per call (which json.dumps
+    does for any non-default argument: most of the cost of encoding a short row)."""
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # no C accelerator: the standard path
+        encoder = json.JSONEncoder(default=default, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
+        return encoder.encode
+    # The C encoder json.JSONEncoder.encode makes for each call, made once. No circular check
+    # (markers None): rows are flat or JSON values read from a database, never circular.
+    encode = c_make_encoder(None, default, json.encoder.encode_basestring, None, ":", ",", sort_keys, False, True)
+
+    def encode_line(value: Any) -> str:
+        if isinstance(value, str):
+            return json.encoder.encode_basestring(value)
+        return "".join(encode(value, 0))
+
+    return encode_line
+
+
+_encode_line = line_encoder(_default)
 
 
 def encode_rows(
@@ -30,7 +50,7 @@ def encode_rows(
     ``on_row`` sees each row's values and line (the digest sums them in the same pass)."""
     yield json.dumps({"columns": columns}).encode() + b"\n"
     block: list[str] = []
-    encode = _encoder.encode
+    encode = _encode_line
     for row in rows:
         values = list(row)
         line = encode(values)

@@ -94,13 +94,29 @@ def _read_all(entry: Entry) -> bytes:
 
 def _ready(item: tuple[Entry, Future[bytes] | None]) -> tuple[Entry, Iterable[bytes]]:
     entry, future = item
-    return entry, ((future.result(),) if future is not None else entry.open())
+    return entry, ((future.result(),) if future is not None else _opened(entry))
+
+
+def _opened(entry: Entry) -> Iterator[bytes]:
+    """The entry's content, opened when first read (not at all when the reader takes its file)."""
+    yield from entry.open()
 
 
 def _counting(chunks: Iterable[bytes], on_bytes: Callable[[int], None]) -> Iterator[bytes]:
     for chunk in chunks:
         on_bytes(len(chunk))
         yield chunk
+
+
+class _CountingReader:
+    def __init__(self, handle: Any, on_bytes: Callable[[int], None]) -> None:
+        self._handle = handle
+        self._on_bytes = on_bytes
+
+    def readinto(self, buffer: memoryview, /) -> int:
+        n = self._handle.readinto(buffer) or 0
+        self._on_bytes(n)
+        return n
 
 
 class _Previous:
@@ -267,7 +283,14 @@ def _add_component(
             on_bytes(old.size)
             continue
         entry_kind = EntryKind.FILE if entry.name.startswith(BLOB_PREFIX) else EntryKind.RECORDS
-        writer.add_stream(component.value, entry.name, _counting(content, on_bytes), entry_kind)
+        if isinstance(content, tuple):  # read ahead: handed over whole, cut without a copy
+            on_bytes(sum(map(len, content)))
+            writer.add_stream(component.value, entry.name, content, entry_kind)
+        elif entry.open_file is not None:
+            with entry.open_file() as handle:
+                writer.add_reader(component.value, entry.name, _CountingReader(handle, on_bytes), entry_kind)
+        else:
+            writer.add_stream(component.value, entry.name, _counting(content, on_bytes), entry_kind)
     summed = sums.digest() if sums is not None else None
     return _Added(cached or summed or compute_component(conn, component), reused)
 

@@ -71,3 +71,25 @@ def test_same_cuts_as_pyfastcdc_on_the_whole_buffer(size: int) -> None:
     chunker = Chunker(spec)
     assert [bytes(v) for v in chunker.cut(io.BytesIO(data))] == expected
     assert [bytes(v) for v in chunker.cut_pieces([data[:5], data[5:]])] == expected  # buffer reuse
+
+
+@pytest.mark.parametrize("size", [32 * 1024 - 1, 32 * 1024, 32 * 1024 + 1, 3 * 32 * 1024, 1_000_003])
+@pytest.mark.parametrize("kind", ["random", "zeros", "mixed"])
+def test_block_cutting_matches_pyfastcdc_at_every_block_edge(size: int, kind: str) -> None:
+    """The stream is cut in blocks of twice the maximum chunk (32 KiB here): inputs ending on,
+    just before and just after a block's end, and runs of zeros (every chunk forced to the maximum,
+    so a block ends exactly on a cut), give pyfastcdc's chunks of the whole buffer."""
+    spec = chunker_spec("fastcdc2020-4k")
+    data = {
+        "random": lambda: pseudo_random(size),
+        "zeros": lambda: bytes(size),
+        "mixed": lambda: (pseudo_random(5000) + bytes(40_000)) * (size // 45_000) + pseudo_random(size % 45_000),
+    }[kind]()
+    reference = pyfastcdc.FastCDC(spec.avg_size, min_size=spec.min_size, max_size=spec.max_size)
+    expected = [bytes(c.data) for c in reference.cut_buf(data)]
+    views = list(Chunker(spec).cut(io.BytesIO(data)))  # kept: a view stays valid after the next
+    assert [bytes(v) for v in views] == expected
+    assert [
+        bytes(v) for v in Chunker(spec).cut_pieces(data[i : i + 4099] for i in range(0, len(data), 4099))
+    ] == expected
+    assert [bytes(v) for v in Chunker(spec).cut_pieces([data])] == expected  # one bytes: cut in place
