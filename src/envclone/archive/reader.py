@@ -4,7 +4,7 @@ A missing or damaged chunk raises an error naming it and its entry; nothing unve
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
@@ -18,6 +18,9 @@ from envclone.archive.manifest import ChunkRef, Manifest
 from envclone.archive.writer import default_workers, lean_allocator
 from envclone.blobs import BlobStore
 from envclone.errors import NotFound
+
+# Entries of at most this many bytes are read in the calling thread, chunk after chunk.
+INLINE_BYTES = 256 * 1024
 
 
 def load_manifest(store: BlobStore, archive_id: str) -> Manifest:
@@ -86,22 +89,33 @@ class ArchiveReader:
             close_read_session(self.store, self._session)
             self._session = None
 
-    def read(self, component: str, name: str) -> Iterator[bytes]:
-        """Yield the entry's content chunk by chunk, each verified before it is yielded."""
+    def read(self, component: str, name: str, *, ahead: int | None = None) -> Iterator[bytes]:
+        """Yield the entry's content chunk by chunk, each verified before it is yielded. Up to
+        ``ahead`` chunks (twice the workers unless told) are fetched ahead on the pool; a small
+        entry (``INLINE_BYTES`` at most: a bundle of small files, a table) is read in the calling
+        thread, since handing a few kilobytes to a thread and back costs more than reading them."""
         entry = self.manifest.entry(component, name)
         label = f"{component}/{name}"
+        limit = 2 * self._workers if ahead is None else ahead
+        if limit < 1 or len(entry.chunks) < 2 or entry.size <= INLINE_BYTES:
+            yield from self._read_inline(entry.chunks, label)
+            return
         refs = iter(entry.chunks)
-        ahead: deque[Future[bytes]] = deque()
+        pending: deque[Future[bytes]] = deque()
         try:
             while True:
-                while len(ahead) < 2 * self._workers and (ref := next(refs, None)) is not None:
-                    ahead.append(self._pool.submit(read_chunk, self.chunks, ref, label, self._hash))
-                if not ahead:
+                while len(pending) < limit and (ref := next(refs, None)) is not None:
+                    pending.append(self._pool.submit(read_chunk, self.chunks, ref, label, self._hash))
+                if not pending:
                     return
-                yield ahead.popleft().result()
+                yield pending.popleft().result()
         finally:
-            for future in ahead:
+            for future in pending:
                 future.cancel()
+
+    def _read_inline(self, refs: Sequence[ChunkRef], label: str) -> Iterator[bytes]:
+        for ref in refs:
+            yield read_chunk(self.chunks, ref, label, self._hash)
 
     def read_bytes(self, component: str, name: str) -> bytes:
         return b"".join(self.read(component, name))

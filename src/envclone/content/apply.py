@@ -21,24 +21,32 @@ from envclone.errors import EnvcloneError
 from envclone.store import tables
 from envclone.store.database import generation
 
+_AHEAD = 0
+
 
 class DigestMismatch(EnvcloneError, code="archive_damaged", status=500):
     """The applied content does not match the archive's recorded digest; nothing was changed."""
 
 
 def opener(
-    reader: ArchiveReader, component: Component, on_bytes: Callable[[int], None] | None = None
+    reader: ArchiveReader,
+    component: Component,
+    on_bytes: Callable[[int], None] | None = None,
+    *,
+    ahead: int | None = None,
 ) -> Callable[[str], Iterator[bytes]]:
+    """``ahead``: chunks fetched ahead per entry (the reader's default unless told)."""
+
     def open_entry(name: str) -> Iterator[bytes]:
-        return reader.read(component.value, name) if on_bytes is None else _counted(reader, component, name, on_bytes)
+        if on_bytes is None:
+            return reader.read(component.value, name, ahead=ahead)
+        return _counted(reader.read(component.value, name, ahead=ahead), on_bytes)
 
     return open_entry
 
 
-def _counted(
-    reader: ArchiveReader, component: Component, name: str, on_bytes: Callable[[int], None]
-) -> Iterator[bytes]:
-    for chunk in reader.read(component.value, name):
+def _counted(chunks: Iterator[bytes], on_bytes: Callable[[int], None]) -> Iterator[bytes]:
+    for chunk in chunks:
         on_bytes(len(chunk))
         yield chunk
 
@@ -59,7 +67,10 @@ def put_blobs(
     ``repair``, also rewriting those whose stored content is damaged)."""
     for component in components:
         if component in (Component.FILES, Component.SETTINGS):
-            restore_blobs(blobs, entry_names(reader, component), opener(reader, component), on_bytes, repair=repair)
+            # Several entries are restored at once, each fetching a couple of chunks ahead: what
+            # is held stays a few chunks per worker however large the files are.
+            names = entry_names(reader, component)
+            restore_blobs(blobs, names, opener(reader, component, ahead=_AHEAD), on_bytes, repair=repair)
 
 
 def _settings_values(conn: sa.Connection, keys: frozenset[str]) -> dict[str, Any]:
@@ -99,16 +110,21 @@ def already_equal(
     may leave them as they are. A missing file content (a damaged store) is never skipped; with
     ``check_content`` (a restore) neither is one whose content does not match its hash."""
 
-    def present(content_hash: str) -> bool:
-        key = f"files/{content_hash}"
-        return content_matches(blobs, key, content_hash) if check_content else blobs.exists(key)
+    def all_present(component: Component) -> bool:
+        return all(blobs.exists(f"files/{h}") for h, _ in blob_hashes(conn, component))
 
+    def all_match(component: Component) -> bool:
+        return all(content_matches(blobs, f"files/{h}", h) for h, _ in blob_hashes(conn, component))
+
+    # Cheapest first: a missing blob (a restore after the file contents were lost) answers before
+    # the digest is computed over every row, and before any content is read.
     return {
         c
         for c in components
         if expected.get(c.value)
+        and all_present(c)
         and component_digest(conn, c) == expected[c.value]
-        and all(present(h) for h, _ in blob_hashes(conn, c))
+        and (not check_content or all_match(c))
     }
 
 
