@@ -62,7 +62,7 @@ def encode_chunks(items: Iterable[tuple[str, int, bytes]]) -> bytes:
     return b"".join(CHUNK_FRAME.pack(bytes.fromhex(cid), size, len(blob)) + blob for cid, size, blob in items)
 
 
-def decode_chunks(body: bytes) -> list[tuple[str, int, bytes]]:
+def decode_chunks(body: bytes | bytearray) -> list[tuple[str, int, bytes]]:
     """The (chunk id, content size, stored blob) of a batch body; ValueError when it is not one."""
     items: list[tuple[str, int, bytes]] = []
     view = memoryview(body)

@@ -180,3 +180,32 @@ def test_report_of_something_that_is_not_a_finished_clone_is_404(pair: ServerPai
     assert wait_operation(pair.src, failed["id"])["status"] == "failed"
     assert pair.src.get(f"/v1/clone/{failed['id']}/report").status_code == 404
     assert set(COMPONENTS) >= set(CARRIED)
+
+
+def _clone_sent(pair: ServerPair) -> tuple[str, dict[str, Any]]:
+    """Clone with stored files (composed from the snapshot and the live files) and return the
+    archive the target applied, with the finished clone."""
+    op = ok(pair.src.post("/v1/clone", json=clone_body(pair, options=WITH_FILES)), 202)
+    done = wait_operation(pair.src, op["id"])
+    assert done["status"] == "succeeded", done
+    applied = ok(pair.tgt.get(f"/v1/operations/{done['result']['targetApply']}"))
+    return str(applied["parameters"]["archive_id"]), done
+
+
+def test_a_clone_again_sends_the_same_archive_until_the_source_changes(pair: ServerPair) -> None:
+    """An unchanged source's composed archive is sent again as it is (not composed again); a
+    change to a live component makes a new one that carries it."""
+    make_environment(pair.src)
+    first, _ = _clone_sent(pair)
+    again, done = _clone_sent(pair)
+    assert again == first
+    assert done["result"]["chunksSent"] == 0
+    assert all(
+        c == {"created": 0, "replaced": 0, "removed": 0} | {"unchanged": c["unchanged"]}
+        for c in (counts(v) for v in done["result"]["changes"].values())
+    )
+    ok(pair.src.put("/v1/files/inbox/changed-since.csv", content=b"Account,Amount\nA,2\n"), 201)
+    changed, done = _clone_sent(pair)
+    assert changed != first
+    assert done["result"]["changes"]["files"]["created"] == 1
+    assert digests(pair.tgt)["files"] == digests(pair.src)["files"]

@@ -35,6 +35,11 @@ def _receipt(request: Request) -> str:
 async def _body(request: Request, who: Principal, limit: int) -> bytes:
     """The whole body, once ``who`` may send it (before a byte is read) and no larger than ``limit``
     (refused on its Content-Length already)."""
+    return bytes(await _buffer(request, who, limit))
+
+
+async def _buffer(request: Request, who: Principal, limit: int) -> bytearray:
+    """``_body`` as read, not copied into bytes: for a body that is cut into parts at once."""
     transfer.may_receive(who)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
@@ -44,7 +49,7 @@ async def _body(request: Request, who: Principal, limit: int) -> bytes:
         data.extend(piece)
         if len(data) > limit:
             raise PayloadTooLarge(f"the body is larger than {limit} bytes")
-    return bytes(data)
+    return data
 
 
 def build_router() -> APIRouter:
@@ -69,11 +74,14 @@ def build_router() -> APIRouter:
     @router.post("/chunks", status_code=201, openapi_extra=s.BYTES_BODY, responses=errors(400, 401, 403, 413, 422))
     async def put_chunks(request: Request, who: Principal = who_dep) -> wire.ChunksStored:
         """Several chunks in one body (domain.transfer.encode_chunks), each verified on arrival."""
-        body = await _body(request, who, wire.MAX_BATCH_BYTES)
+        body = await _buffer(request, who, wire.MAX_BATCH_BYTES)
         try:
             items = wire.decode_chunks(body)
         except ValueError as exc:
             raise InvalidRequest(f"the body is not a batch of chunks: {exc}") from None
+        # Each chunk is its own copy now: the body is not held beside them while they are stored
+        # (several batches arrive at once, each up to MAX_BATCH_BYTES).
+        del body
         stored = await run_in_threadpool(transfer.receive_chunks, context(request), who, items)
         return wire.ChunksStored(received=len(items), stored=stored)
 

@@ -7,12 +7,16 @@ scratch blob store and never calls ``archive`` (which may record a fresh snapsho
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from envclone.archive import DEFAULT_COMPRESSION, Algorithms, Manifest, chunk_ids, new_archive_id
+from envclone.archive import DEFAULT_COMPRESSION, Algorithms, Manifest, chunk_ids, manifest_key, new_archive_id
 from envclone.archive.ids import DEFAULT_HASH
+from envclone.blobs import BlobStore
 from envclone.content.digest import component_digest
 from envclone.domain.archives import ArchiveKind, age_text
 from envclone.domain.clone import ARTIFACT_SNAPSHOT, LOGIN, SERVICE, VERSION, CloneRequest, version_problem
@@ -30,6 +34,24 @@ from envclone.store.database import generation
 
 ASK_BATCH = 5000  # chunk ids per have/want question (the target takes up to domain.transfer.MAX_IDS)
 TARGET_CHECKS = (LOGIN, VERSION, SERVICE)  # after the login, each in its step
+# How long a composed archive is sent again while none of its live components changed: far within
+# gc's grace period (a day), which keeps an unrecorded archive and its chunks that long.
+REUSE_SECONDS = 3600.0
+
+
+@dataclass(frozen=True)
+class _Composed:
+    """The last archive a clone composed here, and what it was composed from."""
+
+    key: tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]]  # the base, components, base digests
+    generations: dict[str, int]  # each chosen component's change counter, read with the content
+    manifest: Manifest
+    digests: dict[str, str]
+    at: float  # time.monotonic()
+
+
+_composed: weakref.WeakKeyDictionary[BlobStore, _Composed] = weakref.WeakKeyDictionary()
+_composed_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -145,8 +167,17 @@ class ClonePlan:
         if self._covers({c for c, _ in base.entries()}):
             recorded = row["digests"]
             return base, {c.value: recorded[c.value] for c in self.components if c.value in recorded}
+        key = (base.archive_id, tuple(c.value for c in self.components), tuple(sorted(row["digests"].items())))
         with self.ctx.db.snapshot() as conn:
+            # Read in the snapshot compose reads: a counter that moves after it is a change it missed.
+            generations = {c.value: generation(conn, c) for c in self.components}
+            again = _composed_before(self.ctx.blobs, key, generations)
+            if again is not None:  # a clone again, nothing changed since: compose it again for nothing
+                return again.manifest, dict(again.digests)
             composed = compose(self.ctx, conn, base, row["digests"], self.components, meter)
+        _remember_composed(
+            self.ctx.blobs, _Composed(key, generations, composed.manifest, dict(composed.digests), time.monotonic())
+        )
         return composed.manifest, composed.digests
 
     def to_send_fresh(self) -> Manifest:
@@ -175,6 +206,31 @@ class ClonePlan:
             check()
             missing.extend(peer.missing(ids[start : start + ASK_BATCH]))
         return missing
+
+
+def _composed_before(
+    blobs: BlobStore, key: tuple[str, tuple[str, ...], tuple[tuple[str, str], ...]], generations: dict[str, int]
+) -> _Composed | None:
+    """The archive composed last from the same base and components, if none of them changed since
+    (their change counters say so without reading them), it is recent, and the store still holds it."""
+    try:
+        with _composed_lock:
+            last = _composed.get(blobs)
+    except TypeError:  # a store that cannot be weakly referenced: nothing remembered
+        return None
+    if last is None or last.key != key or last.generations != generations:
+        return None
+    if time.monotonic() - last.at > REUSE_SECONDS or not blobs.exists(manifest_key(last.manifest.archive_id)):
+        return None
+    return last
+
+
+def _remember_composed(blobs: BlobStore, composed: _Composed) -> None:
+    try:
+        with _composed_lock:
+            _composed[blobs] = composed
+    except TypeError:
+        pass
 
 
 def _snapshot_components(kind: str) -> tuple[Component, ...]:
