@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 
 import sqlalchemy as sa
-from procrastinate.schema import SchemaManager
 
 from envclone.store.database import Database
 
@@ -17,6 +16,8 @@ log = logging.getLogger("envclone.queue")
 def install_schema(db: Database) -> bool:
     """Create procrastinate's schema unless it exists; True if it was created now. The caller holds
     the start-up lock (store.locks)."""
+    from procrastinate.schema import SchemaManager  # only where the queue is used (distributed)
+
     with db.begin() as conn:
         if conn.execute(sa.text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None:
             return False
