@@ -37,8 +37,7 @@ from envclone.operations.job_run import run_backup_copy_job, run_job
 from envclone.operations.maintenance import run_daily_maintenance
 from envclone.operations.restore import run_restore
 from envclone.operations.verify import run_verify, run_verify_store
-from envclone.queue import ProcrastinateQueue, install_schema, live_workers
-from envclone.queue.worker import Worker
+from envclone.queue.schema import live_workers
 from envclone.services.bootstrap import FirstAdmin, bootstrap
 from envclone.services.context import ServiceContext
 from envclone.services.environment import instance_id
@@ -89,9 +88,7 @@ def build_registry() -> Registry:
         OperationKind(d.DUPLICATE_KIND, run_duplicate, d.DUPLICATE_STEPS, exclusive=True, phases=d.duplicate_phases())
     )
     registry.register(OperationKind(d.EXPORT_KIND, run_export, d.EXPORT_STEPS, phases=d.export_phases()))
-    registry.register(
-        OperationKind(d.IMPORT_KIND, run_import, d.IMPORT_STEPS, phases=d.import_phases())
-    )
+    registry.register(OperationKind(d.IMPORT_KIND, run_import, d.IMPORT_STEPS, phases=d.import_phases()))
     # A job clone changes one row of the jobs component in one transaction: not exclusive.
     registry.register(OperationKind(job_clone.KIND, run_job_clone, job_clone.STEPS))
     # A job run writes a backup: exclusive like maintenance, so it never reads half a restore.
@@ -186,6 +183,9 @@ def _check_scale_out(settings: Settings, *, worker: bool) -> None:
 def _build_distributed(
     ctx: ServiceContext, registry: Registry, *, worker: bool
 ) -> tuple[ServiceContext, FirstAdmin | None]:
+    # The task queue (procrastinate, psycopg: ~12 MB) is imported by the processes that use it only.
+    from envclone.queue import ProcrastinateQueue, install_schema
+
     settings = ctx.settings
     # Processes starting together: one migrates and bootstraps, then the next finds it done.
     with locks.held(ctx.db, "start-up"):
@@ -218,6 +218,9 @@ def _build_distributed(
 
 def run_worker(settings: Settings) -> None:
     """Run one worker process until it is stopped (``envclone worker``)."""
+    from envclone.queue import ProcrastinateQueue
+    from envclone.queue.worker import Worker
+
     ctx, _admin = build_context(settings, worker=True)
     assert isinstance(ctx.engine.queue, ProcrastinateQueue)
     Worker(ctx, ctx.engine.queue).run()

@@ -15,8 +15,9 @@ import secrets
 import struct
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import blake3
 
@@ -44,11 +45,47 @@ class PackInfo:
     body: int
 
 
+class PackedEntries(Sequence[tuple[bytes, int, int, int]]):
+    """Index entries as they are encoded (44 bytes each) rather than a Python tuple each (about
+    190 bytes): a pack of small chunks names tens of thousands, a full index every chunk."""
+
+    def __init__(self, data: bytes | memoryview = b"") -> None:
+        self.data = bytearray(data)
+
+    def append(self, raw: bytes, pack: int, offset: int, length: int) -> None:
+        self.data += _ENTRY.pack(raw, pack, offset, length)
+
+    def __len__(self) -> int:
+        return len(self.data) // _ENTRY.size
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[bytes, int, int, int]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[tuple[bytes, int, int, int]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[bytes, int, int, int] | list[tuple[bytes, int, int, int]]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        raw, pack, offset, length = _ENTRY.unpack_from(self.data, index * _ENTRY.size)
+        return raw, pack, offset, length
+
+    def __iter__(self) -> Iterator[tuple[bytes, int, int, int]]:
+        return iter(_ENTRY.iter_unpack(self.data))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a list
+
+
 @dataclass(frozen=True, slots=True)
 class IndexBlob:
     full: bool
     packs: list[PackInfo]
-    entries: list[tuple[bytes, int, int, int]]  # (raw id, pack index or DELETED, offset, length)
+    entries: Sequence[tuple[bytes, int, int, int]]  # (raw id, pack index or DELETED, offset, length)
 
 
 def split_cutoff(cutoff_ns: int) -> tuple[int, int]:
@@ -75,12 +112,17 @@ def is_index_key(key: str) -> bool:
 
 
 def encode_index(blob: IndexBlob) -> bytes:
-    parts = [_HEAD.pack(_MAGIC, int(blob.full), time.time_ns(), len(blob.packs))]
-    parts.extend(_PACK.pack(bytes.fromhex(p.pack_id), p.created_ns, p.body) for p in blob.packs)
-    parts.append(_COUNT.pack(len(blob.entries)))
-    parts.extend(_ENTRY.pack(*entry) for entry in blob.entries)
-    data = b"".join(parts)
-    return data + blake3.blake3(data).digest()
+    out = bytearray(_HEAD.pack(_MAGIC, int(blob.full), time.time_ns(), len(blob.packs)))
+    for p in blob.packs:
+        out += _PACK.pack(bytes.fromhex(p.pack_id), p.created_ns, p.body)
+    out += _COUNT.pack(len(blob.entries))
+    if isinstance(blob.entries, PackedEntries):
+        out += blob.entries.data
+    else:
+        for entry in blob.entries:
+            out += _ENTRY.pack(*entry)
+    out += blake3.blake3(out).digest()
+    return bytes(out)
 
 
 def decode_index(data: bytes) -> IndexBlob:
@@ -102,7 +144,7 @@ def decode_index(data: bytes) -> IndexBlob:
     at += _COUNT.size
     if at + count * _ENTRY.size + _DIGEST != len(view) or len(packs) != npacks:
         raise IndexDamaged("index blob has the wrong length")
-    entries = list(_ENTRY.iter_unpack(view[at : at + count * _ENTRY.size]))
+    entries = PackedEntries(view[at : at + count * _ENTRY.size])
     if any(not (DELETED <= pack < npacks) for _, pack, _, _ in entries):
         raise IndexDamaged("index blob names a pack it does not list")
     return IndexBlob(bool(full), packs, entries)

@@ -35,6 +35,7 @@ from envclone.archive.pack_index import (
     INDEX_PREFIX,
     IndexBlob,
     IndexDamaged,
+    PackedEntries,
     PackInfo,
     decode_index,
     encode_index,
@@ -385,13 +386,13 @@ class PackChunkStore:
             pack.key, pack.created, pack.body = pack_key(pack_id), created_ns / 1e9, body
             st.numbers[pack_id] = op.number
             del st.buffers[op.number]
-            entries = [
-                (raw, 0, offset, length)
-                for raw, offset, length in op.builder.rows
-                if st.table.get(raw) == (op.number, offset, length)
-            ]
-            deletions = self._take_deletions()
-        self._write_index(IndexBlob(False, [PackInfo(pack_id, created_ns, body)], entries + deletions))
+            entries = PackedEntries()
+            for raw, offset, length in op.builder.rows:
+                if st.table.get(raw) == (op.number, offset, length):
+                    entries.append(raw, 0, offset, length)
+            for deletion in self._take_deletions():
+                entries.append(*deletion)
+        self._write_index(IndexBlob(False, [PackInfo(pack_id, created_ns, body)], entries))
 
     def _write_index(self, blob: IndexBlob, *, sync: bool = False) -> str:
         """Put an index blob. Commit lock held. Unsynced: ``sync()`` makes it durable, and if it is
@@ -526,11 +527,14 @@ class PackChunkStore:
         kept = [(n, p) for n, p in enumerate(st.packs) if p.key is not None and n not in gone]
         local = {n: i for i, (n, _) in enumerate(kept)}
         infos = [PackInfo(str(p.key).removeprefix(PACK_PREFIX), int(p.created * 1e9), p.body) for _, p in kept]
-        entries = [(raw, local[n], offset, length) for raw, n, offset, length in st.table.rows() if n in local]
+        entries = PackedEntries()
+        for raw, n, offset, length in st.table.rows():
+            if n in local:
+                entries.append(raw, local[n], offset, length)
         for op in [*st.full, *([st.open] if st.open is not None else [])]:
-            entries += [
-                (raw, local[n], offset, length)
-                for raw, (n, offset, length) in op.replaced.items()
-                if n in local and (where := st.table.get(raw)) is not None and where[0] == op.number
-            ]
-        return IndexBlob(True, infos, entries + self._take_deletions())
+            for raw, (n, offset, length) in op.replaced.items():
+                if n in local and (where := st.table.get(raw)) is not None and where[0] == op.number:
+                    entries.append(raw, local[n], offset, length)
+        for deletion in self._take_deletions():
+            entries.append(*deletion)
+        return IndexBlob(True, infos, entries)

@@ -9,7 +9,7 @@ is named by the BLAKE3 of all its bytes, as a chunk is, so a whole pack can be c
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import blake3
@@ -60,7 +60,8 @@ class PackBuilder:
 
     def __init__(self, open_writer: Callable[[], BlobWriter]) -> None:
         self.size = len(MAGIC)
-        self.rows: list[tuple[bytes, int, int]] = []
+        self.count = 0
+        self._table = bytearray()  # the rows as the pack's table holds them: 40 bytes a chunk
         self.writer: BlobWriter | None = None
         self._open_writer = open_writer
         self._hash = blake3.blake3()
@@ -75,8 +76,14 @@ class PackBuilder:
         Its bytes must be given to ``write`` next (places are written in the order reserved)."""
         offset = self.size
         self.size += length
-        self.rows.append((raw_id, offset, length))
+        self._table += _ROW.pack(raw_id, offset, length)
+        self.count += 1
         return offset
+
+    @property
+    def rows(self) -> Iterator[tuple[bytes, int, int]]:
+        """(raw id, offset, length) of each chunk added, in order."""
+        return iter(_ROW.iter_unpack(self._table))
 
     def write(self, blob: bytes) -> None:
         """Write the chunk whose place was reserved last (the writer is opened at the first)."""
@@ -95,8 +102,8 @@ class PackBuilder:
         ``pack_key`` of it. Raises if a reserved chunk was never written (a write that failed)."""
         if self.writer is None or self._written != self.size:
             raise ArchiveError("pack incomplete: a chunk of it was never written")
-        table = b"".join(_ROW.pack(*row) for row in self.rows)
-        self._write(table + _FOOTER.pack(created_ns, len(self.rows), blake3.blake3(table).digest(), END))
+        table = self._table
+        self._write(bytes(table) + _FOOTER.pack(created_ns, self.count, blake3.blake3(table).digest(), END))
         return self._hash.hexdigest()
 
     def abort(self) -> None:

@@ -5,13 +5,15 @@ code, and waiting for a job with a Rich progress display. Credentials never appe
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from rich.console import Console
 from rich.filesize import decimal
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+if TYPE_CHECKING:  # imported when a command calls a server: ``envclone serve`` never does
+    import httpx
 
 EPM = "/interop/rest"
 POLL_SECONDS = 0.5
@@ -45,6 +47,9 @@ class EpmClient:
         if not url:
             raise CommandError("the server URL is required: pass --url or set ENVCLONE_URL", 2)
         self.url = url.rstrip("/")
+        import httpx
+
+        self._transport_error = httpx.TransportError
         self._http = httpx.Client(base_url=self.url, auth=httpx.BasicAuth(user, password), timeout=timeout)
 
     def __enter__(self) -> EpmClient:
@@ -56,7 +61,7 @@ class EpmClient:
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
+        except self._transport_error as exc:
             raise CommandError(f"cannot reach {self.url}: {type(exc).__name__}") from None
         if not response.is_success:
             raise CommandError(_message(response), _EXIT_BY_STATUS.get(response.status_code, 1))

@@ -17,7 +17,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
-import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -56,6 +55,8 @@ def _start(data_dir: Path, port: int, password: str, *args: str) -> subprocess.P
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    import httpx  # here: ``envclone serve`` loads this module and never needs it
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from envclone.domain.components import Component
 from envclone.domain.transfer import (
@@ -28,6 +26,9 @@ from envclone.domain.transfer import (
 
 RETRIES = 4
 
+if TYPE_CHECKING:  # httpx (with its command line: rich, pygments) is imported by a clone only
+    import httpx
+
 
 class PeerError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
@@ -38,6 +39,9 @@ class PeerError(Exception):
 class PeerClient:
     def __init__(self, url: str, user: str, password: str, *, timeout: float = 120.0) -> None:
         self.url = url.rstrip("/")
+        import httpx
+
+        self._transport_error = httpx.TransportError
         self._http = httpx.Client(base_url=self.url, auth=httpx.BasicAuth(user, password), timeout=timeout)
 
     def __repr__(self) -> str:
@@ -72,7 +76,7 @@ class PeerClient:
             try:
                 response = self._check(self._http.request(method, path, **kwargs))
                 break
-            except httpx.TransportError as exc:
+            except self._transport_error as exc:
                 if attempt + 1 == attempts:
                     raise PeerError(0, "unreachable", f"cannot reach {self.url}: {type(exc).__name__}") from None
                 time.sleep(0.5 * 2**attempt)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from procrastinate.schema import SchemaManager
 
 from envclone.store import locks
 from envclone.store.database import Database
@@ -29,7 +28,6 @@ log = logging.getLogger("envclone.queue")
 
 SCHEMA_LOCK = "queue-schema"
 RECORD = "envclone_queue_migrations"
-MIGRATIONS = Path(SchemaManager.get_migrations_path())
 _RECORDED = f"SELECT name FROM {RECORD}"  # noqa: S608  (a constant name, no input)
 _RECORD_ONE = f"INSERT INTO {RECORD} (name, applied_at) VALUES (:name, now()) ON CONFLICT DO NOTHING"  # noqa: S608
 _NAME = re.compile(r"^(\d+)\.(\d+)\.(\d+)_(\d+)_.*\.sql$")
@@ -64,16 +62,24 @@ def is_post(name: str) -> bool:
     return "_post_" in name
 
 
-def scripts(migrations: Path = MIGRATIONS, up_to: Version | None = None) -> list[str]:
+def migrations_path() -> Path:
+    """procrastinate's migration scripts (imported here: only processes that use the queue load it)."""
+    from procrastinate.schema import SchemaManager
+
+    return Path(SchemaManager.get_migrations_path())
+
+
+def scripts(migrations: Path | None = None, up_to: Version | None = None) -> list[str]:
     """The migration scripts, oldest first, of versions up to ``up_to`` (all by default)."""
-    found = [(v, p.name) for p in migrations.glob("*.sql") if (v := script_version(p.name)) is not None]
+    folder = migrations or migrations_path()
+    found = [(v, p.name) for p in folder.glob("*.sql") if (v := script_version(p.name)) is not None]
     return [name for v, name in sorted(found) if up_to is None or v <= up_to]
 
 
 def install_schema(
     db: Database,
     *,
-    migrations: Path = MIGRATIONS,
+    migrations: Path | None = None,
     version: Version | None = None,
     live_within_seconds: float = 60.0,
 ) -> SchemaChange:
@@ -82,6 +88,7 @@ def install_schema(
     own. Safe when several processes call it at once (an advisory lock of its own; the callers
     also hold the start-up lock)."""
     version = version or installed_version()
+    migrations = migrations or migrations_path()
     wanted = scripts(migrations, version)
     change = SchemaChange()
     with locks.held(db, SCHEMA_LOCK):
@@ -91,6 +98,8 @@ def install_schema(
             )
             exists = conn.execute(sa.text("SELECT to_regclass('procrastinate_jobs')")).scalar() is not None
             if not exists:
+                from procrastinate.schema import SchemaManager
+
                 _run_script(conn, SchemaManager.get_schema())
                 _record(conn, wanted)  # schema.sql is every script up to this version
                 change.created = True

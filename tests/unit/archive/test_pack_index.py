@@ -10,6 +10,7 @@ from envclone.archive.pack_index import (
     ChunkTable,
     IndexBlob,
     IndexDamaged,
+    PackedEntries,
     PackInfo,
     decode_index,
     encode_index,
@@ -56,3 +57,16 @@ def test_index_keys_sort_in_the_order_they_were_made() -> None:
     made = [new_index_key() for _ in range(50)]
     assert sorted(made) == made and all(is_index_key(key) for key in made)
     assert not is_index_key("index/garbage") and not is_index_key("packs/" + made[0][6:])
+
+
+def test_packed_entries_encode_as_a_list_of_the_same_rows_does() -> None:
+    rows = [(raw(n), n % 3 if n % 5 else DELETED, n * 7, n + 1) for n in range(200)]
+    packed = PackedEntries()
+    for row in rows:
+        packed.append(*row)
+    assert len(packed) == 200 and packed[5] == rows[5] and packed[-1] == rows[-1] and packed[2:4] == rows[2:4]
+    packs = [PackInfo("ab" * 32, 1, 2), PackInfo("cd" * 32, 3, 4), PackInfo("ef" * 32, 5, 6)]
+    blob = encode_index(IndexBlob(False, packs, packed))
+    assert blob[:9] + blob[17:-32] == (same := encode_index(IndexBlob(False, packs, rows)))[:9] + same[17:-32]
+    decoded = decode_index(blob)
+    assert list(decoded.entries) == rows and decoded.entries == rows and decoded.packs == packs

@@ -384,3 +384,44 @@ def test_a_pack_open_too_long_is_sealed_at_the_next_put(store: LocalBlobStore, m
     # A process killed here (no sync) keeps ``a`` and ``b``, stored with their index; ``c`` is lost.
     crashed = reopen(store)
     assert sorted(crashed.ids()) == sorted([a, b]) and crashed.get(a) == blob_a and crashed.get(b) == blob_b
+
+
+class CountingWriters(LocalBlobStore):
+    """Counts the bytes each pack writer has been given, committed or not."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.written: list[int] = []
+
+    def writer(self) -> BlobWriter:  # type: ignore[override]
+        inner, index = super().writer(), len(self.written)
+        self.written.append(0)
+        store = self
+
+        class Counting:
+            def write(self, data: bytes) -> None:
+                store.written[index] += len(data)
+                inner.write(data)
+
+            def commit(self, key: str) -> None:
+                inner.commit(key)
+
+            def abort(self) -> None:
+                inner.abort()
+
+        return Counting()
+
+
+def test_an_open_pack_is_written_as_chunks_arrive_and_stored_only_when_sealed(tmp_path: Path) -> None:
+    blobs = CountingWriters(tmp_path / "blobs")
+    chunks = PackChunkStore(blobs)  # 16 MiB packs: these few chunks leave it open
+    made = dict(stored(n) for n in range(5))
+    for cid, blob in made.items():
+        chunks.put(cid, blob, sync=False)
+    # Every chunk went to the pack's writer as it came (a pack never sits whole in memory) ...
+    assert blobs.written == [8 + sum(map(len, made.values()))]
+    assert keys(blobs, PACK_PREFIX) == [] and keys(blobs, INDEX_PREFIX) == []  # ... yet no pack is visible
+    cid = next(iter(made))
+    assert chunks.get(cid) == made[cid]  # a read of one of its chunks seals it first
+    assert len(keys(blobs, PACK_PREFIX)) == 1 and len(keys(blobs, INDEX_PREFIX)) == 1
+    assert all(reopen(blobs).get(c) == b for c, b in made.items())

@@ -15,13 +15,13 @@ from procrastinate import App, SyncPsycopgConnector
 
 from envclone.queue import conninfo
 from envclone.queue.schema import (
-    MIGRATIONS,
     RECORD,
     SchemaChange,
     _run_script,
     install_schema,
     installed_version,
     is_post,
+    migrations_path,
     scripts,
 )
 from envclone.server import build_context
@@ -32,6 +32,8 @@ from tests.conftest import ADMIN_PASSWORD, PgDatabases
 pytestmark = pytest.mark.postgres
 KEY = "a-shared-sealing-key-of-enough-length-0002"
 OLD = (3, 3, 0)  # a procrastinate before 3.4 (which added a procedure and a post migration)
+
+MIGRATIONS = migrations_path()
 
 
 @pytest.fixture

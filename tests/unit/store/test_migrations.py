@@ -16,7 +16,7 @@ from alembic.config import Config
 from envclone.domain.operation import StepResult
 from envclone.store import operations as repo
 from envclone.store import tables
-from envclone.store.database import Database
+from envclone.store.database import HEAD_REVISION, Database
 from tests.conftest import BACKENDS, database_url
 
 LEGACY_STEPS = [
@@ -70,3 +70,22 @@ def test_stored_legacy_step_results_read_in_envclone_words(
     words = ["success", "not_applicable", "in_progress", "pending"]
     assert [[s["result"] for s in steps] for steps in stored] == [words] * 3
     db.engine.dispose()
+
+
+def test_the_head_revision_the_start_up_checks_is_alembics() -> None:
+    # A schema at HEAD_REVISION is taken as migrated without importing alembic (Database.migrate).
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(resource_files("envclone.store") / "migrations"))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD_REVISION]
+
+
+def test_a_schema_behind_the_head_is_migrated_and_one_at_it_is_left(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'env.db'}")
+    _upgrade(db, "0004")
+    assert db._revisions() == ["0004"]
+    db.migrate()
+    assert db._revisions() == [HEAD_REVISION]
+    db.migrate()  # at the head: nothing to do
+    assert db._revisions() == [HEAD_REVISION] and "operation_secrets" in sa.inspect(db.engine).get_table_names()
