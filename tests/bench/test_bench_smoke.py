@@ -54,6 +54,7 @@ ONLY_DISTRIBUTED = ["--skip", "machine", "--skip", "restic", "--skip", "borg", "
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # several deployments started one after the other (9 min on a loaded 2-core machine)
 @pytest.mark.skipif(not (SHARED / "gen_dataset.py").exists(), reason="the shared reference dataset is not beside")
 def test_bench_run_distributed_smoke(tmp_path: Path, pg_available: bool) -> None:
     """The distributed rows, on S3 and on a shared blob folder, under the embedded rows' names, with
@@ -62,7 +63,7 @@ def test_bench_run_distributed_smoke(tmp_path: Path, pg_available: bool) -> None
     report_path = tmp_path / "bench.json"
     command = [str(ROOT / "bench" / "run"), "--scale", "0.01", "--runs", "1", "--ops", "2", *ONLY_DISTRIBUTED]
     command += ["--json", str(report_path), "--workdir", str(tmp_path)]
-    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200, check=False)
+    out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1700, check=False)
     assert out.returncode == 0, out.stderr[-3000:]
     report = json.loads(report_path.read_text())
     rows = {(r["tool"], r["run"]): r for r in report["rows"]}
