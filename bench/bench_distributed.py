@@ -12,7 +12,10 @@ API process and timed from the request to the operation's end as the API reports
 50 ms); peak RSS is the worker's (its peak so far: one worker runs the whole series), stored is
 what the S3 bucket holds below the prefix, file contents aside. The restore first deletes the file
 contents from the bucket, so every file is read back from the backup, as the embedded row does.
-The clone's target is an embedded server, as in the embedded rows.
+The clone's target is an embedded server, as in the embedded rows. The same series runs again with
+the blobs in the data folder every process shares (``folder``): the difference between the two is
+what the object store costs (here moto, a Python server on the same cores), the rest what the
+distribution costs.
 
 Operations per minute: bench_workers.row (one batch of verifications and job clones, started at
 once) on the embedded server and on an API process with one, then two, workers, each on a fresh
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 # ruff: noqa: S603  (a benchmark: runs this program's processes)
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -116,12 +120,14 @@ def _operation(api: str, method: str, path: str, body: dict[str, Any] | None = N
 class Distributed:
     """One series of the distributed rows, on a deployment of its own."""
 
-    def __init__(self, root: Path, pg_url: str, store: ObjectStore) -> None:
+    def __init__(self, root: Path, pg_url: str, store: ObjectStore | None) -> None:
+        """On ``store``, or without one on the blob folder under the data folder every process
+        shares (which isolates what the object store costs from what the distribution does)."""
         self.root, self.store = root, store
         self.prefix = f"bench-{uuid.uuid4().hex[:10]}"
         self.pg_url = pg_url
         self.env = {
-            **store.env(self.prefix),
+            **(store.env(self.prefix) if store is not None else {}),
             "ENVCLONE_DATABASE_URL": pg_url,
             "ENVCLONE_ADMIN_PASSWORD": PASSWORD,
         }
@@ -148,11 +154,23 @@ class Distributed:
         seconds, _op = _operation(self.api, "POST", "/v1/maintenance/run", {})
         result = {"seconds": seconds, "peak_rss_mb": self.deployment.peak_rss_mb()}
         if stored:
-            result["stored_mb"] = self.store.stored_mb(self.prefix) - (before_mb or 0.0)
+            result["stored_mb"] = self.stored_mb() - (before_mb or 0.0)
         return result
 
+    def stored_mb(self) -> float:
+        if self.store is not None:
+            return self.store.stored_mb(self.prefix)
+        blobs = self.deployment.data / "blobs"
+        return (
+            sum(p.stat().st_size for p in blobs.rglob("*") if p.is_file() and "files" not in p.relative_to(blobs).parts)
+            / 1e6
+        )
+
     def restore(self, backup_name: str) -> Result:
-        self.store.delete_files(self.prefix)
+        if self.store is not None:
+            self.store.delete_files(self.prefix)
+        else:
+            shutil.rmtree(self.deployment.data / "blobs" / "files")
         body = {"backup_name": backup_name, "stored_snapshots_and_files": True}
         seconds, _op = _operation(self.api, "POST", "/v1/restore", body)
         return {"seconds": seconds, "peak_rss_mb": self.deployment.peak_rss_mb()}
@@ -173,7 +191,7 @@ class Distributed:
         return str(max(items, key=lambda b: str(b.get("created") or b.get("name")))["name"])
 
 
-def series(work: Path, pg_url: str, store: ObjectStore, dataset: Path, mutated: Path) -> dict[str, Result]:
+def series(work: Path, pg_url: str, store: ObjectStore | None, dataset: Path, mutated: Path) -> dict[str, Result]:
     """One run of every distributed backup, clone and restore row: the dataset loaded, backed up
     (first, unchanged), cloned to an embedded target (first, unchanged), the mutated dataset
     loaded, cloned again, backed up again, then every file restored from that backup."""
@@ -191,7 +209,7 @@ def series(work: Path, pg_url: str, store: ObjectStore, dataset: Path, mutated: 
             rows["clone, first"] = run.clone(target)
             rows["clone, unchanged"] = run.clone(target)
             run.stop()
-            before = store.stored_mb(run.prefix)
+            before = run.stored_mb()
             run.load(mutated)
             run.start()
             rows["clone, after mutate.py"] = run.clone(target)

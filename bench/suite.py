@@ -8,7 +8,8 @@
 - the machine's limit: ``tar -cf - | zstd -T0 -3`` and its extraction, and ``cp -r``;
 - envclone, distributed (issue 12; bench_distributed.py): the same backup, restore and clone rows
   on PostgreSQL (``--pg``), an S3 server (moto) as the blob store, an API process with ``--workers
-  0`` and a worker; and operations per minute, embedded and with 1 and 2 workers (``--ops``).
+  0`` and a worker, then again with the blobs in a shared folder (what the object store costs);
+  and operations per minute, embedded and with 1 and 2 workers (``--ops``).
   Skipped with a note when PostgreSQL is not reachable (or with ``--skip distributed``).
 
 Prints a Markdown table with envclone's ratio to each peer, and writes the results as JSON with the
@@ -175,7 +176,7 @@ class Run:
         ]
 
     # -- envclone, distributed ---------------------------------------------------------------------
-    def distributed(self, pg_url: str, ops: int) -> None:
+    def distributed(self, pg_url: str, ops: int, blob_stores: list[str]) -> None:
         import bench_distributed as bd
 
         why = bd.unreachable(pg_url)
@@ -187,9 +188,12 @@ class Run:
             return
         store = bd.ObjectStore()
         try:
-            runs = [bd.series(self.work, pg_url, store, self.dataset, self.mutated) for _ in range(self.runs)]
-            for name in runs[0]:
-                self.rows.append(median_row(DISTRIBUTED, name, [r[name] for r in runs]))
+            for blobs in blob_stores:
+                on = store if blobs == "s3" else None
+                runs = [bd.series(self.work, pg_url, on, self.dataset, self.mutated) for _ in range(self.runs)]
+                tool = DISTRIBUTED if blobs == "s3" else f"{DISTRIBUTED}, blob folder"
+                for name in runs[0]:
+                    self.rows.append(median_row(tool, name, [r[name] for r in runs]))
             if ops > 0:
                 batches = [bd.throughput(self.work, pg_url, ops) for _ in range(self.runs)]
                 for i, first in enumerate(batches[0]):
@@ -362,6 +366,12 @@ def main() -> None:
         default=os.environ.get("ENVCLONE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
         help="PostgreSQL for the distributed rows (a database of its own is made per deployment)",
     )
+    parser.add_argument(
+        "--distributed-blobs",
+        action="append",
+        choices=["s3", "folder"],
+        help="where the distributed rows keep blobs (default both: S3 on moto, and a shared folder)",
+    )
     parser.add_argument("--ops", type=int, default=20, help="operations per batch of the throughput rows (0: none)")
     args = parser.parse_args()
     base = Path(args.workdir or tempfile.gettempdir())
@@ -377,7 +387,7 @@ def main() -> None:
         if "clone" not in args.skip:
             run.envclone_clone()
         if "distributed" not in args.skip:
-            run.distributed(args.pg, args.ops)
+            run.distributed(args.pg, args.ops, args.distributed_blobs or ["s3", "folder"])
         if "restic" not in args.skip:
             run.restic()
         if "borg" not in args.skip:
