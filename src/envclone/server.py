@@ -190,7 +190,7 @@ def _build_distributed(
     # Processes starting together: one migrates and bootstraps, then the next finds it done.
     with locks.held(ctx.db, "start-up"):
         admin = bootstrap(ctx)
-        install_schema(ctx.db)
+        install_schema(ctx.db, live_within_seconds=settings.worker_stale_seconds)
     queue = ProcrastinateQueue(settings.database_url)
     # Each process is a runner of its own: a claim names the process that runs the operation, and
     # a stale heartbeat tells the others that this process stopped.
