@@ -100,21 +100,22 @@ def write_bundle(blobs: BlobStore, items: list[tuple[str, int]]) -> Iterator[byt
         # A bucket: the archiver already reads several of them at once; a pool each costs more.
         for content_hash, _size in ordered:
             data = blobs.get(f"files/{content_hash}")
-            yield _FRAME.pack(bytes.fromhex(content_hash), len(data)) + data
+            yield _FRAME.pack(bytes.fromhex(content_hash), len(data))
+            yield data  # apart: the reader joins the pieces anyway, a concatenation here copied each file twice
         return
     with ThreadPoolExecutor(4, thread_name_prefix="bundle-read") as pool:
         pending: deque[tuple[str, Future[bytes]]] = deque()
         for content_hash, _size in ordered:
             pending.append((content_hash, pool.submit(blobs.get, f"files/{content_hash}")))
             if len(pending) >= _READ_AHEAD:
-                yield _frame(*pending.popleft())
+                yield from _frame(*pending.popleft())
         while pending:
-            yield _frame(*pending.popleft())
+            yield from _frame(*pending.popleft())
 
 
-def _frame(content_hash: str, future: Future[bytes]) -> bytes:
+def _frame(content_hash: str, future: Future[bytes]) -> tuple[bytes, bytes]:
     data = future.result()
-    return _FRAME.pack(bytes.fromhex(content_hash), len(data)) + data
+    return _FRAME.pack(bytes.fromhex(content_hash), len(data)), data
 
 
 def read_bundle(chunks: Iterable[bytes]) -> Iterator[tuple[str, bytes]]:
