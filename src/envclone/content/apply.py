@@ -21,6 +21,7 @@ from envclone.errors import EnvcloneError
 from envclone.store import tables
 from envclone.store.database import generation
 
+# Chunks a restore worker has fetched ahead of the one it writes (see put_blobs).
 _AHEAD = 0
 
 
@@ -67,8 +68,9 @@ def put_blobs(
     ``repair``, also rewriting those whose stored content is damaged)."""
     for component in components:
         if component in (Component.FILES, Component.SETTINGS):
-            # Several entries are restored at once, each fetching a couple of chunks ahead: what
-            # is held stays a few chunks per worker however large the files are.
+            # Several entries are restored at once, each read chunk after chunk on its own worker
+            # (no read-ahead on the reader's pool): what is held stays a chunk per worker however
+            # large the files are, and no chunk is handed between threads.
             names = entry_names(reader, component)
             restore_blobs(blobs, names, opener(reader, component, ahead=_AHEAD), on_bytes, repair=repair)
 
