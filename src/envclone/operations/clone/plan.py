@@ -17,7 +17,7 @@ from typing import Any
 from envclone.archive import DEFAULT_COMPRESSION, Algorithms, Manifest, chunk_ids, manifest_key, new_archive_id
 from envclone.archive.ids import DEFAULT_HASH
 from envclone.blobs import BlobStore
-from envclone.content.digest import component_digest
+from envclone.content.digest import component_digest, store_cached
 from envclone.domain.archives import ArchiveKind, age_text
 from envclone.domain.clone import ARTIFACT_SNAPSHOT, LOGIN, SERVICE, VERSION, CloneRequest, version_problem
 from envclone.domain.components import Component
@@ -237,7 +237,9 @@ def _snapshot_components(kind: str) -> tuple[Component, ...]:
     return ARTIFACT_SNAPSHOT_COMPONENTS if kind == ArchiveKind.ARTIFACT_SNAPSHOT else tuple(Component)
 
 
-def changed_since(ctx: OperationContext, row: dict[str, Any], components: list[Component]) -> list[str] | None:
+def changed_since(
+    ctx: OperationContext, row: dict[str, Any], components: list[Component], *, remember: bool = False
+) -> list[str] | None:
     """The components the clone takes from the archive whose live content no longer has the digest
     the archive recorded: the source changed since the snapshot. A component whose change counter
     is still the archive's is unchanged without reading it; the others' digests are compared. None
@@ -247,18 +249,33 @@ def changed_since(ctx: OperationContext, row: dict[str, Any], components: list[C
         return None
     recorded: dict[str, str] = row["digests"]
     changed = []
+    computed: list[tuple[Component, str, int]] = []
     with ctx.db.read() as conn:
         for component in components:
             name = component.value
-            if name not in recorded or generations.get(name) == generation(conn, component):
+            current = generation(conn, component)
+            if name not in recorded or generations.get(name) == current:
                 continue
-            if component_digest(conn, component) != recorded[name]:
+            digest = component_digest(conn, component)
+            computed.append((component, digest, current))
+            if digest != recorded[name]:
                 changed.append(name)
+    if remember and computed:
+        # The clone composes these components next and needs their digests: kept at the counter
+        # they were read at (dropped by store_cached if the component changed since).
+        with ctx.db.begin() as conn:
+            for component, digest, current in computed:
+                store_cached(conn, component, digest, current)
     return changed
 
 
 def snapshot_report(
-    ctx: OperationContext, request: CloneRequest, row: dict[str, Any], components: list[Component]
+    ctx: OperationContext,
+    request: CloneRequest,
+    row: dict[str, Any],
+    components: list[Component],
+    *,
+    remember: bool = False,
 ) -> tuple[dict[str, Any], str | None]:
     """Which snapshot the clone sends, how old it is, and whether the source changed since, with
     the warning to give when it did: the target gets the snapshot's content, not the current one,
@@ -266,7 +283,7 @@ def snapshot_report(
     created: dt.datetime = row["created"]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     age = max(0, int((now - created).total_seconds()))
-    changed = changed_since(ctx, row, components)
+    changed = changed_since(ctx, row, components, remember=remember)
     warning = None
     if changed:
         advice = (

@@ -60,7 +60,7 @@ def clone_environment(ctx: OperationContext, rec: Recorder, request: CloneReques
     with rec.step(VALIDATE):
         row = plan.archive()
         base = load_manifest(ctx.blobs, row["manifest_id"])
-        snapshot, warning = snapshot_report(ctx, request, row, plan.components)
+        snapshot, warning = snapshot_report(ctx, request, row, plan.components, remember=True)
         rec.set_result(
             backupName=row["name"],
             backupCreatedTime=row["created"].isoformat(timespec="seconds"),
