@@ -38,6 +38,37 @@ def _space_checked(root: Path) -> Iterator[None]:
 _PUT_TEMP = re.compile(r"^\..+\.\d+\.\d+\.tmp$")
 
 
+class _Durability:
+    """Whether this process changed a local blob since its last ``os.sync()``. One ``os.sync()``
+    makes every earlier write of the machine durable, but it also flushes whatever else the
+    machine wrote: seconds on a busy disk. A sync with nothing written since the last one (an
+    unchanged clone's have/want, a verify) skips it. The count is per process, not per store:
+    ``os.sync()`` covers every store, and a sync in progress is waited for, so a caller whose
+    writes it covers never returns before it is done."""
+
+    def __init__(self) -> None:
+        self._count = threading.Lock()  # taken per write: cheap beside the file's own syscalls
+        self._syncing = threading.Lock()  # held through os.sync()
+        self._writes = 0
+        self._synced = -1  # the first sync of a process always runs
+
+    def wrote(self) -> None:
+        with self._count:
+            self._writes += 1
+
+    def sync(self) -> None:
+        with self._syncing:
+            with self._count:
+                now = self._writes
+            if now == self._synced:
+                return
+            os.sync()
+            self._synced = now
+
+
+_durability = _Durability()
+
+
 class _LocalWriter:
     def __init__(self, store: LocalBlobStore, *, sync: bool = True) -> None:
         self._store = store
@@ -60,6 +91,7 @@ class _LocalWriter:
             self._file.close()
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(self._path, target)
+        _durability.wrote()
         self._done = True
 
     def abort(self) -> None:
@@ -98,6 +130,7 @@ class LocalBlobStore:
                     handle.flush()
                     os.fsync(handle.fileno())
             os.replace(temp, target)
+            _durability.wrote()
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp)
@@ -105,7 +138,7 @@ class LocalBlobStore:
 
     def sync(self) -> None:
         # One call makes every unsynced put durable; cheaper than an fsync per chunk.
-        os.sync()
+        _durability.sync()
 
     def read(self, key: str, chunk_size: int = 1024 * 1024) -> Iterator[bytes]:
         try:
@@ -152,6 +185,7 @@ class LocalBlobStore:
 
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
+        _durability.wrote()
 
     def list(self, prefix: str = "") -> Iterator[str]:
         # Walk only below the prefix's directory, with plain strings: this runs over every chunk.
