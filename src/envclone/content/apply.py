@@ -15,7 +15,8 @@ from envclone.blobs.checked import content_matches
 from envclone.blobs.store import BlobStore
 from envclone.content.digest import component_digest, compute_component, store_cached
 from envclone.content.export import blob_hashes
-from envclone.content.replace import replace_component, restore_blobs
+from envclone.content.replace import replace_component
+from envclone.content.restore_blobs import restore_blobs
 from envclone.domain.components import Component
 from envclone.errors import EnvcloneError
 from envclone.store import tables

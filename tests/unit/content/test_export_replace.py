@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from envclone.content.export import export_component
-from envclone.content.replace import replace_component, restore_blobs
+from envclone.content.replace import replace_component
+from envclone.content.restore_blobs import restore_blobs
 from envclone.domain.components import Component
 from envclone.domain.principal import Principal
 from envclone.services import content_resources, environment, files, records

@@ -15,7 +15,7 @@ from blake3 import blake3
 from envclone.blobs import LocalBlobStore
 from envclone.content.bundle import BUNDLE
 from envclone.content.export import BLOB_PREFIX
-from envclone.content.replace import restore_blobs
+from envclone.content.restore_blobs import restore_blobs
 
 _FRAME = struct.Struct(">32sQ")
 

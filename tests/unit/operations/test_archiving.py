@@ -11,7 +11,7 @@ from pathlib import Path
 from envclone.archive import ArchiveReader
 from envclone.content.apply import entry_names, opener
 from envclone.content.bundle import is_bundle
-from envclone.content.replace import restore_blobs
+from envclone.content.restore_blobs import restore_blobs
 from envclone.domain.archives import ArchiveKind
 from envclone.domain.components import Component
 from envclone.domain.principal import Principal
